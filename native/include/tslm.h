@@ -1,0 +1,53 @@
+/* tslm native kernels: the shared contract between the addon's C files.
+ *
+ * Layout (see native/README.md):
+ *   src/addon.c       module init: calls every tslm_register_* below
+ *   src/threadpool.c  persistent pthread pool (no OpenMP: idle OpenMP threads spin beside Node's loop)
+ *   src/cpu.c         CPU feature detection for runtime dispatch (AVX-512 / AVX2 / scalar)
+ *   src/gemm*.c       packed GEMM (Goto/BLIS structure) and its microkernels
+ *   src/ops_*.c       the other kernels (elementwise, reductions, norms, softmax, attention, ...)
+ *   src/napi_util.c   helpers to read typed arrays and numbers from N-API arguments
+ * Every exported JS function mirrors one method of the Kernels interface in src/kernels/types.ts,
+ * with the same argument order.
+ */
+#ifndef TSLM_H
+#define TSLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <node_api.h>
+
+/* ---- CPU features (cpu.c) ---- */
+enum tslm_isa { TSLM_ISA_SCALAR = 0, TSLM_ISA_AVX2 = 1, TSLM_ISA_AVX512 = 2 };
+/* The best ISA this CPU supports, capped by env TSLM_ISA=scalar|avx2|avx512 when set. */
+int tslm_isa(void);
+const char *tslm_isa_name(int isa);
+
+/* ---- thread pool (threadpool.c) ---- */
+/* Number of threads kernels may use (env TSLM_THREADS, default: online CPUs). */
+int tslm_num_threads(void);
+void tslm_set_num_threads(int n);
+/* Runs fn(ctx, i, nthreads) for i in [0, ntasks) on the pool, caller participating; returns when
+ * all are done. ntasks <= 1 runs inline. Not reentrant: a task must not call tslm_parallel_for. */
+typedef void (*tslm_task_fn)(void *ctx, int task, int ntasks);
+void tslm_parallel_for(int ntasks, tslm_task_fn fn, void *ctx);
+
+/* ---- N-API helpers (napi_util.c) ---- */
+/* Each returns 0 on success; on failure it has thrown a JS error naming the argument index. */
+int tslm_arg_f32(napi_env env, napi_value v, int idx, float **data, size_t *len);
+int tslm_arg_f32_or_null(napi_env env, napi_value v, int idx, float **data, size_t *len);
+int tslm_arg_i32(napi_env env, napi_value v, int idx, int32_t **data, size_t *len);
+int tslm_arg_i32_or_null(napi_env env, napi_value v, int idx, int32_t **data, size_t *len);
+/* Float32Array or Int32Array: *data points at the bytes, *elsize = 4, *len elements. */
+int tslm_arg_typed(napi_env env, napi_value v, int idx, void **data, size_t *len);
+int tslm_arg_int(napi_env env, napi_value v, int idx, int64_t *out);
+int tslm_arg_double(napi_env env, napi_value v, int idx, double *out);
+int tslm_arg_bool(napi_env env, napi_value v, int idx, int *out);
+void tslm_export(napi_env env, napi_value exports, const char *name, napi_callback cb);
+
+/* ---- registration: each group adds its functions to the module's exports ---- */
+void tslm_register_info(napi_env env, napi_value exports);  /* addon.c: isa(), threads() */
+void tslm_register_gemm(napi_env env, napi_value exports);  /* gemm.c */
+void tslm_register_ops(napi_env env, napi_value exports);   /* ops_register.c */
+
+#endif
