@@ -1,0 +1,94 @@
+// Streaming word counting: the first half of every trainer. Files are read in 1 MB chunks and cut
+// into lines that keep their "\n" (and any "\r"), because Hugging Face's `train_from_files` feeds
+// the trainer one line-with-ending at a time, and line boundaries change what the pre-tokenizer
+// sees ("\n\n" across two lines is two words, not one). Only the current chunk and the word-count
+// Map are in memory, never the corpus.
+
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
+
+/** Cuts a line (with its ending) into the words a trainer counts. */
+export type WordSplitter = (line: string) => Iterable<string>;
+
+export interface CountOptions {
+  /** Called after each chunk with bytes read so far and total bytes. */
+  onProgress?: (done: number, total: number) => void;
+  /** Chunk size in bytes (tests use a small one to exercise chunk boundaries). */
+  chunkBytes?: number;
+}
+
+/** Calls `onLine` for every line of every file, each with its line ending, in order. */
+export function forEachLine(files: string[], onLine: (line: string) => void, options: CountOptions = {}): void {
+  const chunkBytes = options.chunkBytes ?? 1 << 20;
+  let total = 0;
+  for (const f of files) total += fileSize(f);
+  let done = 0;
+  const buf = Buffer.allocUnsafe(chunkBytes);
+  for (const file of files) {
+    let fd: number;
+    try {
+      fd = openSync(file, "r");
+    } catch (err) {
+      throw new Error(`cannot read training file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    try {
+      // The decoder holds back a UTF-8 sequence cut by the chunk boundary until the next chunk.
+      const decoder = new StringDecoder("utf8");
+      let carry = "";
+      for (;;) {
+        const n = readSync(fd, buf, 0, chunkBytes, null);
+        if (n === 0) break;
+        done += n;
+        const text = carry + decoder.write(buf.subarray(0, n));
+        let start = 0;
+        for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
+          onLine(text.slice(start, nl + 1));
+          start = nl + 1;
+        }
+        carry = text.slice(start);
+        options.onProgress?.(done, total);
+      }
+      carry += decoder.end();
+      if (carry.length > 0) onLine(carry); // last line without "\n"
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Counts the words of all lines of `files` as cut by `split`. */
+export function countWords(files: string[], split: WordSplitter, options: CountOptions = {}): Map<string, number> {
+  const counts = new Map<string, number>();
+  forEachLine(
+    files,
+    (line) => {
+      for (const w of split(line)) counts.set(w, (counts.get(w) ?? 0) + 1);
+    },
+    options,
+  );
+  return counts;
+}
+
+/** Counts the words of in-memory texts (each one treated like a file: cut into lines). */
+export function countWordsInTexts(texts: Iterable<string>, split: WordSplitter): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const text of texts) {
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", start);
+      const line = nl === -1 ? text.slice(start) : text.slice(start, nl + 1);
+      if (line.length > 0) for (const w of split(line)) counts.set(w, (counts.get(w) ?? 0) + 1);
+      if (nl === -1) break;
+      start = nl + 1;
+    }
+  }
+  return counts;
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch (err) {
+    throw new Error(`cannot read training file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}

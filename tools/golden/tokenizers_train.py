@@ -1,0 +1,183 @@
+"""Reference fixtures for tslm's tokenizer trainers, made with Hugging Face `tokenizers`.
+
+Run with the project venv (tokenizers 0.23.2):
+
+    .venv/bin/python tools/golden/tokenizers_train.py           # train HF, write fixtures
+    .venv/bin/python tools/golden/tokenizers_train.py --check   # load tslm's tokenizer.json files
+
+Default mode trains HF's BpeTrainer (byte-level), WordPieceTrainer (BERT front end) and
+UnigramTrainer (NFKC + WhitespaceSplit + Metaspace) on fixtures/tokenizers_train/corpus.txt with
+the settings below, and writes for each: the vocabulary in id order, the merges (BPE), the
+tokenizer.json HF saves, and the encoding (ids, tokens, offsets) of every line of heldout.txt and
+of the whole held-out text. test/tokenizers/*train*.test.ts trains tslm on the same corpus and
+compares.
+
+--check loads the tokenizer.json files that the TypeScript tests wrote with tslm's trainers
+(fixtures/tokenizers_train/tslm-*.tokenizer.json), encodes the held-out text with Python
+`tokenizers`, and records in check.json whether it loads and whether the ids equal the ones tslm
+itself produced (tslm-*.encodings.json) — i.e. that the file tslm writes means the same thing to HF.
+"""
+
+import hashlib
+import json
+import os
+import sys
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.normpath(os.path.join(HERE, "..", "..", "fixtures", "tokenizers_train"))
+CORPUS = os.path.join(FIX, "corpus.txt")
+HELDOUT = os.path.join(FIX, "heldout.txt")
+
+# Settings shared with the TypeScript tests (they read them from the fixture files).
+SETTINGS = {
+    "bpe": {
+        "vocab_size": 3000,
+        "min_frequency": 2,
+        "special_tokens": ["<|endoftext|>", "<pad>"],
+    },
+    "wordpiece": {
+        "vocab_size": 3000,
+        "min_frequency": 2,
+        "special_tokens": ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+    },
+    "unigram": {
+        "vocab_size": 2000,
+        "special_tokens": ["<unk>", "<s>", "</s>"],
+        "unk_token": "<unk>",
+        "shrinking_factor": 0.75,
+        "n_sub_iterations": 2,
+        "max_piece_length": 16,
+    },
+}
+
+
+def heldout_texts():
+    with open(HELDOUT, encoding="utf-8") as f:
+        text = f.read()
+    lines = [l for l in text.split("\n") if l.strip()]
+    return lines, text
+
+
+def build(kind):
+    s = SETTINGS[kind]
+    if kind == "bpe":
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+        tok.post_processor = processors.ByteLevel(trim_offsets=False)
+        tok.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(
+            vocab_size=s["vocab_size"],
+            min_frequency=s["min_frequency"],
+            special_tokens=s["special_tokens"],
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+        )
+    elif kind == "wordpiece":
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece(prefix="##")
+        trainer = trainers.WordPieceTrainer(
+            vocab_size=s["vocab_size"],
+            min_frequency=s["min_frequency"],
+            special_tokens=s["special_tokens"],
+            show_progress=False,
+        )
+    else:
+        tok = Tokenizer(models.Unigram())
+        tok.normalizer = normalizers.NFKC()
+        tok.pre_tokenizer = pre_tokenizers.Sequence(
+            [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")]
+        )
+        tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+        trainer = trainers.UnigramTrainer(
+            vocab_size=s["vocab_size"],
+            special_tokens=s["special_tokens"],
+            unk_token=s["unk_token"],
+            shrinking_factor=s["shrinking_factor"],
+            n_sub_iterations=s["n_sub_iterations"],
+            max_piece_length=s["max_piece_length"],
+            show_progress=False,
+        )
+    return tok, trainer
+
+
+def encode_all(tok):
+    lines, text = heldout_texts()
+    out = []
+    for l in lines + [text]:
+        e = tok.encode(l)
+        out.append({"text": l, "ids": e.ids, "tokens": e.tokens, "offsets": [list(o) for o in e.offsets]})
+    return out
+
+
+def train_reference():
+    for kind in ("bpe", "wordpiece", "unigram"):
+        tok, trainer = build(kind)
+        tok.train([CORPUS], trainer)
+        if kind == "wordpiece":
+            cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+            tok.post_processor = processors.BertProcessing(("[SEP]", sep), ("[CLS]", cls))
+        tok.save(os.path.join(FIX, f"hf-{kind}.tokenizer.json"))
+        vocab = tok.get_vocab(with_added_tokens=True)
+        by_id = sorted(vocab.items(), key=lambda kv: kv[1])
+        model = json.loads(tok.to_str())["model"]
+        fixture = {
+            "generator": "tools/golden/tokenizers_train.py",
+            "tokenizers_version": __import__("tokenizers").__version__,
+            "settings": SETTINGS[kind],
+            "vocab": [t for t, _ in by_id],
+            "encodings": encode_all(tok),
+        }
+        if kind == "bpe":
+            fixture["merges"] = model["merges"]
+        if kind == "unigram":
+            fixture["scores"] = [score for _, score in model["vocab"]]
+        with open(os.path.join(FIX, f"hf-{kind}.json"), "w", encoding="utf-8") as f:
+            json.dump(fixture, f, ensure_ascii=False, indent=0)
+            f.write("\n")
+        print(kind, "vocab", len(vocab))
+
+
+def check_tslm():
+    results = {}
+    for kind in ("bpe", "wordpiece", "unigram"):
+        path = os.path.join(FIX, f"tslm-{kind}.tokenizer.json")
+        enc_path = os.path.join(FIX, f"tslm-{kind}.encodings.json")
+        if not os.path.exists(path):
+            results[kind] = {"loaded": False, "error": "missing " + os.path.basename(path)}
+            continue
+        raw = open(path, "rb").read()
+        try:
+            tok = Tokenizer.from_str(raw.decode("utf-8"))
+        except Exception as e:  # record why it did not load
+            results[kind] = {"loaded": False, "error": str(e)}
+            continue
+        ours = json.load(open(enc_path, encoding="utf-8"))
+        theirs = encode_all(tok)
+        mismatches = [
+            {"text": a["text"], "tslm": a["ids"], "python": b["ids"]}
+            for a, b in zip(ours, theirs)
+            if a["ids"] != b["ids"] or a["text"] != b["text"]
+        ]
+        results[kind] = {
+            "loaded": True,
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "texts": len(theirs),
+            "ids_equal": len(mismatches) == 0 and len(ours) == len(theirs),
+            "offsets_equal": all(a["offsets"] == b["offsets"] for a, b in zip(ours, theirs)),
+            "mismatches": mismatches[:5],
+        }
+        print(kind, "ids_equal", results[kind]["ids_equal"], "offsets_equal", results[kind]["offsets_equal"])
+    with open(os.path.join(FIX, "check.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    if "--check" in sys.argv:
+        check_tslm()
+    else:
+        train_reference()
