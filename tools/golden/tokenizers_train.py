@@ -13,9 +13,10 @@ of the whole held-out text. test/tokenizers/*train*.test.ts trains tslm on the s
 compares.
 
 --check loads the tokenizer.json files that the TypeScript tests wrote with tslm's trainers
-(fixtures/tokenizers_train/tslm-*.tokenizer.json), encodes the held-out text with Python
-`tokenizers`, and records in check.json whether it loads and whether the ids equal the ones tslm
-itself produced (tslm-*.encodings.json) — i.e. that the file tslm writes means the same thing to HF.
+(fixtures/tokenizers_train/tslm-*.tokenizer.json; TSLM_WRITE_FIXTURES=1 npx vitest run
+test/tokenizers/train.test.ts), encodes the held-out text with Python `tokenizers`, and records in
+check.json whether it loads and whether ids and offsets equal those of HF's own trained tokenizer
+(for Unigram, where equality is not expected, it records the token counts of both).
 """
 
 import hashlib
@@ -145,7 +146,6 @@ def check_tslm():
     results = {}
     for kind in ("bpe", "wordpiece", "unigram"):
         path = os.path.join(FIX, f"tslm-{kind}.tokenizer.json")
-        enc_path = os.path.join(FIX, f"tslm-{kind}.encodings.json")
         if not os.path.exists(path):
             results[kind] = {"loaded": False, "error": "missing " + os.path.basename(path)}
             continue
@@ -155,20 +155,28 @@ def check_tslm():
         except Exception as e:  # record why it did not load
             results[kind] = {"loaded": False, "error": str(e)}
             continue
-        ours = json.load(open(enc_path, encoding="utf-8"))
+        # Python's encoding of tslm's file against Python's encoding of HF's own trained file.
+        with open(os.path.join(FIX, f"hf-{kind}.json"), encoding="utf-8") as f:
+            reference = json.load(f)["encodings"]
         theirs = encode_all(tok)
         mismatches = [
-            {"text": a["text"], "tslm": a["ids"], "python": b["ids"]}
-            for a, b in zip(ours, theirs)
+            {"text": a["text"], "hf": a["ids"], "tslm_file": b["ids"]}
+            for a, b in zip(reference, theirs)
             if a["ids"] != b["ids"] or a["text"] != b["text"]
         ]
+        same_tokens = sum(1 for a, b in zip(reference, theirs) if len(a["ids"]) == len(b["ids"]))
         results[kind] = {
             "loaded": True,
             "sha256": hashlib.sha256(raw).hexdigest(),
             "texts": len(theirs),
-            "ids_equal": len(mismatches) == 0 and len(ours) == len(theirs),
-            "offsets_equal": all(a["offsets"] == b["offsets"] for a, b in zip(ours, theirs)),
-            "mismatches": mismatches[:5],
+            "ids_equal": len(mismatches) == 0 and len(reference) == len(theirs),
+            "offsets_equal": all(a["offsets"] == b["offsets"] for a, b in zip(reference, theirs)),
+            # Same segmentation even where ids differ (Unigram orders its vocabulary by score).
+            "tokens_equal": all(a["tokens"] == b["tokens"] for a, b in zip(reference, theirs)),
+            "tokens_hf": sum(len(a["ids"]) for a in reference[:-1]),
+            "tokens_tslm_file": sum(len(b["ids"]) for b in theirs[:-1]),
+            "texts_same_length": same_tokens,
+            "mismatches": mismatches[:3],
         }
         print(kind, "ids_equal", results[kind]["ids_equal"], "offsets_equal", results[kind]["offsets_equal"])
     with open(os.path.join(FIX, "check.json"), "w", encoding="utf-8") as f:

@@ -1,0 +1,186 @@
+// tslm's tokenizer trainers against Hugging Face `tokenizers` 0.23.2 on the same corpus and
+// settings. Fixtures come from tools/golden/tokenizers_train.py (no Python needed here):
+//   hf-<kind>.json            HF's vocabulary (id order), merges, held-out encodings
+//   tslm-<kind>.tokenizer.json what tslm's trainer writes; the golden script's --check mode loads
+//                             it in Python and records in check.json whether it encodes the
+//                             held-out text exactly as HF's own trained tokenizer does.
+// Set TSLM_WRITE_FIXTURES=1 to rewrite the tslm-*.tokenizer.json files, then rerun
+// `.venv/bin/python tools/golden/tokenizers_train.py --check`.
+
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { trainTokenizerFromFiles, type TokenizerJson, type TrainerType } from "../../src/tokenizers/trainers/index.js";
+
+const FIX = join(import.meta.dirname, "..", "..", "fixtures", "tokenizers_train");
+const CORPUS = join(FIX, "corpus.txt");
+
+interface HfFixture {
+  settings: { vocab_size: number; min_frequency?: number; special_tokens: string[]; unk_token?: string };
+  vocab: string[];
+  merges?: [string, string][];
+  scores?: number[];
+  encodings: { text: string; ids: number[]; tokens: string[]; offsets: [number, number][] }[];
+}
+
+interface CheckEntry {
+  loaded: boolean;
+  sha256?: string;
+  ids_equal?: boolean;
+  offsets_equal?: boolean;
+  tokens_equal?: boolean;
+  tokens_hf?: number;
+  tokens_tslm_file?: number;
+  error?: string;
+}
+
+const hf = (kind: TrainerType): HfFixture => JSON.parse(readFileSync(join(FIX, `hf-${kind}.json`), "utf8"));
+const check = (): Record<string, CheckEntry> => JSON.parse(readFileSync(join(FIX, "check.json"), "utf8"));
+
+function train(kind: TrainerType, extra: Partial<Parameters<typeof trainTokenizerFromFiles>[1]> = {}): TokenizerJson {
+  const s = hf(kind).settings;
+  return trainTokenizerFromFiles([CORPUS], {
+    type: kind,
+    vocabSize: s.vocab_size,
+    minFrequency: s.min_frequency,
+    specialTokens: s.special_tokens,
+    unkToken: s.unk_token,
+    ...extra,
+  });
+}
+
+function vocabById(tj: TokenizerJson): string[] {
+  const v = tj.model.vocab;
+  if (Array.isArray(v)) return (v as [string, number][]).map(([p]) => p);
+  return Object.entries(v as Record<string, number>)
+    .sort((a, b) => a[1] - b[1])
+    .map(([t]) => t);
+}
+
+/** The serialized file and its hash; optionally refreshes the committed copy. */
+function serialize(kind: TrainerType, tj: TokenizerJson): string {
+  const text = JSON.stringify(tj, null, 2) + "\n";
+  if (process.env.TSLM_WRITE_FIXTURES === "1") writeFileSync(join(FIX, `tslm-${kind}.tokenizer.json`), text);
+  return createHash("sha256").update(text).digest("hex");
+}
+
+describe("byte-level BPE trainer vs HF BpeTrainer", () => {
+  const ref = hf("bpe");
+  const tj = train("bpe");
+
+  it("gives the same vocabulary, id for id", () => {
+    expect(vocabById(tj)).toEqual(ref.vocab);
+  });
+
+  it("gives the same merges in the same order", () => {
+    expect(tj.model.merges).toEqual(ref.merges);
+  });
+
+  it("puts the special tokens first and marks them as added tokens", () => {
+    expect(vocabById(tj).slice(0, 2)).toEqual(["<|endoftext|>", "<pad>"]);
+    expect(tj.added_tokens.map((t) => [t.id, t.content, t.special])).toEqual([
+      [0, "<|endoftext|>", true],
+      [1, "<pad>", true],
+    ]);
+  });
+
+  it("writes a tokenizer.json that Python tokenizers loads and encodes like HF's (check.json)", () => {
+    const sha = serialize("bpe", tj);
+    const c = check().bpe!;
+    expect(c.loaded).toBe(true);
+    expect(c.sha256, "tslm-bpe.tokenizer.json is stale: rerun with TSLM_WRITE_FIXTURES=1 and --check").toBe(sha);
+    expect(c.ids_equal).toBe(true);
+    expect(c.offsets_equal).toBe(true);
+  });
+});
+
+describe("WordPiece trainer vs HF WordPieceTrainer", () => {
+  const ref = hf("wordpiece");
+
+  // HF numbers the "##c" tokens in random hash-map order (two HF runs differ), and the BPE
+  // tie-break on pair ids carries that into the vocabulary. Replaying the order of the HF run that
+  // made the fixture must reproduce it exactly: this checks everything else in the algorithm.
+  it("equals the HF run exactly when replaying that run's order of ## characters", () => {
+    const order = ref.vocab.filter((t) => /^##.$/u.test(t));
+    const tj = train("wordpiece", { prefixedOrder: order });
+    expect(vocabById(tj)).toEqual(ref.vocab);
+  });
+
+  // With tslm's own (code point) order the vocabulary differs from that HF run only where HF's
+  // random order decided a tie: measured 2998 of 3000 tokens shared.
+  const tj = train("wordpiece");
+  it("shares at least 99.5% of the vocabulary with its deterministic default order", () => {
+    const mine = vocabById(tj);
+    const theirs = new Set(ref.vocab);
+    const shared = mine.filter((t) => theirs.has(t)).length;
+    expect(mine.length).toBe(ref.vocab.length);
+    expect(shared / ref.vocab.length).toBeGreaterThanOrEqual(0.995);
+    expect(mine.slice(0, 5)).toEqual(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]);
+  });
+
+  it("is deterministic", () => {
+    expect(vocabById(train("wordpiece"))).toEqual(vocabById(tj));
+  });
+
+  it("writes a tokenizer.json that Python tokenizers loads (check.json)", () => {
+    // The file written is the replayed-order one, so its encodings must equal HF's exactly.
+    const order = ref.vocab.filter((t) => /^##.$/u.test(t));
+    const sha = serialize("wordpiece", train("wordpiece", { prefixedOrder: order }));
+    const c = check().wordpiece!;
+    expect(c.loaded).toBe(true);
+    expect(c.sha256).toBe(sha);
+    expect(c.ids_equal).toBe(true);
+    expect(c.offsets_equal).toBe(true);
+  });
+});
+
+describe("Unigram trainer vs HF UnigramTrainer", () => {
+  const ref = hf("unigram");
+  const tj = train("unigram");
+  const vocab = vocabById(tj);
+
+  it("has the requested size, special tokens first, unk_id pointing at <unk>", () => {
+    expect(vocab.length).toBe(ref.settings.vocab_size);
+    expect(vocab.slice(0, 3)).toEqual(["<unk>", "<s>", "</s>"]);
+    expect(tj.model.unk_id).toBe(0);
+    expect(new Set(vocab).size).toBe(vocab.length);
+  });
+
+  it("keeps every character of the corpus", () => {
+    const chars = new Set(readFileSync(CORPUS, "utf8").normalize("NFKC").replace(/\s/gu, ""));
+    const have = new Set(vocab);
+    for (const c of chars) expect(have.has(c), `missing character ${JSON.stringify(c)}`).toBe(true);
+  });
+
+  // Exact equality is not expected (HF's finalize step orders unseen characters by hash order),
+  // but the algorithm follows HF's formulas; measured: 2000 of 2000 pieces shared.
+  it("shares at least 95% of HF's vocabulary", () => {
+    const theirs = new Set(ref.vocab);
+    const shared = vocab.filter((t) => theirs.has(t)).length;
+    expect(shared / ref.vocab.length).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("scores pieces like HF within 0.05 nats on the shared pieces", () => {
+    const theirs = new Map(ref.vocab.map((t, i) => [t, ref.scores![i]!]));
+    const mine = tj.model.vocab as [string, number][];
+    let worst = 0;
+    for (const [p, s] of mine) {
+      const t = theirs.get(p);
+      if (t !== undefined && s !== 0) worst = Math.max(worst, Math.abs(s - t));
+    }
+    expect(worst).toBeLessThan(0.05);
+  });
+
+  // Python tokenizers loads tslm's file and segments the held-out text (177 texts, 2367 tokens
+  // with HF's own model) into the same pieces as HF's trained model (measured: identical tokens,
+  // ids differ only by vocabulary order). The stated margin: at most 2% more tokens than HF.
+  it("writes a tokenizer.json that Python tokenizers loads and that segments held-out text like HF's (check.json)", () => {
+    const sha = serialize("unigram", tj);
+    const c = check().unigram!;
+    expect(c.loaded).toBe(true);
+    expect(c.sha256).toBe(sha);
+    expect(c.tokens_tslm_file!).toBeLessThanOrEqual(Math.ceil(c.tokens_hf! * 1.02));
+    expect(c.tokens_equal).toBe(true);
+  });
+});
