@@ -22,6 +22,11 @@ enum tslm_isa { TSLM_ISA_SCALAR = 0, TSLM_ISA_AVX2 = 1, TSLM_ISA_AVX512 = 2 };
 /* The best ISA this CPU supports, capped by env TSLM_ISA=scalar|avx2|avx512 when set. */
 int tslm_isa(void);
 const char *tslm_isa_name(int isa);
+/* Caps the ISA at runtime (never above what the CPU supports); returns the ISA now in effect. Used by
+ * tests to run every code path on one machine. Kernels must call tslm_isa() per call, not cache it. */
+int tslm_set_isa(int isa);
+/* "scalar" | "avx2" | "avx512" -> TSLM_ISA_*, -1 for NULL/empty, -2 for anything else. */
+int tslm_isa_parse(const char *name);
 
 /* ---- thread pool (threadpool.c) ---- */
 /* Number of threads kernels may use (env TSLM_THREADS, default: online CPUs). */
@@ -44,6 +49,11 @@ int tslm_arg_int(napi_env env, napi_value v, int idx, int64_t *out);
 int tslm_arg_double(napi_env env, napi_value v, int idx, double *out);
 int tslm_arg_bool(napi_env env, napi_value v, int idx, int *out);
 void tslm_export(napi_env env, napi_value exports, const char *name, napi_callback cb);
+/* Optional, inside a callback: names of its arguments (index = position) so that errors read
+ * "gemm: argument 7 (A) must be a Float32Array". The array must outlive the call (use static). */
+void tslm_arg_names(const char *const *names);
+/* Reads exactly `want` arguments into argv; throws "fn: expected N arguments, got M" when fewer. */
+int tslm_get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv);
 
 /* ---- registration: each group adds its functions to the module's exports ---- */
 void tslm_register_info(napi_env env, napi_value exports);  /* addon.c: isa(), threads() */

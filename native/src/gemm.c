@@ -1,0 +1,569 @@
+/* Batched, strided GEMM: C_b = alpha * op(A_b) @ op(B_b) + beta * C_b (semantics in
+ * src/kernels/types.ts, Kernels.gemm). This file is the driver: argument checks, the choice of path
+ * and threads, packing, and the Goto/BLIS loop nest. The register-tile microkernels and the GEMV
+ * kernels live per instruction set in gemm_avx512.c, gemm_avx2.c and gemm_scalar.c.
+ *
+ * The loop nest for one matrix (BLIS naming):
+ *   for jc in N by NC:                       B panel of NC columns
+ *     for pc in K by KC:                     K block; beta applies on the first only
+ *       pack op(B)[pc:+KC, jc:+NC] into KC x NR strips   (shared by all threads, packed by all)
+ *       each thread, over its rectangle of C (rows m0..m1, strips s0..s1):
+ *         for ic in m0..m1 by MC:            pack op(A)[ic:+MC, pc:+KC] into MR-row slivers
+ *           for each strip (NR columns):     the strip (KC x NR) stays in L1/L2
+ *             for each sliver (MR rows):     microkernel: MR x NR tile of C, KC rank-1 updates
+ * Transposes only change how the packing reads memory; the microkernel always sees the same layout.
+ * The A block (MC x KC) is sized for L2, a B strip for L1/L2, the B panel (KC x NC) for L3.
+ *
+ * Threads: C is cut into tm x tn rectangles (tm * tn = threads), choosing the factorisation that
+ * minimises the largest rectangle's compute plus its A-packing (so 2048x768 splits rows and
+ * 256x50257 splits columns). Batched products whose matrices are small run one matrix per thread
+ * instead (attention heads). Shapes with M = 1 or N = 1 (decoding) skip packing and run a
+ * memory-bound GEMV split over the output. Each phase is one tslm_parallel_for (fork-join).
+ */
+#define _POSIX_C_SOURCE 200809L /* posix_memalign under -std=c11 */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tslm.h"
+#include "gemm_internal.h"
+
+#define MAX_TASKS 64
+/* Columns per GEMV call (its output buffer, 4 KB, stays in L1). */
+#define GEMV_CHUNK 1024
+/* Minimum multiply-adds per thread before a product is split: below this the fork-join (a few
+ * microseconds) costs more than it saves. 2^18 FMAs is about 5 us on one core. */
+#define MIN_FMA_PER_THREAD (1L << 18)
+/* Minimum matrix elements read per thread for the memory-bound GEMV. */
+#define MIN_GEMV_PER_THREAD (1L << 15)
+
+typedef struct {
+  int ta, tb;
+  long M, N, K;
+  float alpha, beta;
+  const float *A;
+  long lda;
+  const float *B;
+  long ldb;
+  float *C;
+  long ldc;
+} gemm_prob;
+
+/* ---- buffers ----------------------------------------------------------------------------------
+ * Packing buffers per task, grown on demand and kept (allocation on every call would cost more
+ * than the packing of small matrices). Guarded by gemm_lock: one GEMM at a time per process. */
+static pthread_mutex_t gemm_lock = PTHREAD_MUTEX_INITIALIZER;
+static float *abuf[MAX_TASKS], *bbuf[MAX_TASKS];
+static size_t acap[MAX_TASKS], bcap[MAX_TASKS];
+
+static int reserve(float **buf, size_t *cap, size_t n) {
+  if (*cap >= n) return 0;
+  free(*buf);
+  *buf = NULL;
+  *cap = 0;
+  void *p = NULL;
+  /* 64-byte alignment: packed strips are read with aligned full-cache-line vector loads. */
+  if (posix_memalign(&p, 64, n * sizeof(float) + 64) != 0) return 1;
+  *buf = (float *)p;
+  *cap = n;
+  return 0;
+}
+
+static const gemm_arch *pick_arch(void) {
+  switch (tslm_isa()) {
+    case TSLM_ISA_AVX512: return tslm_gemm_arch_avx512();
+    case TSLM_ISA_AVX2: return tslm_gemm_arch_avx2();
+    default: return tslm_gemm_arch_scalar();
+  }
+}
+
+static inline long min_l(long a, long b) { return a < b ? a : b; }
+static inline long max_l(long a, long b) { return a > b ? a : b; }
+static inline long round_up(long a, long m) { return (a + m - 1) / m * m; }
+
+/* ---- packing -------------------------------------------------------------------------------- */
+
+/* op(A)[i0:+mc, k0:+kc] -> MR-row slivers (layout in gemm_internal.h). */
+static void pack_a(const gemm_prob *p, long i0, long mc, long k0, long kc, int MR, float *dst) {
+  const long lda = p->lda;
+  for (long s = 0; s < mc; s += MR) {
+    const int rows = (int)min_l(MR, mc - s);
+    float *d = dst + s * kc;
+    if (!p->ta) {
+      /* A row-major M x K: walk each row contiguously, write with stride MR. */
+      const float *src = p->A + (i0 + s) * lda + k0;
+      for (int i = 0; i < rows; i++) {
+        const float *a = src + i * lda;
+        for (long k = 0; k < kc; k++) d[k * MR + i] = a[k];
+      }
+      for (int i = rows; i < MR; i++)
+        for (long k = 0; k < kc; k++) d[k * MR + i] = 0.0f;
+    } else {
+      /* A stored K x M: each k gives MR contiguous values, a plain copy. */
+      const float *src = p->A + k0 * lda + i0 + s;
+      for (long k = 0; k < kc; k++) {
+        const float *a = src + k * lda;
+        int i = 0;
+        for (; i < rows; i++) d[k * MR + i] = a[i];
+        for (; i < MR; i++) d[k * MR + i] = 0.0f;
+      }
+    }
+  }
+}
+
+/* A kc x nc block of op(B) at src -> NR-column strips (layout in gemm_internal.h). */
+static void pack_b_generic(long kc, long nc, const float *src, long ld, int tr, int NR, float *dst) {
+  for (long s = 0; s < nc; s += NR) {
+    const int cols = (int)min_l(NR, nc - s);
+    float *d = dst + s * kc;
+    if (!tr) {
+      const float *b = src + s;
+      for (long k = 0; k < kc; k++) {
+        const float *bk = b + k * ld;
+        int j = 0;
+        for (; j < cols; j++) d[k * NR + j] = bk[j];
+        for (; j < NR; j++) d[k * NR + j] = 0.0f;
+      }
+    } else {
+      const float *b = src + s * ld;
+      for (int j = 0; j < cols; j++) {
+        const float *bj = b + j * ld;
+        for (long k = 0; k < kc; k++) d[k * NR + j] = bj[k];
+      }
+      for (int j = cols; j < NR; j++)
+        for (long k = 0; k < kc; k++) d[k * NR + j] = 0.0f;
+    }
+  }
+}
+
+/* Packs strips [s0, s1) of the block op(B)[k0:+kc, j0:+nc] into dst (whole-block layout). */
+static void pack_b_strips(const gemm_arch *ar, const gemm_prob *p, long k0, long kc, long j0, long nc, long s0, long s1,
+                          float *dst) {
+  const int NR = ar->nr;
+  if (s1 <= s0) return;
+  const long jj = j0 + s0 * NR;
+  const long ncols = min_l(nc - s0 * NR, (s1 - s0) * NR);
+  const float *src = p->tb ? p->B + jj * p->ldb + k0 : p->B + k0 * p->ldb + jj;
+  float *d = dst + s0 * NR * kc;
+  if (ar->pack_b)
+    ar->pack_b(kc, ncols, src, p->ldb, p->tb, d);
+  else
+    pack_b_generic(kc, ncols, src, p->ldb, p->tb, NR, d);
+}
+
+/* ---- the packed path ------------------------------------------------------------------------ */
+
+typedef struct {
+  const gemm_arch *ar;
+  const gemm_prob *p;
+  long jc, nc, pc, kc;
+  float beta;     /* beta for this K block: the user's on the first, 1 afterwards */
+  int nt, tm, tn; /* tasks, as a tm x tn grid over C */
+  long mt, ns;    /* MR-row slivers in M, NR-column strips in this NC block */
+  float *bpack;   /* the shared packed B block */
+  float **apack;  /* per-task A buffers */
+} block_ctx;
+
+static void pack_b_task(void *vctx, int t, int nt) {
+  block_ctx *c = (block_ctx *)vctx;
+  pack_b_strips(c->ar, c->p, c->pc, c->kc, c->jc, c->nc, c->ns * t / nt, c->ns * (t + 1) / nt, c->bpack);
+}
+
+static void compute_task(void *vctx, int t, int nt) {
+  (void)nt;
+  block_ctx *c = (block_ctx *)vctx;
+  const gemm_arch *ar = c->ar;
+  const gemm_prob *p = c->p;
+  const int MR = ar->mr, NR = ar->nr;
+  const int r = t / c->tn, q = t % c->tn;
+  const long m0 = c->mt * r / c->tm * MR, m1 = min_l(p->M, c->mt * (r + 1) / c->tm * MR);
+  const long s0 = c->ns * q / c->tn, s1 = c->ns * (q + 1) / c->tn;
+  float *ap = c->apack[t];
+  for (long ic = m0; ic < m1; ic += ar->mc) {
+    const long mc = min_l(ar->mc, m1 - ic);
+    pack_a(p, ic, mc, c->pc, c->kc, MR, ap);
+    for (long s = s0; s < s1; s++) {
+      const long j = c->jc + s * NR;
+      const int nr = (int)min_l(NR, c->jc + c->nc - j);
+      const float *bp = c->bpack + s * NR * c->kc;
+      float *crow = p->C + ic * p->ldc + j;
+      for (long ir = 0; ir < mc; ir += MR) {
+        const int mr = (int)min_l(MR, mc - ir);
+        ar->ukr(c->kc, ap + ir * c->kc, bp, crow + ir * p->ldc, p->ldc, p->alpha, c->beta, mr, nr);
+      }
+    }
+  }
+}
+
+/* Picks the tm x tn grid (tm * tn = nt) that minimises the busiest thread's cost, counted as
+ * MR x NR tiles times NR columns of work plus the rows it packs (A packing is repeated by every
+ * column group, about 1/25 of a column's compute per row). */
+static void choose_grid(long mt, long ns, int MR, int NR, int nt, int *tm, int *tn) {
+  double best = 1e300;
+  *tm = nt;
+  *tn = 1;
+  for (int a = nt; a >= 1; a--) {
+    if (nt % a) continue;
+    const int b = nt / a;
+    const double rows = (double)((mt + a - 1) / a) * MR, cols = (double)((ns + b - 1) / b) * NR;
+    const double cost = rows * (cols * 0.04 + 1.0);
+    if (cost < best - 1e-9) {
+      best = cost;
+      *tm = a;
+      *tn = b;
+    }
+  }
+}
+
+/* One matrix through the packed path with nt tasks; task t uses apack[t], all share bpack. */
+static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float **apack, float *bpack) {
+  block_ctx c;
+  c.ar = ar;
+  c.p = p;
+  c.apack = apack;
+  c.bpack = bpack;
+  c.mt = (p->M + ar->mr - 1) / ar->mr;
+  for (long jc = 0; jc < p->N; jc += ar->nc) {
+    c.jc = jc;
+    c.nc = min_l(ar->nc, p->N - jc);
+    c.ns = (c.nc + ar->nr - 1) / ar->nr;
+    int tm = 1, tn = 1;
+    if (nt > 1) choose_grid(c.mt, c.ns, ar->mr, ar->nr, nt, &tm, &tn);
+    c.nt = nt;
+    c.tm = tm;
+    c.tn = tn;
+    for (long pc = 0; pc < p->K; pc += ar->kc) {
+      c.pc = pc;
+      c.kc = min_l(ar->kc, p->K - pc);
+      c.beta = pc == 0 ? p->beta : 1.0f;
+      if (nt > 1) {
+        tslm_parallel_for(nt, pack_b_task, &c);
+        tslm_parallel_for(nt, compute_task, &c);
+      } else {
+        pack_b_task(&c, 0, 1);
+        compute_task(&c, 0, 1);
+      }
+    }
+  }
+}
+
+/* ---- the GEMV path (M = 1 or N = 1) ---------------------------------------------------------- */
+
+typedef struct {
+  gemv_fn fn;
+  int cols_mode;  /* 1: out[j] uses row j of the matrix; 0: column j */
+  long K, n;
+  const float *x; /* contiguous when incx == 1 */
+  long incx;
+  const float *mat;
+  long ld;
+  float *y;
+  long incy;
+  float alpha, beta;
+  float **tmp;  /* per task: GEMV_CHUNK floats */
+  float **xbuf; /* per task: K floats (a copy of a strided x) */
+} gemv_ctx;
+
+static void gemv_task(void *vctx, int t, int nt) {
+  gemv_ctx *g = (gemv_ctx *)vctx;
+  /* Split the output into nt ranges, 16-aligned so that vector loops stay aligned in B rows. */
+  const long units = (g->n + 15) / 16;
+  const long j0 = min_l(g->n, units * t / nt * 16), j1 = min_l(g->n, units * (t + 1) / nt * 16);
+  if (j1 <= j0) return;
+  const float *x = g->x;
+  if (g->incx != 1) {
+    float *xb = g->xbuf[t];
+    for (long k = 0; k < g->K; k++) xb[k] = g->x[k * g->incx];
+    x = xb;
+  }
+  float *out = g->tmp[t];
+  for (long j = j0; j < j1; j += GEMV_CHUNK) {
+    const long len = min_l(GEMV_CHUNK, j1 - j);
+    g->fn(g->K, len, x, g->cols_mode ? g->mat + j * g->ld : g->mat + j, g->ld, out);
+    float *y = g->y + j * g->incy;
+    const float alpha = g->alpha, beta = g->beta;
+    if (beta == 0.0f)
+      for (long i = 0; i < len; i++) y[i * g->incy] = alpha * out[i];
+    else
+      for (long i = 0; i < len; i++) y[i * g->incy] = alpha * out[i] + beta * y[i * g->incy];
+  }
+}
+
+/* Sets up g for a product with M == 1 (a row vector times op(B)) or N == 1 (op(A) times a column
+ * vector, computed as its transpose). */
+static void gemv_setup(const gemm_arch *ar, const gemm_prob *p, gemv_ctx *g) {
+  g->K = p->K;
+  g->alpha = p->alpha;
+  g->beta = p->beta;
+  if (p->M == 1) {
+    /* x = op(A)[0, :];  y = C[0, :];  y[j] = sum_k x[k] op(B)[k, j] */
+    g->x = p->A;
+    g->incx = p->ta ? p->lda : 1;
+    g->mat = p->B;
+    g->ld = p->ldb;
+    g->cols_mode = p->tb; /* B stored N x K: out[j] = dot(x, row j) */
+    g->n = p->N;
+    g->y = p->C;
+    g->incy = 1;
+  } else {
+    /* N == 1: x = op(B)[:, 0];  y = C[:, 0];  y[i] = sum_k op(A)[i, k] x[k] */
+    g->x = p->B;
+    g->incx = p->tb ? 1 : p->ldb;
+    g->mat = p->A;
+    g->ld = p->lda;
+    g->cols_mode = !p->ta; /* A row-major M x K: out[i] = dot(row i, x) */
+    g->n = p->M;
+    g->y = p->C;
+    g->incy = p->ldc;
+  }
+  g->fn = g->cols_mode ? ar->gemv_cols : ar->gemv_rows;
+}
+
+/* ---- one matrix ---------------------------------------------------------------------------- */
+
+static void scale_c(const gemm_prob *p) {
+  for (long i = 0; i < p->M; i++) {
+    float *c = p->C + i * p->ldc;
+    if (p->beta == 0.0f)
+      for (long j = 0; j < p->N; j++) c[j] = 0.0f;
+    else if (p->beta != 1.0f)
+      for (long j = 0; j < p->N; j++) c[j] *= p->beta;
+  }
+}
+
+static int is_gemv(const gemm_prob *p) { return p->M == 1 || p->N == 1; }
+
+/* Threads worth using for one matrix. */
+static int threads_for(const gemm_prob *p, int max_threads) {
+  double work;
+  long per;
+  if (is_gemv(p)) {
+    work = (double)p->K * (double)(p->M == 1 ? p->N : p->M);
+    per = MIN_GEMV_PER_THREAD;
+  } else {
+    work = (double)p->M * (double)p->N * (double)p->K;
+    per = MIN_FMA_PER_THREAD;
+  }
+  double n = work / (double)per;
+  if (n < 1) return 1;
+  return n < max_threads ? (int)n : max_threads;
+}
+
+/* Runs one matrix product with nt tasks (nt = 1: on the calling thread only), using the buffers of
+ * tasks [0, nt) starting at abufs / bbufs. */
+static void gemm_one(const gemm_arch *ar, const gemm_prob *p, int nt, float **abufs, float **bbufs) {
+  if (p->M <= 0 || p->N <= 0) return;
+  if (p->K <= 0 || p->alpha == 0.0f) {
+    scale_c(p);
+    return;
+  }
+  if (is_gemv(p)) {
+    gemv_ctx g;
+    gemv_setup(ar, p, &g);
+    g.tmp = abufs;
+    g.xbuf = bbufs;
+    if (nt > 1)
+      tslm_parallel_for(nt, gemv_task, &g);
+    else
+      gemv_task(&g, 0, 1);
+    return;
+  }
+  gemm_packed(ar, p, nt, abufs, bbufs[0]);
+}
+
+/* ---- batches -------------------------------------------------------------------------------- */
+
+typedef struct {
+  const gemm_arch *ar;
+  gemm_prob base; /* batch item 0 */
+  long sa, sb, sc, batch;
+} batch_ctx;
+
+static void batch_task(void *vctx, int t, int nt) {
+  batch_ctx *c = (batch_ctx *)vctx;
+  const long b0 = c->batch * t / nt, b1 = c->batch * (t + 1) / nt;
+  for (long b = b0; b < b1; b++) {
+    gemm_prob p = c->base;
+    p.A += b * c->sa;
+    p.B += b * c->sb;
+    p.C += b * c->sc;
+    gemm_one(c->ar, &p, 1, &abuf[t], &bbuf[t]);
+  }
+}
+
+/* Buffer sizes one task needs for p: A block and B block (or the GEMV scratch). */
+static void buffer_needs(const gemm_arch *ar, const gemm_prob *p, size_t *an, size_t *bn) {
+  if (is_gemv(p)) {
+    *an = GEMV_CHUNK;
+    *bn = (size_t)max_l(p->K, 1);
+    return;
+  }
+  const long kc = min_l(ar->kc, p->K);
+  *an = (size_t)(min_l(round_up(p->M, ar->mr), ar->mc) * kc);
+  *bn = (size_t)(min_l(round_up(p->N, ar->nr), ar->nc) * kc);
+}
+
+/* The whole call; returns nonzero when buffers could not be allocated. Caller holds gemm_lock. */
+static int gemm_run(const gemm_prob *p, long sa, long sb, long sc, long batch) {
+  const gemm_arch *ar = pick_arch();
+  int threads = tslm_num_threads();
+  if (threads > MAX_TASKS) threads = MAX_TASKS;
+  size_t an, bn;
+  buffer_needs(ar, p, &an, &bn);
+  const double per = (double)p->M * (double)p->N * (double)p->K;
+
+  /* One matrix per thread when the batch is large enough and the matrices small enough that
+   * splitting each one would be inefficient (attention heads: 12 x 256x256x64). C must not be
+   * broadcast (strideC = 0 accumulates into one C, which needs the batch order). */
+  int nt_batch = 1;
+  if (batch > 1 && sc != 0 && threads > 1) {
+    const int balanced = batch % threads == 0 || batch >= 4L * threads;
+    if (balanced || per < (double)MIN_FMA_PER_THREAD * 16) {
+      double total = per * (double)batch;
+      long n = (long)(total / (double)MIN_FMA_PER_THREAD);
+      if (is_gemv(p)) n = (long)((double)p->K * (double)max_l(p->M, p->N) * (double)batch / MIN_GEMV_PER_THREAD);
+      nt_batch = (int)min_l(min_l(threads, batch), max_l(n, 1));
+    }
+  }
+  if (nt_batch > 1) {
+    for (int t = 0; t < nt_batch; t++)
+      if (reserve(&abuf[t], &acap[t], an) || reserve(&bbuf[t], &bcap[t], bn)) return 1;
+    batch_ctx c = {ar, *p, sa, sb, sc, batch};
+    tslm_parallel_for(nt_batch, batch_task, &c);
+    return 0;
+  }
+
+  const int nt = threads_for(p, threads);
+  for (int t = 0; t < nt; t++) {
+    /* The packed path shares task 0's B buffer; GEMV tasks each need an x copy. */
+    if (reserve(&abuf[t], &acap[t], an)) return 1;
+    if ((t == 0 || is_gemv(p)) && reserve(&bbuf[t], &bcap[t], bn)) return 1;
+  }
+  for (long b = 0; b < batch; b++) {
+    gemm_prob q = *p;
+    q.A += b * sa;
+    q.B += b * sb;
+    q.C += b * sc;
+    gemm_one(ar, &q, nt, abuf, bbuf);
+  }
+  return 0;
+}
+
+/* ---- N-API ------------------------------------------------------------------------------------ */
+
+static const char *const gemm_arg_names[] = {"transA", "transB", "M",    "N",   "K",       "alpha", "A",
+                                             "aOff",   "lda",    "strideA", "B", "bOff",    "ldb",   "strideB",
+                                             "beta",   "C",      "cOff", "ldc", "strideC", "batch", NULL};
+
+/* Last element index an operand touches: off + (batch-1)*stride + (rows-1)*ld + (cols-1). */
+static double last_index(long off, long stride, long batch, long rows, long cols, long ld) {
+  return (double)off + (double)(batch - 1) * (double)stride + (double)(rows - 1) * (double)ld + (double)(cols - 1);
+}
+
+static napi_value throw_range(napi_env env, const char *msg) {
+  napi_throw_range_error(env, NULL, msg);
+  return NULL;
+}
+
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  napi_value argv[20];
+  tslm_arg_names(gemm_arg_names);
+  if (tslm_get_args(env, info, 20, argv)) return NULL;
+  int ta, tb;
+  int64_t M, N, K, aOff, lda, sA, bOff, ldb, sB, cOff, ldc, sC, batch;
+  double alpha, beta;
+  float *A, *B, *C;
+  size_t lenA, lenB, lenC;
+  if (tslm_arg_bool(env, argv[0], 0, &ta) || tslm_arg_bool(env, argv[1], 1, &tb) ||
+      tslm_arg_int(env, argv[2], 2, &M) || tslm_arg_int(env, argv[3], 3, &N) || tslm_arg_int(env, argv[4], 4, &K) ||
+      tslm_arg_double(env, argv[5], 5, &alpha) || tslm_arg_f32(env, argv[6], 6, &A, &lenA) ||
+      tslm_arg_int(env, argv[7], 7, &aOff) || tslm_arg_int(env, argv[8], 8, &lda) ||
+      tslm_arg_int(env, argv[9], 9, &sA) || tslm_arg_f32(env, argv[10], 10, &B, &lenB) ||
+      tslm_arg_int(env, argv[11], 11, &bOff) || tslm_arg_int(env, argv[12], 12, &ldb) ||
+      tslm_arg_int(env, argv[13], 13, &sB) || tslm_arg_double(env, argv[14], 14, &beta) ||
+      tslm_arg_f32(env, argv[15], 15, &C, &lenC) || tslm_arg_int(env, argv[16], 16, &cOff) ||
+      tslm_arg_int(env, argv[17], 17, &ldc) || tslm_arg_int(env, argv[18], 18, &sC) ||
+      tslm_arg_int(env, argv[19], 19, &batch))
+    return NULL;
+
+  /* Cheap O(1) bounds checks: callers validate shapes, but a wrong index here would be a crash of
+   * the whole process instead of an exception. */
+  char msg[300];
+  if (M < 0 || N < 0 || K < 0 || batch < 0) {
+    snprintf(msg, sizeof msg, "gemm: M, N, K and batch must be >= 0 (got M=%lld N=%lld K=%lld batch=%lld)",
+             (long long)M, (long long)N, (long long)K, (long long)batch);
+    return throw_range(env, msg);
+  }
+  if (aOff < 0 || bOff < 0 || cOff < 0 || lda < 0 || ldb < 0 || ldc < 0 || sA < 0 || sB < 0 || sC < 0) {
+    snprintf(msg, sizeof msg, "gemm: offsets, leading dimensions and strides must be >= 0");
+    return throw_range(env, msg);
+  }
+  if (M == 0 || N == 0 || batch == 0) return NULL;
+  if (K > 0) {
+    const double la = ta ? last_index(aOff, sA, batch, K, M, lda) : last_index(aOff, sA, batch, M, K, lda);
+    const double lb = tb ? last_index(bOff, sB, batch, N, K, ldb) : last_index(bOff, sB, batch, K, N, ldb);
+    if (la >= (double)lenA) {
+      snprintf(msg, sizeof msg, "gemm: A (length %zu) is too short: the product reads element %.0f", lenA, la);
+      return throw_range(env, msg);
+    }
+    if (lb >= (double)lenB) {
+      snprintf(msg, sizeof msg, "gemm: B (length %zu) is too short: the product reads element %.0f", lenB, lb);
+      return throw_range(env, msg);
+    }
+  }
+  const double lc = last_index(cOff, sC, batch, M, N, ldc);
+  if (lc >= (double)lenC) {
+    snprintf(msg, sizeof msg, "gemm: C (length %zu) is too short: the product writes element %.0f", lenC, lc);
+    return throw_range(env, msg);
+  }
+
+  gemm_prob p = {ta, tb, (long)M, (long)N, (long)K, (float)alpha, (float)beta, A + aOff, (long)lda,
+                 B + bOff, (long)ldb, C + cOff, (long)ldc};
+  pthread_mutex_lock(&gemm_lock);
+  int err = gemm_run(&p, (long)sA, (long)sB, (long)sC, (long)batch);
+  pthread_mutex_unlock(&gemm_lock);
+  if (err) napi_throw_error(env, NULL, "gemm: out of memory for the packing buffers");
+  return NULL;
+}
+
+/* setIsa(name): caps the instruction set for every kernel (tests run each path this way); returns
+ * the ISA now in effect. Registered here because GEMM is where the paths differ most. */
+static napi_value js_set_isa(napi_env env, napi_callback_info info) {
+  static const char *const names[] = {"isa", NULL};
+  napi_value argv[1];
+  tslm_arg_names(names);
+  if (tslm_get_args(env, info, 1, argv)) return NULL;
+  char buf[16];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &len) != napi_ok || tslm_isa_parse(buf) < 0) {
+    napi_throw_type_error(env, NULL, "setIsa: argument 1 (isa) must be \"scalar\", \"avx2\" or \"avx512\"");
+    return NULL;
+  }
+  napi_value out;
+  napi_create_string_utf8(env, tslm_isa_name(tslm_set_isa(tslm_isa_parse(buf))), NAPI_AUTO_LENGTH, &out);
+  return out;
+}
+
+/* gemmInfo(): the active kernel's register tile and cache blocks, for benchmarks and debugging. */
+static napi_value js_gemm_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  const gemm_arch *ar = pick_arch();
+  napi_value o, v;
+  napi_create_object(env, &o);
+  napi_create_string_utf8(env, ar->name, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, o, "kernel", v);
+  const char *keys[] = {"mr", "nr", "mc", "kc", "nc"};
+  const long vals[] = {ar->mr, ar->nr, ar->mc, ar->kc, ar->nc};
+  for (int i = 0; i < 5; i++) {
+    napi_create_int64(env, vals[i], &v);
+    napi_set_named_property(env, o, keys[i], v);
+  }
+  return o;
+}
+
+void tslm_register_gemm(napi_env env, napi_value exports) {
+  tslm_export(env, exports, "gemm", js_gemm);
+  tslm_export(env, exports, "setIsa", js_set_isa);
+  tslm_export(env, exports, "gemmInfo", js_gemm_info);
+}

@@ -1,0 +1,268 @@
+/* AVX-512 GEMM kernels: the 14 x 32 microkernel, B packing and the GEMV kernels.
+ *
+ * Compiled with function-level target attributes (no global -mavx512f), so the file links into the
+ * baseline binary and is only called when cpu.c reports AVX-512 with OS support.
+ *
+ * Why 14 x 32: the tile is 14 rows x two 16-float ZMM vectors = 28 accumulators; with the 2 vectors
+ * of B and 1 broadcast of A that is 31 of the 32 ZMM registers. Each k step issues 28 FMAs for
+ * 2 vector loads and 14 broadcasts (folded into the FMAs as {1to16} memory operands), so loads
+ * never limit it, and 28 independent accumulators cover the FMA latency (4 cycles) times the FMA
+ * throughput many times over. Zen 4 executes a ZMM FMA as two 256-bit halves, so peak is
+ * 32 flops/cycle per core, the same as AVX2 with two FMA pipes, but with half the instructions.
+ * Blocks (BLIS-style, for Zen 4's 32 KB L1D / 1 MB L2 / 32 MB L3):
+ *   KC = 384: a B strip (384 x 32 x 4 B = 48 KB) streams from L2 while being reused by all slivers;
+ *   MC = 224 = 16 x 14: the A block (224 x 384 x 4 B = 336 KB) stays in L2;
+ *   NC = 4096: the B panel (384 x 4096 x 4 B = 6 MB) stays in L3.
+ */
+#include <immintrin.h>
+#include <string.h>
+#include "gemm_internal.h"
+
+#define TARGET __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
+#define MR 14
+#define NR 32
+
+/* Accumulators c<i>_0 (columns 0-15) and c<i>_1 (16-31) for rows i = 0..13. */
+#define DECL(i) __m512 c##i##_0 = _mm512_setzero_ps(), c##i##_1 = _mm512_setzero_ps();
+#define FMA_ROW(i)                                  \
+  {                                                 \
+    const __m512 a = _mm512_set1_ps(Ap[i]);         \
+    c##i##_0 = _mm512_fmadd_ps(a, b0, c##i##_0);    \
+    c##i##_1 = _mm512_fmadd_ps(a, b1, c##i##_1);    \
+  }
+/* Full-width row store: C = alpha * acc (+ beta * C). */
+#define STORE_FULL(i)                                                                      \
+  {                                                                                        \
+    float *cr = C + (i) * ldc;                                                             \
+    __m512 r0 = _mm512_mul_ps(va, c##i##_0), r1 = _mm512_mul_ps(va, c##i##_1);             \
+    if (beta != 0.0f) {                                                                    \
+      r0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr), r0);                                   \
+      r1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + 16), r1);                              \
+    }                                                                                      \
+    _mm512_storeu_ps(cr, r0);                                                              \
+    _mm512_storeu_ps(cr + 16, r1);                                                         \
+  }
+/* Edge row store: only rows < mr, only columns < nr (masked; masked-off lanes are not touched,
+ * so reading and writing past the end of C is safe). */
+#define STORE_EDGE(i)                                                                      \
+  if ((i) < mr) {                                                                          \
+    float *cr = C + (i) * ldc;                                                             \
+    __m512 r0 = _mm512_mul_ps(va, c##i##_0), r1 = _mm512_mul_ps(va, c##i##_1);             \
+    if (beta != 0.0f) {                                                                    \
+      r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), r0);                         \
+      r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), r1);                    \
+    }                                                                                      \
+    _mm512_mask_storeu_ps(cr, m0, r0);                                                     \
+    _mm512_mask_storeu_ps(cr + 16, m1, r1);                                                \
+  }
+#define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+
+TARGET static void ukr_14x32(long kc, const float *Ap, const float *Bp, float *C, long ldc, float alpha, float beta,
+                             int mr, int nr) {
+  ROWS(DECL)
+  /* Touch the C tile early so its lines arrive while the k loop runs. */
+  for (int i = 0; i < mr; i++) {
+    _mm_prefetch((const char *)(C + i * ldc), _MM_HINT_T0);
+    _mm_prefetch((const char *)(C + i * ldc + 16), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
+  for (long k = 0; k < kc; k++) {
+    const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+    /* The strip ahead: B is read at 128 B per k step; fetch 8 steps ahead. */
+    _mm_prefetch((const char *)(Bp + 8 * NR), _MM_HINT_T0);
+    ROWS(FMA_ROW)
+    Ap += MR;
+    Bp += NR;
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  if (mr == MR && nr == NR) {
+    ROWS(STORE_FULL)
+  } else {
+    const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+    const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1);
+    ROWS(STORE_EDGE)
+  }
+}
+
+/* B packing. Untransposed: each k row of a strip is two vector copies. Transposed (B stored N x K,
+ * e.g. a Linear weight [out, in]): 16 x 16 blocks are loaded row by row and transposed in
+ * registers, so both reads and writes stay contiguous. */
+TARGET static void transpose16(const float *src, long ld, float *dst, long dld) {
+  /* src: 16 rows (stride ld) of 16 floats -> dst: 16 rows (stride dld) of 16 floats, dst[k][j] =
+   * src[j][k]. Standard three-stage shuffle network: 32-bit, 64-bit, then 128-bit lane moves. */
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ld);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+  }
+  /* Now r[4q + p] holds, in each 128-bit lane L, elements k = 4L + p of rows 4q..4q+3 (lane L of
+   * the source rows). Gather lanes: for output row k = 4L + p we need lane L of r[p], r[4+p],
+   * r[8+p], r[12+p]. Two rounds of 128-bit shuffles do this. */
+  for (int p = 0; p < 4; p++) {
+    const __m512 a = r[p], b = r[4 + p], c = r[8 + p], d = r[12 + p];
+    /* ab_lo = [a.L0 a.L1 b.L0 b.L1], ab_hi = [a.L2 a.L3 b.L2 b.L3]; same for cd. */
+    const __m512 ab_lo = _mm512_shuffle_f32x4(a, b, 0x44), ab_hi = _mm512_shuffle_f32x4(a, b, 0xEE);
+    const __m512 cd_lo = _mm512_shuffle_f32x4(c, d, 0x44), cd_hi = _mm512_shuffle_f32x4(c, d, 0xEE);
+    /* lane L of (a, b, c, d): L0 -> [a.L0 b.L0 c.L0 d.L0] etc. */
+    t[0 + p] = _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x88);  /* lanes L0 */
+    t[4 + p] = _mm512_shuffle_f32x4(ab_lo, cd_lo, 0xDD);  /* lanes L1 */
+    t[8 + p] = _mm512_shuffle_f32x4(ab_hi, cd_hi, 0x88);  /* lanes L2 */
+    t[12 + p] = _mm512_shuffle_f32x4(ab_hi, cd_hi, 0xDD); /* lanes L3 */
+  }
+  for (int k = 0; k < 16; k++) _mm512_storeu_ps(dst + k * dld, t[k]);
+}
+
+TARGET static void pack_b_avx512(long kc, long nc, const float *src, long ld, int tr, float *dst) {
+  for (long s = 0; s < nc; s += NR) {
+    const int cols = nc - s < NR ? (int)(nc - s) : NR;
+    float *d = dst + s * kc;
+    if (!tr) {
+      const float *b = src + s;
+      if (cols == NR) {
+        for (long k = 0; k < kc; k++) {
+          _mm512_store_ps(d + k * NR, _mm512_loadu_ps(b + k * ld));
+          _mm512_store_ps(d + k * NR + 16, _mm512_loadu_ps(b + k * ld + 16));
+        }
+      } else {
+        const __mmask16 m0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+        const __mmask16 m1 = cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1);
+        for (long k = 0; k < kc; k++) {
+          _mm512_store_ps(d + k * NR, _mm512_maskz_loadu_ps(m0, b + k * ld));
+          _mm512_store_ps(d + k * NR + 16, _mm512_maskz_loadu_ps(m1, b + k * ld + 16));
+        }
+      }
+    } else {
+      const float *b = src + s * ld; /* row j of the strip: b + j * ld, K along the row */
+      long k = 0; /* partial strips skip the transposes and take the scalar loop for every k */
+      if (cols == NR) {
+        for (; k + 16 <= kc; k += 16) {
+          transpose16(b + k, ld, d + k * NR, NR);
+          transpose16(b + 16 * ld + k, ld, d + k * NR + 16, NR);
+        }
+      }
+      for (; k < kc; k++) {
+        int j = 0;
+        for (; j < cols; j++) d[k * NR + j] = b[j * ld + k];
+        for (; j < NR; j++) d[k * NR + j] = 0.0f;
+      }
+    }
+  }
+}
+
+/* GEMV, rows mode: out[j] = sum_k x[k] * B[k*ldb + j] for j < n (n <= 1024, out stays in L1).
+ * Eight rows of B are streamed at once (eight sequential streams the prefetcher follows) and
+ * added into out, so out is loaded and stored once per eight rows. Memory-bound by design. */
+TARGET static void gemv_rows_avx512(long K, long n, const float *x, const float *B, long ldb, float *out) {
+  const long nv = n & ~15L;
+  const __mmask16 mt = (__mmask16)((1u << (n - nv)) - 1);
+  memset(out, 0, (size_t)n * sizeof(float));
+  long k = 0;
+  for (; k + 8 <= K; k += 8) {
+    const float *b0 = B + k * ldb;
+    const __m512 x0 = _mm512_set1_ps(x[k]), x1 = _mm512_set1_ps(x[k + 1]), x2 = _mm512_set1_ps(x[k + 2]),
+                 x3 = _mm512_set1_ps(x[k + 3]), x4 = _mm512_set1_ps(x[k + 4]), x5 = _mm512_set1_ps(x[k + 5]),
+                 x6 = _mm512_set1_ps(x[k + 6]), x7 = _mm512_set1_ps(x[k + 7]);
+    long j = 0;
+    for (; j < nv; j += 16) {
+      const float *b = b0 + j;
+      __m512 o = _mm512_loadu_ps(out + j);
+      __m512 p = _mm512_mul_ps(x1, _mm512_loadu_ps(b + ldb));
+      o = _mm512_fmadd_ps(x0, _mm512_loadu_ps(b), o);
+      o = _mm512_fmadd_ps(x2, _mm512_loadu_ps(b + 2 * ldb), o);
+      p = _mm512_fmadd_ps(x3, _mm512_loadu_ps(b + 3 * ldb), p);
+      o = _mm512_fmadd_ps(x4, _mm512_loadu_ps(b + 4 * ldb), o);
+      p = _mm512_fmadd_ps(x5, _mm512_loadu_ps(b + 5 * ldb), p);
+      o = _mm512_fmadd_ps(x6, _mm512_loadu_ps(b + 6 * ldb), o);
+      p = _mm512_fmadd_ps(x7, _mm512_loadu_ps(b + 7 * ldb), p);
+      _mm512_storeu_ps(out + j, _mm512_add_ps(o, p));
+    }
+    if (mt) {
+      const float *b = b0 + j;
+      __m512 o = _mm512_maskz_loadu_ps(mt, out + j);
+      o = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(mt, b), o);
+      o = _mm512_fmadd_ps(x1, _mm512_maskz_loadu_ps(mt, b + ldb), o);
+      o = _mm512_fmadd_ps(x2, _mm512_maskz_loadu_ps(mt, b + 2 * ldb), o);
+      o = _mm512_fmadd_ps(x3, _mm512_maskz_loadu_ps(mt, b + 3 * ldb), o);
+      o = _mm512_fmadd_ps(x4, _mm512_maskz_loadu_ps(mt, b + 4 * ldb), o);
+      o = _mm512_fmadd_ps(x5, _mm512_maskz_loadu_ps(mt, b + 5 * ldb), o);
+      o = _mm512_fmadd_ps(x6, _mm512_maskz_loadu_ps(mt, b + 6 * ldb), o);
+      o = _mm512_fmadd_ps(x7, _mm512_maskz_loadu_ps(mt, b + 7 * ldb), o);
+      _mm512_mask_storeu_ps(out + j, mt, o);
+    }
+  }
+  for (; k < K; k++) {
+    const float *b = B + k * ldb;
+    const __m512 xk = _mm512_set1_ps(x[k]);
+    long j = 0;
+    for (; j < nv; j += 16) _mm512_storeu_ps(out + j, _mm512_fmadd_ps(xk, _mm512_loadu_ps(b + j), _mm512_loadu_ps(out + j)));
+    if (mt)
+      _mm512_mask_storeu_ps(out + j, mt,
+                            _mm512_fmadd_ps(xk, _mm512_maskz_loadu_ps(mt, b + j), _mm512_maskz_loadu_ps(mt, out + j)));
+  }
+}
+
+/* GEMV, cols mode: out[j] = dot(x, B[j*ldb : +K]). Four rows at a time share each load of x; two
+ * accumulators per row give eight independent FMA chains. */
+TARGET static void gemv_cols_avx512(long K, long n, const float *x, const float *B, long ldb, float *out) {
+  const long kv = K & ~31L;
+  long j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+    long k = 0;
+    for (; k < kv; k += 32) {
+      const __m512 xa = _mm512_loadu_ps(x + k), xb = _mm512_loadu_ps(x + k + 16);
+      a0 = _mm512_fmadd_ps(xa, _mm512_loadu_ps(b0 + k), a0);
+      e0 = _mm512_fmadd_ps(xb, _mm512_loadu_ps(b0 + k + 16), e0);
+      a1 = _mm512_fmadd_ps(xa, _mm512_loadu_ps(b1 + k), a1);
+      e1 = _mm512_fmadd_ps(xb, _mm512_loadu_ps(b1 + k + 16), e1);
+      a2 = _mm512_fmadd_ps(xa, _mm512_loadu_ps(b2 + k), a2);
+      e2 = _mm512_fmadd_ps(xb, _mm512_loadu_ps(b2 + k + 16), e2);
+      a3 = _mm512_fmadd_ps(xa, _mm512_loadu_ps(b3 + k), a3);
+      e3 = _mm512_fmadd_ps(xb, _mm512_loadu_ps(b3 + k + 16), e3);
+    }
+    for (; k < K; k += 16) {
+      const __mmask16 m = K - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
+      const __m512 xa = _mm512_maskz_loadu_ps(m, x + k);
+      a0 = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, b0 + k), a0);
+      a1 = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, b1 + k), a1);
+      a2 = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, b2 + k), a2);
+      a3 = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, b3 + k), a3);
+    }
+    out[j] = _mm512_reduce_add_ps(_mm512_add_ps(a0, e0));
+    out[j + 1] = _mm512_reduce_add_ps(_mm512_add_ps(a1, e1));
+    out[j + 2] = _mm512_reduce_add_ps(_mm512_add_ps(a2, e2));
+    out[j + 3] = _mm512_reduce_add_ps(_mm512_add_ps(a3, e3));
+  }
+  for (; j < n; j++) {
+    const float *b = B + j * ldb;
+    __m512 a = _mm512_setzero_ps();
+    for (long k = 0; k < K; k += 16) {
+      const __mmask16 m = K - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
+      a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + k), _mm512_maskz_loadu_ps(m, b + k), a);
+    }
+    out[j] = _mm512_reduce_add_ps(a);
+  }
+}
+
+static const gemm_arch arch = {
+    .name = "avx512-14x32",
+    .mr = MR,
+    .nr = NR,
+    .mc = 224,
+    .kc = 384,
+    .nc = 4096,
+    .ukr = ukr_14x32,
+    .pack_b = pack_b_avx512,
+    .gemv_rows = gemv_rows_avx512,
+    .gemv_cols = gemv_cols_avx512,
+};
+
+const gemm_arch *tslm_gemm_arch_avx512(void) { return &arch; }

@@ -1,0 +1,44 @@
+/* Internal contract between the GEMM driver (gemm.c) and its per-ISA kernels (gemm_avx512.c,
+ * gemm_avx2.c, gemm_scalar.c). Not part of tslm.h: nothing outside the gemm*.c files uses it.
+ *
+ * Packed layouts (the driver packs, the microkernel reads):
+ *   A block (mc x kc) -> slivers of MR rows; sliver s holds op(A)[s*MR + i, k] at Ap[k*MR + i]
+ *                        (rows past the matrix edge are zero).
+ *   B block (kc x nc) -> strips of NR columns; strip s holds op(B)[k, s*NR + j] at Bp[k*NR + j]
+ *                        (columns past the edge are zero).
+ * So at step k the microkernel reads MR consecutive A values (broadcast one by one) and NR
+ * consecutive B values (NR/16 vector loads), and accumulates an MR x NR tile in registers.
+ */
+#ifndef TSLM_GEMM_INTERNAL_H
+#define TSLM_GEMM_INTERNAL_H
+
+#include <stddef.h>
+
+/* C[i*ldc + j] = alpha * sum_k Ap[k*MR+i] * Bp[k*NR+j] + beta * C[i*ldc + j] for i < mr, j < nr.
+ * beta == 0 means C is not read. mr <= MR and nr <= NR (edge tiles). */
+typedef void (*gemm_ukr_fn)(long kc, const float *Ap, const float *Bp, float *C, long ldc, float alpha, float beta,
+                            int mr, int nr);
+
+/* GEMV kernels over a column range of length n (raw sums, no alpha/beta):
+ *   rows: out[j] = sum_k x[k] * B[k*ldb + j]   (x^T times a row-major K x n matrix)
+ *   cols: out[j] = sum_k x[k] * B[j*ldb + k]   (n dot products with rows of length K) */
+typedef void (*gemv_fn)(long K, long n, const float *x, const float *B, long ldb, float *out);
+
+/* Packs B (see layout above) for one kc x nc block whose top-left element is at src:
+ * transposed = 0: op(B)[k, j] = src[k*ld + j];  transposed = 1: op(B)[k, j] = src[j*ld + k]. */
+typedef void (*gemm_pack_fn)(long kc, long nc, const float *src, long ld, int transposed, float *dst);
+
+typedef struct {
+  const char *name;
+  int mr, nr;         /* register tile */
+  long mc, kc, nc;    /* cache blocks: mc multiple of mr, nc multiple of nr */
+  gemm_ukr_fn ukr;
+  gemm_pack_fn pack_b; /* NULL: the driver's generic packing */
+  gemv_fn gemv_rows, gemv_cols;
+} gemm_arch;
+
+const gemm_arch *tslm_gemm_arch_scalar(void);
+const gemm_arch *tslm_gemm_arch_avx2(void);
+const gemm_arch *tslm_gemm_arch_avx512(void);
+
+#endif

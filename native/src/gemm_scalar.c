@@ -1,0 +1,71 @@
+/* Portable GEMM kernels: the fallback when the CPU has no AVX2/FMA (or TSLM_ISA=scalar).
+ *
+ * Plain C written so that the compiler can vectorise it with the baseline SSE2 of x86-64: a 4 x 16
+ * tile of accumulators lives in a local array that -O3 keeps in XMM registers. It is 5-10x slower
+ * than the AVX kernels and exists for correctness on any machine, not for speed.
+ */
+#include "gemm_internal.h"
+
+#define MR 4
+#define NR 16
+
+static void ukr_scalar(long kc, const float *Ap, const float *Bp, float *C, long ldc, float alpha, float beta, int mr,
+                       int nr) {
+  float acc[MR][NR] = {{0}};
+  for (long k = 0; k < kc; k++) {
+    const float *a = Ap + k * MR;
+    const float *b = Bp + k * NR;
+    for (int i = 0; i < MR; i++) {
+      const float ai = a[i];
+      for (int j = 0; j < NR; j++) acc[i][j] += ai * b[j];
+    }
+  }
+  for (int i = 0; i < mr; i++) {
+    float *c = C + i * ldc;
+    if (beta == 0.0f)
+      for (int j = 0; j < nr; j++) c[j] = alpha * acc[i][j];
+    else
+      for (int j = 0; j < nr; j++) c[j] = alpha * acc[i][j] + beta * c[j];
+  }
+}
+
+static void gemv_rows_scalar(long K, long n, const float *x, const float *B, long ldb, float *out) {
+  for (long j = 0; j < n; j++) out[j] = 0.0f;
+  for (long k = 0; k < K; k++) {
+    const float xk = x[k];
+    const float *b = B + k * ldb;
+    for (long j = 0; j < n; j++) out[j] += xk * b[j];
+  }
+}
+
+static void gemv_cols_scalar(long K, long n, const float *x, const float *B, long ldb, float *out) {
+  for (long j = 0; j < n; j++) {
+    const float *b = B + j * ldb;
+    /* Four partial sums break the dependency chain and let the compiler vectorise. */
+    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    long k = 0;
+    for (; k + 4 <= K; k += 4) {
+      s0 += x[k] * b[k];
+      s1 += x[k + 1] * b[k + 1];
+      s2 += x[k + 2] * b[k + 2];
+      s3 += x[k + 3] * b[k + 3];
+    }
+    for (; k < K; k++) s0 += x[k] * b[k];
+    out[j] = (s0 + s1) + (s2 + s3);
+  }
+}
+
+static const gemm_arch arch = {
+    .name = "scalar",
+    .mr = MR,
+    .nr = NR,
+    .mc = 128,
+    .kc = 256,
+    .nc = 4096,
+    .ukr = ukr_scalar,
+    .pack_b = 0,
+    .gemv_rows = gemv_rows_scalar,
+    .gemv_cols = gemv_cols_scalar,
+};
+
+const gemm_arch *tslm_gemm_arch_scalar(void) { return &arch; }

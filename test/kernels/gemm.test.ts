@@ -1,0 +1,291 @@
+// Native GEMM against a float64 triple loop written here (the oracle), over every code path:
+// instruction sets (avx512 / avx2 / scalar, forced at runtime with the addon's setIsa), 1, 2 and 4
+// threads, all four transpose combinations, alpha/beta (beta = 0 must not read C), batches with
+// broadcast (stride 0) operands, offsets and leading dimensions wider than the rows, and sizes that
+// hit every edge: 1, primes, non-multiples of the register tiles (14x32, 6x16, 4x16), K across
+// several K blocks, N across an NC block, M = 1 / N = 1 (the GEMV path).
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { loadNative, type NativeAddon } from "../../src/kernels/native/index.js";
+
+type Addon = NativeAddon & { setIsa(isa: string): string };
+
+const load = loadNative();
+if (!load.ok) console.warn(`gemm tests skipped: ${load.reason}`);
+const addon = (load.ok ? load.addon : null) as Addon | null;
+
+/** Seeded PRNG (mulberry32) so failures reproduce. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Case {
+  name: string;
+  transA: boolean;
+  transB: boolean;
+  M: number;
+  N: number;
+  K: number;
+  alpha: number;
+  beta: number;
+  A: Float32Array;
+  aOff: number;
+  lda: number;
+  strideA: number;
+  B: Float32Array;
+  bOff: number;
+  ldb: number;
+  strideB: number;
+  C0: Float32Array; // C before the call (NaN-filled when beta = 0)
+  cOff: number;
+  ldc: number;
+  strideC: number;
+  batch: number;
+  expected: Float64Array; // the oracle's C
+  bound: Float64Array; // per-element error bound
+}
+
+// Tolerance. A float32 dot product of length K accumulated in any order (blocked, FMA) has error
+// at most about K * u * sum_k |a_k b_k| with u = 2^-24 (the classical gamma_K bound); scaling by
+// alpha, adding beta * C and the final rounding add a few u more. We allow 2 (K + 4) u times the
+// magnitudes, per element: tight enough that a wrong index or a missed K block (errors of the
+// size of the values themselves) fails, loose enough for any summation order.
+const U = 2 ** -24;
+
+/** The oracle: Kernels.gemm's documented semantics, literally, in float64. */
+function oracle(c: Omit<Case, "expected" | "bound" | "name">): { expected: Float64Array; bound: Float64Array } {
+  const out = Float64Array.from(c.C0);
+  const bound = new Float64Array(c.C0.length);
+  for (let b = 0; b < c.batch; b++) {
+    for (let i = 0; i < c.M; i++) {
+      for (let j = 0; j < c.N; j++) {
+        let s = 0;
+        let mag = 0;
+        for (let k = 0; k < c.K; k++) {
+          const a = c.transA ? c.A[c.aOff + b * c.strideA + k * c.lda + i] : c.A[c.aOff + b * c.strideA + i * c.lda + k];
+          const bb = c.transB ? c.B[c.bOff + b * c.strideB + j * c.ldb + k] : c.B[c.bOff + b * c.strideB + k * c.ldb + j];
+          s += a * bb;
+          mag += Math.abs(a * bb);
+        }
+        const ci = c.cOff + b * c.strideC + i * c.ldc + j;
+        const prev = c.beta === 0 ? 0 : c.beta * out[ci];
+        out[ci] = c.alpha * s + prev;
+        // Sequential batches with strideC = 0 accumulate: carry the previous bound along.
+        bound[ci] = 2 * (c.K + 4) * U * (Math.abs(c.alpha) * mag + Math.abs(prev)) + Math.abs(c.beta) * bound[ci] + 1e-30;
+      }
+    }
+  }
+  return { expected: out, bound };
+}
+
+interface Spec {
+  M: number;
+  N: number;
+  K: number;
+  transA: boolean;
+  transB: boolean;
+  alpha?: number;
+  beta?: number;
+  batch?: number;
+  /** extra elements between rows (leading dimension = row length + pad) */
+  pad?: number;
+  /** offsets into A, B, C */
+  off?: number;
+  /** broadcast A or B (stride 0) over the batch; sequential C (stride 0) */
+  bcastA?: boolean;
+  bcastB?: boolean;
+  bcastC?: boolean;
+}
+
+function makeCase(spec: Spec, seed: number): Case {
+  const r = rng(seed);
+  const { M, N, K, transA, transB } = spec;
+  const alpha = spec.alpha ?? 1;
+  const beta = spec.beta ?? 0;
+  const batch = spec.batch ?? 1;
+  const pad = spec.pad ?? 0;
+  const off = spec.off ?? 0;
+  const [aRows, aCols] = transA ? [K, M] : [M, K];
+  const [bRows, bCols] = transB ? [N, K] : [K, N];
+  const lda = aCols + pad;
+  const ldb = bCols + pad;
+  const ldc = N + pad;
+  const aSize = Math.max(aRows * lda, 1);
+  const bSize = Math.max(bRows * ldb, 1);
+  const cSize = Math.max(M * ldc, 1);
+  const strideA = spec.bcastA ? 0 : aSize;
+  const strideB = spec.bcastB ? 0 : bSize;
+  const strideC = spec.bcastC ? 0 : cSize;
+  const fill = (n: number) => Float32Array.from({ length: n }, () => r() * 2 - 1);
+  const A = fill(off + aSize * (spec.bcastA ? 1 : batch));
+  const B = fill(off + bSize * (spec.bcastB ? 1 : batch));
+  // beta = 0 must not read C: fill it with NaN so that any read shows up in the result.
+  const C0 = beta === 0 ? new Float32Array(off + cSize * (spec.bcastC ? 1 : batch)).fill(NaN) : fill(off + cSize * (spec.bcastC ? 1 : batch));
+  const c = { transA, transB, M, N, K, alpha, beta, A, aOff: off, lda, strideA, B, bOff: off, ldb, strideB, C0, cOff: off, ldc, strideC, batch };
+  const flags = [transA ? "T" : "N", transB ? "T" : "N"].join("");
+  const extras = [
+    batch > 1 ? `batch=${batch}` : "",
+    spec.bcastA ? "bcastA" : "",
+    spec.bcastB ? "bcastB" : "",
+    spec.bcastC ? "bcastC" : "",
+    pad ? `pad=${pad}` : "",
+    off ? `off=${off}` : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
+  const name = `${M}x${N}x${K} ${flags} alpha=${alpha} beta=${beta} ${extras}`.trim();
+  return { name, ...c, ...oracle(c) };
+}
+
+/** Runs one case on the addon and returns a failure description, or null. Unwritten parts of C
+ * (padding between rows, the offset prefix) must be left unchanged: the oracle copies them too. */
+function check(a: Addon, c: Case): string | null {
+  const C = Float32Array.from(c.C0);
+  a.gemm(c.transA, c.transB, c.M, c.N, c.K, c.alpha, c.A, c.aOff, c.lda, c.strideA, c.B, c.bOff, c.ldb, c.strideB, c.beta, C, c.cOff, c.ldc, c.strideC, c.batch);
+  const bad: string[] = [];
+  let worst = 0;
+  for (let i = 0; i < C.length; i++) {
+    const e = c.expected[i];
+    const got = C[i];
+    const ok = Number.isNaN(e) ? Number.isNaN(got) : Math.abs(got - e) <= c.bound[i];
+    if (!ok) {
+      worst = Math.max(worst, Math.abs(got - e));
+      if (bad.length < 5) bad.push(`C[${i}] = ${got}, expected ${e} (bound ${c.bound[i].toExponential(2)})`);
+    }
+  }
+  return bad.length ? `${c.name}: max |diff| ${worst}; first mismatches: ${bad.join("; ")}` : null;
+}
+
+function buildCases(): Case[] {
+  const specs: Spec[] = [];
+  const trans: [boolean, boolean][] = [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ];
+  // Shapes: tiny, primes, tile multiples and tile + 1, K over several K blocks (KC = 256 / 384),
+  // M over an MC block (224 / 168 / 128), GEMV shapes (M = 1 or N = 1).
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [1, 7, 13],
+    [7, 1, 13],
+    [13, 7, 1],
+    [7, 13, 31],
+    [31, 97, 13],
+    [97, 31, 7],
+    [14, 32, 384],
+    [15, 33, 385],
+    [6, 16, 16],
+    [29, 47, 1000],
+    [230, 35, 97],
+    [1, 1000, 300],
+    [1, 37, 1031],
+    [300, 1, 1000],
+    [2, 3, 4],
+    [64, 64, 64],
+  ];
+  for (const [M, N, K] of shapes) {
+    for (const [transA, transB] of trans) {
+      specs.push({ M, N, K, transA, transB });
+      specs.push({ M, N, K, transA, transB, alpha: 0.5, beta: -1.5 });
+    }
+  }
+  for (const [transA, transB] of trans) {
+    // Leading dimensions wider than the rows and offsets into every array.
+    specs.push({ M: 19, N: 37, K: 23, transA, transB, alpha: 2, beta: 1, pad: 5, off: 3 });
+    specs.push({ M: 1, N: 45, K: 33, transA, transB, alpha: 1, beta: 0.25, pad: 3, off: 7 });
+    specs.push({ M: 41, N: 1, K: 33, transA, transB, beta: 0, pad: 3, off: 7 });
+    // Batches: broadcast A (a shared weight), broadcast B, accumulating C (strideC = 0).
+    specs.push({ M: 9, N: 17, K: 21, transA, transB, batch: 3, bcastA: true, pad: 2, off: 1 });
+    specs.push({ M: 9, N: 17, K: 21, transA, transB, batch: 4, bcastB: true, beta: 0.5 });
+    specs.push({ M: 5, N: 6, K: 7, transA, transB, batch: 3, bcastC: true, beta: 1 });
+    // Many small matrices (attention heads): the batch-parallel path.
+    specs.push({ M: 16, N: 16, K: 8, transA, transB, batch: 12 });
+    specs.push({ M: 48, N: 40, K: 64, transA, transB, batch: 6, beta: 1, pad: 1 });
+    specs.push({ M: 1, N: 33, K: 64, transA, transB, batch: 5, alpha: 0.125 });
+    specs.push({ M: 1, N: 3000, K: 64, transA, transB, batch: 4, beta: 1 });
+    // Big enough to be threaded: a tall shape (rows split) and a wide one (columns split, N across
+    // an NC block of 4096).
+    specs.push({ M: 300, N: 70, K: 200, transA, transB, beta: 1 });
+    specs.push({ M: 20, N: 4200, K: 40, transA, transB });
+  }
+  // Degenerate: K = 0 (C = beta C), alpha = 0.
+  specs.push({ M: 3, N: 4, K: 0, transA: false, transB: false, beta: 0.5 });
+  specs.push({ M: 3, N: 4, K: 0, transA: false, transB: false, beta: 0 });
+  specs.push({ M: 3, N: 4, K: 5, transA: false, transB: true, alpha: 0, beta: 2 });
+  return specs.map((s, i) => makeCase(s, 1000 + i));
+}
+
+describe.skipIf(!addon)("native gemm", () => {
+  const a = addon as Addon;
+  const cases = buildCases();
+  const available = ["avx512", "avx2", "scalar"].filter((isa) => a.setIsa(isa) === isa);
+  a.setIsa("avx512"); // back to the best the machine has
+
+  for (const isa of ["avx512", "avx2", "scalar"]) {
+    // 4 threads on any machine: exercises the 2 x 2 grid (rows and columns split at once).
+    for (const threads of [1, 2, 4]) {
+      it.skipIf(!available.includes(isa))(`matches the float64 oracle: ${isa}, ${threads} thread(s)`, () => {
+        const prevThreads = a.getThreads();
+        a.setIsa(isa);
+        a.setThreads(threads);
+        try {
+          const failures = cases.map((c) => check(a, c)).filter((f): f is string => f !== null);
+          expect(failures, failures.slice(0, 5).join("\n")).toEqual([]);
+        } finally {
+          a.setIsa("avx512");
+          a.setThreads(prevThreads);
+        }
+      });
+    }
+  }
+
+  it("is exact on small integers, whatever the path", () => {
+    // Integer-valued inputs make every partial sum exact, so any order must give the same answer.
+    const M = 33;
+    const N = 65;
+    const K = 400;
+    const A = Float32Array.from({ length: M * K }, (_, i) => (i % 7) - 3);
+    const B = Float32Array.from({ length: K * N }, (_, i) => (i % 5) - 2);
+    const want = new Float32Array(M * N);
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) for (let k = 0; k < K; k++) want[i * N + j] += A[i * K + k] * B[k * N + j];
+    for (const isa of available) {
+      a.setIsa(isa);
+      const C = new Float32Array(M * N);
+      a.gemm(false, false, M, N, K, 1, A, 0, K, 0, B, 0, N, 0, 0, C, 0, N, 0, 1);
+      expect(C).toEqual(want);
+    }
+    a.setIsa("avx512");
+  });
+
+  it("names the argument in type errors and refuses out-of-range arrays", () => {
+    const f = new Float32Array(4);
+    expect(() => a.gemm(false, false, 2, 2, 2, 1, new Int32Array(4) as unknown as Float32Array, 0, 2, 0, f, 0, 2, 0, 0, f, 0, 2, 0, 1)).toThrow(
+      /gemm: argument 7 \(A\) must be a Float32Array \(got Int32Array\)/,
+    );
+    expect(() => a.gemm(false, false, 2, 2, 2, 1, f, 0, 2, 0, f, 0, 2, 0, 0, f, 0, 2, 0, 1.5)).toThrow(/argument 20 \(batch\) must be an integer/);
+    expect(() => a.gemm(false, false, 2, 2, 2, 1, new Float32Array(3), 0, 2, 0, f, 0, 2, 0, 0, f, 0, 2, 0, 1)).toThrow(RangeError);
+    expect(() => a.gemm(false, false, 2, 2, 2, 1, f, 0, 2, 0, f, 0, 2, 0, 0, f, 1, 2, 0, 1)).toThrow(/C \(length 4\) is too short/);
+    expect(() => (a.gemm as unknown as (...x: unknown[]) => void)(false, false, 2)).toThrow(/gemm: expected 20 arguments, got 3/);
+  });
+
+  it("reads TSLM_ISA and TSLM_THREADS from the environment", () => {
+    // A fresh process: the cap and the thread count are read once, at first use.
+    const script = `const a = require(${JSON.stringify(load.ok ? load.path : "")}); console.log(a.isa() + " " + a.getThreads());`;
+    for (const [env, want] of [
+      ["scalar", "scalar"],
+      ["avx2", available.includes("avx2") ? "avx2" : "scalar"],
+    ] as const) {
+      const res = spawnSync(process.execPath, ["-e", script], { env: { ...process.env, TSLM_ISA: env, TSLM_THREADS: "3" }, encoding: "utf8" });
+      expect(res.stdout.trim()).toBe(`${want} 3`);
+    }
+  });
+});
