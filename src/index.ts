@@ -1,0 +1,7 @@
+// tslm: Transformer language models in TypeScript.
+//
+// The public API, by layer (see DESIGN.md): tensors, kernels (selection only), autograd, ops.
+export * from "./tensor/index.js";
+export { kernels, useKernels, missingNative, nativeUnavailableReason, getThreads, setThreads } from "./kernels/index.js";
+export * from "./autograd/index.js";
+export * from "./ops/index.js";
