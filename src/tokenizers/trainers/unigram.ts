@@ -90,13 +90,13 @@ export function trainUnigram(wordCounts: Map<string, number>, options: UnigramTr
   return finalize(model, pieces, required, specials, options.unkToken, vocabSize);
 }
 
-interface Sentence {
+export interface Sentence {
   text: string;
   cps: Int32Array;
   count: number;
 }
 
-function toCodePoints(s: string): Int32Array {
+export function toCodePoints(s: string): Int32Array {
   const out: number[] = [];
   for (const c of s) out.push(c.codePointAt(0)!);
   return Int32Array.from(out);
@@ -105,7 +105,7 @@ function toCodePoints(s: string): Int32Array {
 // ---------------------------------------------------------------------------------------------
 // 1. Seeds
 
-function seedPieces(sentences: Sentence[], maxLen: number, seedSize: number): Piece[] {
+export function seedPieces(sentences: Sentence[], maxLen: number, seedSize: number): Piece[] {
   // Characters, weighted by word count: (count desc, character desc) as HF's Reverse sort.
   const chars = new Map<number, number>();
   let total = 0;
