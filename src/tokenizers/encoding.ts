@@ -1,0 +1,145 @@
+// Encoding: the result of tokenizing one sequence (or a pair): ids and their companions, all the
+// same length. Offsets are code-point indices into the input string, exactly what Python
+// `tokenizers` returns (use `codePointToCodeUnitOffsets` to slice a JS string with them).
+//
+// Mirrors HF tokenizers/src/tokenizer/encoding.rs for the fields tslm uses; also holds truncation
+// (tokenizers/src/utils/truncation.rs) and padding (utils/padding.rs).
+
+import type { Offsets } from "./normalized.js";
+
+export interface Encoding {
+  ids: number[];
+  tokens: string[];
+  /** [start, end) in code points of the input (of the sequence the token belongs to). */
+  offsets: Offsets[];
+  attentionMask: number[];
+  typeIds: number[];
+  specialTokensMask: number[];
+  /** Index of the pre-tokenized word each token comes from (null for special tokens / padding). */
+  wordIds: Array<number | null>;
+  /** 0 for the first sequence, 1 for the pair, null for special tokens and padding. */
+  sequenceIds: Array<number | null>;
+}
+
+export function emptyEncoding(): Encoding {
+  return { ids: [], tokens: [], offsets: [], attentionMask: [], typeIds: [], specialTokensMask: [], wordIds: [], sequenceIds: [] };
+}
+
+export function concatEncodings(parts: Encoding[]): Encoding {
+  const out = emptyEncoding();
+  for (const p of parts) {
+    out.ids.push(...p.ids);
+    out.tokens.push(...p.tokens);
+    out.offsets.push(...p.offsets);
+    out.attentionMask.push(...p.attentionMask);
+    out.typeIds.push(...p.typeIds);
+    out.specialTokensMask.push(...p.specialTokensMask);
+    out.wordIds.push(...p.wordIds);
+    out.sequenceIds.push(...p.sequenceIds);
+  }
+  return out;
+}
+
+export function setTypeIds(e: Encoding, typeId: number): void {
+  e.typeIds = e.ids.map(() => typeId);
+}
+
+export function setSequenceId(e: Encoding, seq: number): void {
+  e.sequenceIds = e.ids.map(() => seq);
+}
+
+/** A run of special tokens (from a post-processor template). */
+export function specialEncoding(ids: number[], tokens: string[], typeId: number): Encoding {
+  return {
+    ids: [...ids],
+    tokens: [...tokens],
+    offsets: ids.map(() => [0, 0] as Offsets),
+    attentionMask: ids.map(() => 1),
+    typeIds: ids.map(() => typeId),
+    specialTokensMask: ids.map(() => 1),
+    wordIds: ids.map(() => null),
+    sequenceIds: ids.map(() => null),
+  };
+}
+
+function sliceEncoding(e: Encoding, start: number, end: number): Encoding {
+  return {
+    ids: e.ids.slice(start, end),
+    tokens: e.tokens.slice(start, end),
+    offsets: e.offsets.slice(start, end),
+    attentionMask: e.attentionMask.slice(start, end),
+    typeIds: e.typeIds.slice(start, end),
+    specialTokensMask: e.specialTokensMask.slice(start, end),
+    wordIds: e.wordIds.slice(start, end),
+    sequenceIds: e.sequenceIds.slice(start, end),
+  };
+}
+
+export type TruncationStrategy = "longest_first" | "only_first" | "only_second";
+export type Side = "left" | "right";
+
+export interface TruncationOptions {
+  maxLength: number;
+  strategy?: TruncationStrategy;
+  direction?: Side;
+}
+
+/** Keep `n` tokens from the chosen side (HF `Encoding::truncate` without overflow). */
+export function truncateEncoding(e: Encoding, n: number, direction: Side): Encoding {
+  if (e.ids.length <= n) return e;
+  return direction === "right" ? sliceEncoding(e, 0, n) : sliceEncoding(e, e.ids.length - n, e.ids.length);
+}
+
+/** HF `truncate_encodings`: trims a single sequence or a pair to `maxLength` tokens in total. */
+export function truncatePair(a: Encoding, b: Encoding | null, opts: TruncationOptions): [Encoding, Encoding | null] {
+  const dir = opts.direction ?? "right";
+  const strategy = opts.strategy ?? "longest_first";
+  const total = a.ids.length + (b ? b.ids.length : 0);
+  if (total <= opts.maxLength) return [a, b];
+  const toRemove = total - opts.maxLength;
+  if (!b) {
+    if (strategy === "only_second") throw new Error("truncation: strategy only_second needs a pair of sequences");
+    return [truncateEncoding(a, opts.maxLength, dir), null];
+  }
+  if (strategy === "longest_first") {
+    let n1 = a.ids.length;
+    let n2 = b.ids.length;
+    // Remove from the longer one; when equal, from the second (as HF).
+    for (let k = 0; k < toRemove; k++) {
+      if (n1 > n2) n1--;
+      else n2--;
+    }
+    return [truncateEncoding(a, n1, dir), truncateEncoding(b, n2, dir)];
+  }
+  const target = strategy === "only_first" ? a : b;
+  if (target.ids.length <= toRemove) {
+    throw new Error(`truncation: the ${strategy === "only_first" ? "first" : "second"} sequence has ${target.ids.length} tokens, cannot remove ${toRemove}`);
+  }
+  const cut = truncateEncoding(target, target.ids.length - toRemove, dir);
+  return strategy === "only_first" ? [cut, b] : [a, cut];
+}
+
+export interface PadOptions {
+  length: number;
+  side: Side;
+  padId: number;
+  padTypeId: number;
+  padToken: string;
+}
+
+export function padEncoding(e: Encoding, o: PadOptions): Encoding {
+  const n = o.length - e.ids.length;
+  if (n <= 0) return e;
+  const rep = <T>(v: T): T[] => Array.from({ length: n }, () => v);
+  const pad: Encoding = {
+    ids: rep(o.padId),
+    tokens: rep(o.padToken),
+    offsets: Array.from({ length: n }, () => [0, 0] as Offsets),
+    attentionMask: rep(0),
+    typeIds: rep(o.padTypeId),
+    specialTokensMask: rep(1),
+    wordIds: rep<number | null>(null),
+    sequenceIds: rep<number | null>(null),
+  };
+  return o.side === "right" ? concatEncodings([e, pad]) : concatEncodings([pad, e]);
+}

@@ -1,0 +1,286 @@
+// Normalizers: in-place edits of a NormalizedString that keep the alignment to the original text.
+//
+// Mirrors HF tokenizers/src/normalizers/*: NFC, NFD, NFKC, NFKD, Lowercase, StripAccents,
+// BertNormalizer, Replace, Prepend, Strip, Sequence (plus NFKC-free "Precompiled" is NOT supported:
+// it needs the SentencePiece charsmap and is rejected with a clear error).
+//
+// Unicode normalization: HF uses the `unicode-normalization-alignments` crate, which reports for
+// every output char whether it replaces, is inserted after, or absorbs input chars. JavaScript's
+// String.prototype.normalize gives only the result, so we normalize one "cluster" at a time (a
+// char that is not a combining mark, with the marks that follow it): a cluster that decomposes char
+// by char gets exactly HF's changes; a cluster that composes gets "replace, then absorb the rest".
+// Text is identical to HF; offsets can differ only on exotic canonical reorderings.
+
+import { NormalizedString, chars, stringMatches, regexMatches, isWhitespace } from "./normalized.js";
+import {
+  JsonObject, asArray, asObject, checkKeys, getBool, getOptBool, getString, getType, join, TokenizerJsonError, Json,
+} from "./json.js";
+import { compileRegex } from "./regex.js";
+
+export interface Normalizer {
+  normalize(n: NormalizedString): void;
+  toJSON(): JsonObject;
+}
+
+/** A pattern as tokenizer.json writes it: {"String": "..."} or {"Regex": "..."}. */
+export type PatternJson = { String: string } | { Regex: string };
+
+export function readPattern(v: unknown, path: string): PatternJson {
+  const o = asObject(v, path);
+  if (typeof o["String"] === "string") return { String: o["String"] };
+  if (typeof o["Regex"] === "string") return { Regex: o["Regex"] };
+  throw new TokenizerJsonError(path, `expected {"String": "..."} or {"Regex": "..."}`);
+}
+
+export function patternMatches(p: PatternJson, re: RegExp | null, s: string) {
+  return "String" in p ? stringMatches(p.String, s) : regexMatches(re!, s);
+}
+
+const MARK = /^[\p{M}\u1161-\u1175\u11a8-\u11c2]$/u;
+
+type Form = "NFC" | "NFD" | "NFKC" | "NFKD";
+
+/** Normalize with alignment, cluster by cluster (see the file header). */
+export function unicodeNormalize(n: NormalizedString, form: Form): void {
+  const s = n.normalized;
+  if (s.normalize(form) === s) return; // Nothing changes: alignments stay.
+  const dest: string[] = [];
+  const changes: number[] = [];
+  const cs = chars(s);
+  let i = 0;
+  while (i < cs.length) {
+    let j = i + 1;
+    while (j < cs.length && MARK.test(cs[j]!)) j++;
+    const cluster = cs.slice(i, j);
+    const joined = cluster.join("");
+    const out = chars(joined.normalize(form));
+    if (out.join("") === joined) {
+      for (const c of cluster) {
+        dest.push(c);
+        changes.push(0);
+      }
+    } else {
+      // Try char-by-char decomposition first: it is what the crate reports for NFD/NFKD.
+      const per = cluster.map((c) => chars(c.normalize(form)));
+      if (per.flat().join("") === out.join("")) {
+        for (const p of per) {
+          if (p.length === 0) continue;
+          p.forEach((c, k) => {
+            dest.push(c);
+            changes.push(k === 0 ? 0 : 1);
+          });
+        }
+      } else if (out.length <= cluster.length) {
+        // Composition: each output char replaces one input char; the last absorbs the surplus.
+        out.forEach((c, k) => {
+          dest.push(c);
+          changes.push(k === out.length - 1 ? -(cluster.length - out.length) : 0);
+        });
+      } else {
+        // Reordering + expansion: replace one for one, then insert the rest.
+        out.forEach((c, k) => {
+          dest.push(c);
+          changes.push(k < cluster.length ? (k === cluster.length - 1 ? 0 : 0) : 1);
+        });
+        // Input chars beyond the outputs cannot exist here (out is longer).
+      }
+    }
+    i = j;
+  }
+  n.transform(dest, changes, 0);
+}
+
+class UnicodeNormalizer implements Normalizer {
+  constructor(readonly form: Form) {}
+  normalize(n: NormalizedString): void {
+    unicodeNormalize(n, this.form);
+  }
+  toJSON(): JsonObject {
+    return { type: this.form };
+  }
+}
+
+export function lowercase(n: NormalizedString): void {
+  // Char by char, as Rust's char::to_lowercase (no context rules such as Greek final sigma).
+  n.flatMap((c) => c.toLowerCase());
+}
+
+class Lowercase implements Normalizer {
+  normalize(n: NormalizedString): void {
+    lowercase(n);
+  }
+  toJSON(): JsonObject {
+    return { type: "Lowercase" };
+  }
+}
+
+const NONSPACING_MARK = /^\p{Mn}$/u;
+
+class StripAccents implements Normalizer {
+  normalize(n: NormalizedString): void {
+    // HF's StripAccents only filters nonspacing marks; it expects a prior NFD / NFKD.
+    n.filter((c) => !NONSPACING_MARK.test(c));
+  }
+  toJSON(): JsonObject {
+    return { type: "StripAccents" };
+  }
+}
+
+const OTHER = /^\p{C}$/u;
+
+function isChineseChar(cp: number): boolean {
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b920 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
+}
+
+export class BertNormalizer implements Normalizer {
+  constructor(
+    readonly cleanText: boolean,
+    readonly handleChineseChars: boolean,
+    readonly stripAccents: boolean | null,
+    readonly lowercase: boolean,
+  ) {}
+
+  normalize(n: NormalizedString): void {
+    if (this.cleanText) {
+      // Remove NUL, U+FFFD and "other" chars (Cc/Cf/Cn/Co/Cs) except \t \n \r; whitespace -> ' '.
+      n.filter((c) => {
+        if (c === "\t" || c === "\n" || c === "\r") return true;
+        const cp = c.codePointAt(0)!;
+        return !(cp === 0 || cp === 0xfffd || OTHER.test(c));
+      });
+      n.map((c) => (c === "\t" || c === "\n" || c === "\r" || isWhitespace(c) ? " " : c));
+    }
+    if (this.handleChineseChars) {
+      const dest: string[] = [];
+      const changes: number[] = [];
+      let any = false;
+      for (const c of n.normalized) {
+        if (isChineseChar(c.codePointAt(0)!)) {
+          dest.push(" ", c, " ");
+          changes.push(0, 1, 1);
+          any = true;
+        } else {
+          dest.push(c);
+          changes.push(0);
+        }
+      }
+      if (any) n.transform(dest, changes, 0);
+    }
+    const strip = this.stripAccents ?? this.lowercase;
+    if (strip) {
+      unicodeNormalize(n, "NFD");
+      n.filter((c) => !NONSPACING_MARK.test(c));
+    }
+    if (this.lowercase) lowercase(n);
+  }
+
+  toJSON(): JsonObject {
+    return {
+      type: "BertNormalizer",
+      clean_text: this.cleanText,
+      handle_chinese_chars: this.handleChineseChars,
+      strip_accents: this.stripAccents,
+      lowercase: this.lowercase,
+    };
+  }
+}
+
+class Replace implements Normalizer {
+  private readonly re: RegExp | null;
+  constructor(readonly pattern: PatternJson, readonly content: string) {
+    this.re = "Regex" in pattern ? compileRegex(pattern.Regex) : null;
+  }
+  normalize(n: NormalizedString): void {
+    n.replace(patternMatches(this.pattern, this.re, n.normalized), this.content);
+  }
+  toJSON(): JsonObject {
+    return { type: "Replace", pattern: this.pattern as unknown as Json, content: this.content };
+  }
+}
+
+class Prepend implements Normalizer {
+  constructor(readonly prepend: string) {}
+  normalize(n: NormalizedString): void {
+    n.prepend(this.prepend);
+  }
+  toJSON(): JsonObject {
+    return { type: "Prepend", prepend: this.prepend };
+  }
+}
+
+class Strip implements Normalizer {
+  constructor(readonly left: boolean, readonly right: boolean) {}
+  normalize(n: NormalizedString): void {
+    n.strip(this.left, this.right);
+  }
+  toJSON(): JsonObject {
+    return { type: "Strip", strip_left: this.left, strip_right: this.right };
+  }
+}
+
+class Sequence implements Normalizer {
+  constructor(readonly normalizers: Normalizer[]) {}
+  normalize(n: NormalizedString): void {
+    for (const x of this.normalizers) x.normalize(n);
+  }
+  toJSON(): JsonObject {
+    return { type: "Sequence", normalizers: this.normalizers.map((x) => x.toJSON()) };
+  }
+}
+
+export const NORMALIZER_TYPES = [
+  "NFC", "NFD", "NFKC", "NFKD", "Lowercase", "StripAccents", "BertNormalizer", "Replace", "Prepend", "Strip", "Sequence",
+] as const;
+
+export function normalizerFromJSON(v: unknown, path: string): Normalizer {
+  const o = asObject(v, path);
+  const t = getType(o, path, "normalizer", NORMALIZER_TYPES);
+  switch (t) {
+    case "NFC":
+    case "NFD":
+    case "NFKC":
+    case "NFKD":
+      checkKeys(o, ["type"], path);
+      return new UnicodeNormalizer(t);
+    case "Lowercase":
+      checkKeys(o, ["type"], path);
+      return new Lowercase();
+    case "StripAccents":
+      checkKeys(o, ["type"], path);
+      return new StripAccents();
+    case "BertNormalizer":
+      checkKeys(o, ["type", "clean_text", "handle_chinese_chars", "strip_accents", "lowercase"], path);
+      return new BertNormalizer(
+        getBool(o, "clean_text", path, true),
+        getBool(o, "handle_chinese_chars", path, true),
+        getOptBool(o, "strip_accents", path),
+        getBool(o, "lowercase", path, true),
+      );
+    case "Replace":
+      checkKeys(o, ["type", "pattern", "content"], path);
+      return new Replace(readPattern(o["pattern"], join(path, "pattern")), getString(o, "content", path));
+    case "Prepend":
+      checkKeys(o, ["type", "prepend"], path);
+      return new Prepend(getString(o, "prepend", path));
+    case "Strip":
+      checkKeys(o, ["type", "strip_left", "strip_right"], path);
+      return new Strip(getBool(o, "strip_left", path, true), getBool(o, "strip_right", path, true));
+    case "Sequence": {
+      checkKeys(o, ["type", "normalizers"], path);
+      const p = join(path, "normalizers");
+      return new Sequence(asArray(o["normalizers"], p).map((x, i) => normalizerFromJSON(x, join(p, i))));
+    }
+  }
+  throw new TokenizerJsonError(path, "unreachable");
+}
+
+export { Lowercase, StripAccents, Replace, Prepend, Strip, Sequence as NormalizerSequence, UnicodeNormalizer };

@@ -1,0 +1,264 @@
+// Translate the regular expressions found in tokenizer.json (written for Oniguruma, which HF
+// `tokenizers` uses for `Split` and `Replace` patterns) into JavaScript `u`-flag regexes.
+//
+// What differs between the two dialects and is handled here:
+// - `\s` / `\S`: Oniguruma means the Unicode White_Space property (it includes U+0085 and excludes
+//   U+FEFF); JavaScript's `\s` is the reverse on both. We emit `\p{White_Space}`.
+// - `\w`, `\d`: Unicode-aware in Oniguruma (letters, marks, digits, connector punctuation / Nd).
+// - `(?i:...)`: inline flag groups are not supported by Node 20. Inside such a group every ASCII
+//   letter becomes a class of all the characters Unicode simple case folding equates with it
+//   (`s` also matches U+017F LONG S, `k` the KELVIN SIGN), which is what Oniguruma does.
+// - possessive quantifiers `*+ ++ ?+` and atomic groups `(?>...)`: emulated with a lookahead and a
+//   back-reference, which forbids backtracking into the group exactly as possessive matching does.
+// - `\p{Han}`-style script names become `\p{Script=Han}`; `\x{HHHH}` becomes `\u{HHHH}`;
+//   `\A` / `\z` / `\Z` become `^` / `$`.
+// Anything we cannot translate raises an error naming the pattern and the position.
+
+/** Unicode `\\w` as Rust regex and Oniguruma define it. */
+export const WORD = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}";
+
+const GENERAL_CATEGORIES = new Set([
+  "L", "Lu", "Ll", "Lt", "Lm", "Lo", "LC", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "P", "Pc", "Pd", "Ps", "Pe",
+  "Pi", "Pf", "Po", "S", "Sm", "Sc", "Sk", "So", "Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Cs", "Co", "Cn",
+  "Letter", "Mark", "Number", "Punctuation", "Symbol", "Separator", "Other",
+  "Alphabetic", "White_Space", "Uppercase", "Lowercase", "Any", "ASCII",
+]);
+
+function caseClass(ch: string): string {
+  const lower = ch.toLowerCase();
+  const upper = ch.toUpperCase();
+  let out = lower === upper ? lower : lower + upper;
+  if (lower === "s") out += "\u017f";
+  if (lower === "k") out += "\u212a";
+  return out.length > 1 ? `[${out}]` : out;
+}
+
+function caseClassInside(ch: string): string {
+  const c = caseClass(ch);
+  return c.startsWith("[") ? c.slice(1, -1) : c;
+}
+
+/** Translate an Oniguruma / Rust-regex pattern to JavaScript source for `new RegExp(src, "gu")`. */
+export function translateRegex(pattern: string): string {
+  let out = "";
+  let i = 0;
+  let inClass = 0; // depth of [...]
+  const ciStack: boolean[] = [false]; // case-insensitive state per group
+  // For possessive / atomic emulation we need group numbers: count capturing groups as we go.
+  let groupCount = 0;
+  const atomicStack: Array<number | null> = []; // per open paren: the back-ref number if atomic
+  const ci = () => ciStack[ciStack.length - 1]!;
+  const n = pattern.length;
+
+  // First count capture groups in the source so emulation refs are numbered after existing ones
+  // would be complex; tokenizer patterns use no back-references, so we renumber freely.
+  while (i < n) {
+    const c = pattern[i]!;
+    if (c === "\\") {
+      const d = pattern[i + 1];
+      if (d === undefined) throw new Error(`regex ${JSON.stringify(pattern)}: trailing backslash`);
+      if (d === "s") out += inClass ? "\\p{White_Space}" : "\\p{White_Space}";
+      else if (d === "S") out += inClass ? "\\P{White_Space}" : "\\P{White_Space}";
+      else if (d === "w") out += inClass ? WORD : `[${WORD}]`;
+      else if (d === "W") {
+        if (inClass) throw new Error(`regex ${JSON.stringify(pattern)}: \\W inside a class at ${i} is not supported`);
+        out += `[^${WORD}]`;
+      } else if (d === "d") out += "\\p{Nd}";
+      else if (d === "D") out += "\\P{Nd}";
+      else if (d === "A") out += "^";
+      else if (d === "z" || d === "Z") out += "$";
+      else if (d === "p" || d === "P") {
+        let name: string;
+        let len: number;
+        if (pattern[i + 2] === "{") {
+          const close = pattern.indexOf("}", i + 3);
+          if (close < 0) throw new Error(`regex ${JSON.stringify(pattern)}: unclosed \\p{ at ${i}`);
+          name = pattern.slice(i + 3, close);
+          len = close + 1 - i;
+        } else {
+          name = pattern[i + 2]!;
+          len = 3;
+        }
+        let neg = d === "P";
+        if (name.startsWith("^")) {
+          neg = !neg;
+          name = name.slice(1);
+        }
+        const jsName = GENERAL_CATEGORIES.has(name) || name.includes("=") ? name : `Script=${name}`;
+        out += `\\${neg ? "P" : "p"}{${jsName}}`;
+        i += len;
+        continue;
+      } else if (d === "x" && pattern[i + 2] === "{") {
+        const close = pattern.indexOf("}", i + 3);
+        out += `\\u{${pattern.slice(i + 3, close)}}`;
+        i = close + 1;
+        continue;
+      } else if (/[a-zA-Z]/.test(d) && ci() && !"nrtfvbB0xuc".includes(d)) {
+        throw new Error(`regex ${JSON.stringify(pattern)}: unsupported escape \\${d} at ${i}`);
+      } else out += "\\" + d;
+      i += 2;
+      continue;
+    }
+    if (inClass) {
+      if (c === "[") {
+        // Nested class (Oniguruma union): JS `u` mode has no nesting; flatten when not negated.
+        if (pattern[i + 1] === "^") throw new Error(`regex ${JSON.stringify(pattern)}: nested negated class at ${i}`);
+        inClass++;
+        i++;
+        continue;
+      }
+      if (c === "]") {
+        inClass--;
+        if (inClass === 0) out += "]";
+        i++;
+        continue;
+      }
+      out += ci() && /[a-zA-Z]/.test(c) ? caseClassInside(c) : c;
+      i++;
+      continue;
+    }
+    if (c === "[") {
+      inClass = 1;
+      out += "[";
+      i++;
+      if (pattern[i] === "^") {
+        out += "^";
+        i++;
+      }
+      if (pattern[i] === "]") {
+        out += "\\]";
+        i++;
+      }
+      continue;
+    }
+    if (c === "(") {
+      if (pattern.startsWith("(?i:", i)) {
+        ciStack.push(true);
+        atomicStack.push(null);
+        out += "(?:";
+        i += 4;
+        continue;
+      }
+      if (pattern.startsWith("(?-i:", i)) {
+        ciStack.push(false);
+        atomicStack.push(null);
+        out += "(?:";
+        i += 5;
+        continue;
+      }
+      if (pattern.startsWith("(?>", i)) {
+        groupCount += 2;
+        const ref = groupCount;
+        ciStack.push(ci());
+        atomicStack.push(ref);
+        out += "(?=(";
+        i += 3;
+        continue;
+      }
+      if (pattern.startsWith("(?:", i) || pattern.startsWith("(?=", i) || pattern.startsWith("(?!", i)) {
+        ciStack.push(ci());
+        atomicStack.push(null);
+        out += pattern.slice(i, i + 3);
+        i += 3;
+        continue;
+      }
+      if (pattern.startsWith("(?<=", i) || pattern.startsWith("(?<!", i)) {
+        ciStack.push(ci());
+        atomicStack.push(null);
+        out += pattern.slice(i, i + 4);
+        i += 4;
+        continue;
+      }
+      if (pattern[i + 1] === "?") {
+        throw new Error(`regex ${JSON.stringify(pattern)}: unsupported group syntax at ${i}`);
+      }
+      groupCount++;
+      ciStack.push(ci());
+      atomicStack.push(null);
+      out += "(";
+      i++;
+      continue;
+    }
+    if (c === ")") {
+      ciStack.pop();
+      const ref = atomicStack.pop();
+      if (ref != null) out += `))\\${ref}`;
+      else out += ")";
+      i++;
+      continue;
+    }
+    if ((c === "*" || c === "+" || c === "?" || c === "}") && pattern[i + 1] === "+") {
+      // Possessive quantifier: wrap the preceding atom. We find it in `out` (last char, class,
+      // escape or group) and rewrite `atom q` as `(?=(atom q))\N`.
+      let quant = c;
+      if (c === "}") {
+        // The `{m,n}` is already in `out`; move it into the wrapper.
+        const open = out.lastIndexOf("{");
+        quant = out.slice(open);
+        out = out.slice(0, open);
+      }
+      const atom = out.slice(findAtomStart(out));
+      out = out.slice(0, out.length - atom.length);
+      groupCount++;
+      out += `(?=(${atom}${quant}))\\${groupCount}`;
+      i += 2;
+      continue;
+    }
+    out += ci() && /[a-zA-Z]/.test(c) ? caseClass(c) : c;
+    i++;
+  }
+  return out;
+}
+
+/** Index in `src` where the last atom starts (a char, an escape, a class or a group). */
+function findAtomStart(src: string): number {
+  const last = src.length - 1;
+  const c = src[last];
+  if (c === "]") {
+    // Walk back to the matching unescaped '['.
+    for (let j = last - 1; j >= 0; j--) if (src[j] === "[" && src[j - 1] !== "\\") return j;
+  }
+  if (c === ")") {
+    let depth = 0;
+    for (let j = last; j >= 0; j--) {
+      if (src[j - 1] === "\\") continue;
+      if (src[j] === ")") depth++;
+      else if (src[j] === "(") {
+        depth--;
+        if (depth === 0) return j;
+      }
+    }
+  }
+  if (c === "}") {
+    // \p{..} or \u{..}
+    const j = src.lastIndexOf("\\", last);
+    if (j >= 0) return j;
+  }
+  if (last >= 1 && src[last - 1] === "\\") return last - 1;
+  // Surrogate pair literal.
+  if (last >= 1 && /[\udc00-\udfff]/.test(c ?? "")) return last - 1;
+  return last;
+}
+
+const cache = new Map<string, RegExp>();
+
+/** A global, unicode JS RegExp for an Oniguruma pattern (cached by source). */
+export function compileRegex(pattern: string): RegExp {
+  let re = cache.get(pattern);
+  if (!re) {
+    const src = translateRegex(pattern);
+    try {
+      re = new RegExp(src, "gu");
+    } catch (e) {
+      throw new Error(`regex ${JSON.stringify(pattern)} could not be translated (JS source ${JSON.stringify(src)}): ${(e as Error).message}`);
+    }
+    cache.set(pattern, re);
+  }
+  // Each caller gets its own lastIndex state.
+  return new RegExp(re.source, re.flags);
+}
+
+/** Escape a literal string for use in a JS `u` regex. */
+export function escapeRegex(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+}

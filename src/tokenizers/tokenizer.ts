@@ -1,0 +1,512 @@
+// Tokenizer: the full Hugging Face pipeline, text <-> ids.
+//
+//   text -> added tokens split out -> normalizer -> pre-tokenizer -> model -> post-processor -> ids
+//   ids -> tokens -> decoder -> text
+//
+// Mirrors HF tokenizers/src/tokenizer/mod.rs (`TokenizerImpl::encode_char_offsets`, `decode`,
+// `DecodeStream`) and serialization.rs (tokenizer.json). Output is id-identical to Python
+// `tokenizers` 0.23; offsets are code-point indices into the input string, exactly as Python returns
+// them (see `codePointToCodeUnitOffsets` to slice JS strings).
+//
+// Lone surrogates: a Python `str` holding one cannot be passed to `tokenizers` at all (PyO3 refuses
+// to convert it to UTF-8). tslm accepts such strings and treats every lone surrogate as U+FFFD, the
+// character TextEncoder writes for it; the replacement keeps string length, so offsets still index
+// the caller's string.
+
+import { readFileSync, writeFileSync, existsSync, renameSync } from "node:fs";
+import { join as joinPath } from "node:path";
+import { OffsetConverter, Offsets } from "./normalized.js";
+import { AddedVocabulary, AddedToken, addedToken } from "./added_vocabulary.js";
+import { Normalizer, normalizerFromJSON } from "./normalizers.js";
+import { PreTokenizer, preTokenizerFromJSON } from "./pre_tokenizers.js";
+import { Model, modelFromJSON } from "./models/index.js";
+import { PostProcessor, postProcess, postProcessorFromJSON } from "./post_processors.js";
+import { Decoder, decodeWith, decoderFromJSON } from "./decoders.js";
+import {
+  Encoding, PadOptions, Side, TruncationOptions, TruncationStrategy, emptyEncoding, padEncoding, truncatePair,
+} from "./encoding.js";
+import {
+  Json, JsonObject, asArray, asObject, checkKeys, getBool, getString, join, TokenizerJsonError,
+} from "./json.js";
+
+export interface EncodeOptions {
+  /** Add the post-processor's special tokens (HF `add_special_tokens`, default true). */
+  addSpecialTokens?: boolean;
+  /** Second sequence of a pair. */
+  pair?: string;
+}
+
+export interface BatchEncodeOptions {
+  addSpecialTokens?: boolean;
+  /** Pad to the longest in the batch, to `maxLength`, or not at all (default false). */
+  padding?: "longest" | "max_length" | false;
+  paddingSide?: Side;
+  maxLength?: number;
+  /** Truncate to `maxLength` (true = longest_first). */
+  truncation?: boolean | TruncationStrategy;
+  truncationSide?: Side;
+  padToMultipleOf?: number;
+  /** Second sequences, one per text. */
+  pairs?: string[];
+}
+
+export interface DecodeOptions {
+  skipSpecialTokens?: boolean;
+}
+
+/** What tokenizer_config.json adds (special tokens, chat template, length, padding side). */
+export interface TokenizerConfig {
+  bosToken?: string | null;
+  eosToken?: string | null;
+  unkToken?: string | null;
+  padToken?: string | null;
+  sepToken?: string | null;
+  clsToken?: string | null;
+  maskToken?: string | null;
+  chatTemplate?: string | null;
+  modelMaxLength?: number | null;
+  paddingSide?: Side;
+  /** tokenizer_config.json as read, for fields tslm does not interpret. */
+  raw?: JsonObject;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+export class Tokenizer {
+  normalizer: Normalizer | null;
+  preTokenizer: PreTokenizer | null;
+  model: Model;
+  postProcessor: PostProcessor | null;
+  decoder: Decoder | null;
+  readonly addedVocabulary: AddedVocabulary;
+  /** From tokenizer_config.json when loaded from a directory. */
+  config: TokenizerConfig = {};
+  /** tokenizer.json `truncation` / `padding` sections, kept for round-trips. */
+  private truncationJson: Json = null;
+  private paddingJson: Json = null;
+
+  constructor(parts: {
+    model: Model;
+    normalizer?: Normalizer | null;
+    preTokenizer?: PreTokenizer | null;
+    postProcessor?: PostProcessor | null;
+    decoder?: Decoder | null;
+    addedTokens?: Array<{ id: number; token: AddedToken }>;
+  }) {
+    this.model = parts.model;
+    this.normalizer = parts.normalizer ?? null;
+    this.preTokenizer = parts.preTokenizer ?? null;
+    this.postProcessor = parts.postProcessor ?? null;
+    this.decoder = parts.decoder ?? null;
+    this.addedVocabulary = new AddedVocabulary();
+    this.addedVocabulary.add(parts.addedTokens ?? [], this.normalizer);
+  }
+
+  // ---------------------------------------------------------------- loading and saving
+
+  /** Build from a parsed tokenizer.json; errors name the JSON path of the bad value. */
+  static fromJSON(obj: unknown): Tokenizer {
+    const o = asObject(obj, "");
+    checkKeys(o, ["version", "truncation", "padding", "added_tokens", "normalizer", "pre_tokenizer", "model", "post_processor", "decoder"], "");
+    const model = modelFromJSON(o["model"], "model");
+    const normalizer = o["normalizer"] == null ? null : normalizerFromJSON(o["normalizer"], "normalizer");
+    const preTokenizer = o["pre_tokenizer"] == null ? null : preTokenizerFromJSON(o["pre_tokenizer"], "pre_tokenizer");
+    const postProcessor = o["post_processor"] == null ? null : postProcessorFromJSON(o["post_processor"], "post_processor");
+    const decoder = o["decoder"] == null ? null : decoderFromJSON(o["decoder"], "decoder");
+    const added = asArray(o["added_tokens"] ?? [], "added_tokens").map((v, i) => {
+      const p = join("added_tokens", i);
+      const t = asObject(v, p);
+      checkKeys(t, ["id", "content", "single_word", "lstrip", "rstrip", "normalized", "special"], p);
+      const id = t["id"];
+      if (typeof id !== "number" || !Number.isInteger(id) || id < 0) throw new TokenizerJsonError(join(p, "id"), `expected a non-negative integer, got ${JSON.stringify(id)}`);
+      const special = getBool(t, "special", p, false);
+      return {
+        id,
+        token: addedToken(getString(t, "content", p), special, {
+          singleWord: getBool(t, "single_word", p, false),
+          lstrip: getBool(t, "lstrip", p, false),
+          rstrip: getBool(t, "rstrip", p, false),
+          normalized: getBool(t, "normalized", p, !special),
+        }),
+      };
+    });
+    const tok = new Tokenizer({ model, normalizer, preTokenizer, postProcessor, decoder, addedTokens: added });
+    tok.truncationJson = (o["truncation"] ?? null) as Json;
+    tok.paddingJson = (o["padding"] ?? null) as Json;
+    return tok;
+  }
+
+  /** Load a tokenizer.json file. */
+  static fromFile(path: string): Tokenizer {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new Error(`cannot read tokenizer file ${path}: ${(e as Error).message}`);
+    }
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
+    }
+    try {
+      return Tokenizer.fromJSON(obj);
+    } catch (e) {
+      if (e instanceof TokenizerJsonError) e.message = `${path}: ${e.message}`;
+      throw e;
+    }
+  }
+
+  /** tokenizer.json content that Python `tokenizers` can load. */
+  toJSON(): JsonObject {
+    return {
+      version: "1.0",
+      truncation: this.truncationJson,
+      padding: this.paddingJson,
+      added_tokens: this.addedVocabulary.toJSON() as unknown as Json,
+      normalizer: this.normalizer ? this.normalizer.toJSON() : null,
+      pre_tokenizer: this.preTokenizer ? this.preTokenizer.toJSON() : null,
+      model: this.model.toJSON() as unknown as Json,
+      post_processor: this.postProcessor ? this.postProcessor.toJSON() : null,
+      decoder: this.decoder ? this.decoder.toJSON() : null,
+    };
+  }
+
+  /** Write tokenizer.json atomically (temp file + rename). */
+  save(path: string): void {
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(this.toJSON(), null, 2));
+    renameSync(tmp, path);
+  }
+
+  // ---------------------------------------------------------------- vocabulary
+
+  tokenToId(token: string): number | undefined {
+    return this.addedVocabulary.byContent.get(token) ?? this.model.tokenToId(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.addedVocabulary.byId.get(id)?.content ?? this.model.idToToken(id);
+  }
+
+  /** Model vocabulary plus added tokens not in it (HF `get_vocab_size(with_added_tokens=True)`). */
+  get vocabSize(): number {
+    let n = this.model.getVocabSize();
+    for (const t of this.addedVocabulary.byContent.keys()) if (this.model.tokenToId(t) === undefined) n++;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  /** Encode one sequence without post-processing; typeId as HF: 0 first, 1 pair. */
+  private encodeSequence(text: string, typeId: number): Encoding {
+    const clean = text.replace(LONE_SURROGATE, "\ufffd");
+    const pre = this.addedVocabulary.extractAndNormalize(this.normalizer, clean);
+    if (this.preTokenizer) this.preTokenizer.preTokenize(pre);
+    pre.tokenize((w) => this.model.tokenize(w));
+    const placed = pre.placedTokens();
+    if (placed.length === 0) return emptyEncoding();
+    const conv = new OffsetConverter(clean);
+    const e = emptyEncoding();
+    for (const t of placed) {
+      e.ids.push(t.id);
+      e.tokens.push(t.value);
+      e.offsets.push(conv.convert(t.offsets) as Offsets);
+      e.attentionMask.push(1);
+      e.typeIds.push(typeId);
+      e.specialTokensMask.push(0);
+      e.wordIds.push(t.wordId);
+      e.sequenceIds.push(null);
+    }
+    return e;
+  }
+
+  encode(text: string, opts: EncodeOptions = {}): Encoding {
+    if (typeof text !== "string") throw new TypeError(`Tokenizer.encode: expected a string, got ${typeof text}`);
+    const add = opts.addSpecialTokens ?? true;
+    const a = this.encodeSequence(text, 0);
+    const b = opts.pair === undefined ? null : this.encodeSequence(opts.pair, 1);
+    return postProcess(this.postProcessor, a, b, add);
+  }
+
+  /** Number of special tokens the post-processor adds. */
+  numSpecialTokensToAdd(isPair: boolean): number {
+    return this.postProcessor ? this.postProcessor.addedTokens(isPair) : 0;
+  }
+
+  encodeBatch(texts: string[], opts: BatchEncodeOptions = {}): Encoding[] {
+    const add = opts.addSpecialTokens ?? true;
+    const padding = opts.padding ?? false;
+    if (opts.pairs && opts.pairs.length !== texts.length) {
+      throw new Error(`encodeBatch: ${texts.length} texts but ${opts.pairs.length} pairs`);
+    }
+    if (padding === "max_length" && opts.maxLength === undefined) throw new Error("encodeBatch: padding 'max_length' needs maxLength");
+    if (opts.truncation && opts.maxLength === undefined) throw new Error("encodeBatch: truncation needs maxLength");
+    if (opts.padToMultipleOf !== undefined && !(opts.padToMultipleOf > 0)) throw new Error("encodeBatch: padToMultipleOf must be positive");
+    const out = texts.map((t, i) => {
+      let a = this.encodeSequence(t, 0);
+      let b = opts.pairs ? this.encodeSequence(opts.pairs[i]!, 1) : null;
+      if (opts.truncation) {
+        const trunc: TruncationOptions = {
+          // Room is left for the special tokens the post-processor adds (as HF).
+          maxLength: opts.maxLength! - (add ? this.numSpecialTokensToAdd(b !== null) : 0),
+          strategy: opts.truncation === true ? "longest_first" : opts.truncation,
+          direction: opts.truncationSide ?? "right",
+        };
+        if (trunc.maxLength < 0) throw new Error(`encodeBatch: maxLength ${opts.maxLength} is smaller than the special tokens added`);
+        [a, b] = truncatePair(a, b, trunc);
+      }
+      return postProcess(this.postProcessor, a, b, add);
+    });
+    if (padding) {
+      let len = padding === "longest" ? Math.max(0, ...out.map((e) => e.ids.length)) : opts.maxLength!;
+      if (opts.padToMultipleOf) len = Math.ceil(len / opts.padToMultipleOf) * opts.padToMultipleOf;
+      const pad = this.padSpec(len, opts.paddingSide ?? this.config.paddingSide ?? "right");
+      return out.map((e) => padEncoding(e, pad));
+    }
+    return out;
+  }
+
+  private padSpec(length: number, side: Side): PadOptions {
+    const candidates = [this.config.padToken, "[PAD]", "<pad>", "<|endoftext|>", "<|finetune_right_pad_id|>"];
+    for (const c of candidates) {
+      if (!c) continue;
+      const id = this.tokenToId(c);
+      if (id !== undefined) return { length, side, padId: id, padTypeId: 0, padToken: c };
+    }
+    throw new Error("padding: this tokenizer has no pad token (set tokenizer.config.padToken to one of its tokens)");
+  }
+
+  // ---------------------------------------------------------------- decoding
+
+  /** Token strings for ids, as HF decode sees them (added tokens in their decode form). */
+  private tokensForDecode(ids: ArrayLike<number>, skipSpecial: boolean): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const t = this.addedVocabulary.decodeForm(id) ?? this.model.idToToken(id);
+      if (t === undefined) throw new RangeError(`decode: id ${id} (position ${i}) is not in the vocabulary`);
+      if (skipSpecial && this.addedVocabulary.isSpecial(t)) continue;
+      out.push(t);
+    }
+    return out;
+  }
+
+  decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
+    const tokens = this.tokensForDecode(ids, opts.skipSpecialTokens ?? false);
+    return this.decoder ? decodeWith(this.decoder, tokens) : tokens.join(" ");
+  }
+
+  decodeBatch(batch: Array<ArrayLike<number>>, opts: DecodeOptions = {}): string[] {
+    return batch.map((ids) => this.decode(ids, opts));
+  }
+
+  /** An incremental decoder for streaming generation. */
+  decodeStream(opts: DecodeOptions = {}): StreamDecoder {
+    return new StreamDecoder(this, opts);
+  }
+
+  // ---------------------------------------------------------------- directories
+
+  /**
+   * Load a Hugging Face tokenizer directory: tokenizer.json, else vocab.json + merges.txt (GPT-2
+   * style), else encoder.json + vocab.bpe (OpenAI's GPT-2 files), else vocab.txt (BERT WordPiece);
+   * plus tokenizer_config.json when present.
+   */
+  static fromDirectory(dir: string): Tokenizer {
+    const p = (f: string) => joinPath(dir, f);
+    const config = existsSync(p("tokenizer_config.json")) ? readConfig(p("tokenizer_config.json")) : {};
+    let tok: Tokenizer;
+    if (existsSync(p("tokenizer.json"))) tok = Tokenizer.fromFile(p("tokenizer.json"));
+    else if (existsSync(p("vocab.json")) && existsSync(p("merges.txt"))) tok = gpt2FromFiles(p("vocab.json"), p("merges.txt"));
+    else if (existsSync(p("encoder.json")) && existsSync(p("vocab.bpe"))) tok = gpt2FromFiles(p("encoder.json"), p("vocab.bpe"));
+    else if (existsSync(p("vocab.txt"))) tok = bertFromVocab(readFileSync(p("vocab.txt"), "utf8"), { lowercase: config.raw?.["do_lower_case"] !== false });
+    else {
+      throw new Error(`${dir}: no tokenizer found (looked for tokenizer.json, vocab.json + merges.txt, encoder.json + vocab.bpe, vocab.txt)`);
+    }
+    tok.config = config;
+    return tok;
+  }
+}
+
+function tokenString(v: Json | undefined): string | null {
+  if (typeof v === "string") return v;
+  if (v && typeof v === "object" && !Array.isArray(v) && typeof v["content"] === "string") return v["content"];
+  return null;
+}
+
+function readConfig(path: string): TokenizerConfig {
+  let raw: JsonObject;
+  try {
+    raw = asObject(JSON.parse(readFileSync(path, "utf8")), "");
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  const ct = raw["chat_template"];
+  let chatTemplate: string | null = null;
+  if (typeof ct === "string") chatTemplate = ct;
+  else if (Array.isArray(ct)) {
+    // A list of named templates: the "default" one is the chat template.
+    const d = ct.find((x) => x && typeof x === "object" && !Array.isArray(x) && x["name"] === "default") as JsonObject | undefined;
+    chatTemplate = d && typeof d["template"] === "string" ? d["template"] : null;
+  }
+  const side = raw["padding_side"];
+  if (side !== undefined && side !== "left" && side !== "right") throw new Error(`${path}: padding_side must be "left" or "right", got ${JSON.stringify(side)}`);
+  const mml = raw["model_max_length"];
+  return {
+    bosToken: tokenString(raw["bos_token"]),
+    eosToken: tokenString(raw["eos_token"]),
+    unkToken: tokenString(raw["unk_token"]),
+    padToken: tokenString(raw["pad_token"]),
+    sepToken: tokenString(raw["sep_token"]),
+    clsToken: tokenString(raw["cls_token"]),
+    maskToken: tokenString(raw["mask_token"]),
+    chatTemplate,
+    // Python writes a huge sentinel (1e30) for "no limit".
+    modelMaxLength: typeof mml === "number" && mml < 1e18 ? mml : null,
+    paddingSide: (side as Side | undefined) ?? "right",
+    raw,
+  };
+}
+
+/**
+ * GPT-2 from vocab.json / encoder.json + merges.txt / vocab.bpe, with the pipeline that
+ * `transformers` builds for GPT2TokenizerFast: byte-level pre-tokenizer without prefix space,
+ * byte-level decoder, `<|endoftext|>` as special token.
+ */
+export function gpt2FromFiles(vocabPath: string, mergesPath: string): Tokenizer {
+  const vocab = JSON.parse(readFileSync(vocabPath, "utf8"));
+  const lines = readFileSync(mergesPath, "utf8").split("\n");
+  const merges = lines.filter((l, i) => !(i === 0 && l.startsWith("#version")) && l.length > 0);
+  return Tokenizer.fromJSON(gpt2Json(vocab, merges));
+}
+
+export function gpt2Json(vocab: Record<string, number>, merges: string[]): JsonObject {
+  const added: JsonObject[] = [];
+  if (vocab["<|endoftext|>"] !== undefined) {
+    added.push({ id: vocab["<|endoftext|>"], content: "<|endoftext|>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  }
+  return {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: added,
+    normalizer: null,
+    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: {
+      type: "TemplateProcessing",
+      single: [{ Sequence: { id: "A", type_id: 0 } }],
+      pair: [{ Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 1 } }],
+      special_tokens: {},
+    },
+    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: "",
+      end_of_word_suffix: "",
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
+    },
+  };
+}
+
+/**
+ * BERT from vocab.txt (one token per line, id = line number), with the pipeline of
+ * `transformers`' BertTokenizerFast: BertNormalizer, BertPreTokenizer, WordPiece (##, [UNK]),
+ * [CLS] A [SEP] (B [SEP]) template, WordPiece decoder.
+ */
+export function bertFromVocab(vocabTxt: string, o: { lowercase?: boolean } = {}): Tokenizer {
+  const lines = vocabTxt.split("\n");
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const vocab: Record<string, number> = {};
+  lines.forEach((l, i) => {
+    const t = l.replace(/\r$/, "");
+    if (!(t in vocab)) vocab[t] = i;
+  });
+  return Tokenizer.fromJSON(bertJson(vocab, o.lowercase ?? true));
+}
+
+export function bertJson(vocab: Record<string, number>, lowercase: boolean): JsonObject {
+  const specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].filter((t) => vocab[t] !== undefined);
+  for (const t of ["[UNK]", "[CLS]", "[SEP]"]) if (vocab[t] === undefined) throw new Error(`BERT vocab.txt has no ${t} token`);
+  return {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: specials.map((t) => ({ id: vocab[t]!, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase },
+    pre_tokenizer: { type: "BertPreTokenizer" },
+    post_processor: {
+      type: "TemplateProcessing",
+      single: [{ SpecialToken: { id: "[CLS]", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "[SEP]", type_id: 0 } }],
+      pair: [
+        { SpecialToken: { id: "[CLS]", type_id: 0 } },
+        { Sequence: { id: "A", type_id: 0 } },
+        { SpecialToken: { id: "[SEP]", type_id: 0 } },
+        { Sequence: { id: "B", type_id: 1 } },
+        { SpecialToken: { id: "[SEP]", type_id: 1 } },
+      ],
+      special_tokens: {
+        "[CLS]": { id: "[CLS]", ids: [vocab["[CLS]"]!], tokens: ["[CLS]"] },
+        "[SEP]": { id: "[SEP]", ids: [vocab["[SEP]"]!], tokens: ["[SEP]"] },
+      },
+    },
+    decoder: { type: "WordPiece", prefix: "##", cleanup: true },
+    model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab },
+  };
+}
+
+/**
+ * Incremental decoding for streaming: push ids one at a time, get the new text (or "" while the
+ * text so far ends in an incomplete character). Mirrors HF `DecodeStream::step`: the text is
+ * decoded from a short window of recent ids, and nothing is emitted while it ends in U+FFFD, so a
+ * multi-byte character split across tokens (Chinese, emoji) is never emitted broken.
+ */
+export class StreamDecoder {
+  private ids: number[] = [];
+  private prefix = "";
+  private prefixIndex = 0;
+
+  constructor(private readonly tok: Tokenizer, private readonly opts: DecodeOptions = {}) {}
+
+  /** Add one id; returns the newly completed text ("" when none). */
+  push(id: number): string {
+    if (this.prefix === "" && this.ids.length > 0) {
+      const p = this.tok.decode(this.ids, this.opts);
+      if (!p.endsWith("\ufffd")) {
+        this.prefix = p;
+        this.prefixIndex = this.ids.length;
+      }
+    }
+    this.ids.push(id);
+    const s = this.tok.decode(this.ids, this.opts);
+    if (s.length > this.prefix.length && !s.endsWith("\ufffd")) {
+      if (!s.startsWith(this.prefix)) {
+        throw new Error(`StreamDecoder: decoded text ${JSON.stringify(s)} does not extend ${JSON.stringify(this.prefix)} (id ${id})`);
+      }
+      const text = s.slice(this.prefix.length);
+      const newPrefixIndex = this.ids.length - this.prefixIndex;
+      this.ids = this.ids.slice(this.prefixIndex);
+      this.prefix = this.tok.decode(this.ids, this.opts);
+      this.prefixIndex = newPrefixIndex;
+      return text;
+    }
+    return "";
+  }
+
+  /** Text still held back at the end (an incomplete character decodes as U+FFFD). */
+  flush(): string {
+    const s = this.tok.decode(this.ids, this.opts);
+    const rest = s.length > this.prefix.length && s.startsWith(this.prefix) ? s.slice(this.prefix.length) : "";
+    this.ids = [];
+    this.prefix = "";
+    this.prefixIndex = 0;
+    return rest;
+  }
+}

