@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Tokenizer } from "../../src/tokenizers/tokenizer.js";
 import { trainTokenizerFromFiles, type TokenizerJson, type TrainerType } from "../../src/tokenizers/trainers/index.js";
 
 const FIX = join(import.meta.dirname, "..", "..", "fixtures", "tokenizers_train");
@@ -65,6 +66,21 @@ function serialize(kind: TrainerType, tj: TokenizerJson): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+/**
+ * tslm's own Tokenizer, loaded from the trained JSON, encodes every held-out text as HF's trained
+ * tokenizer does: same tokens and offsets, and same ids when the vocabularies are id-identical.
+ */
+function expectSameEncodings(tj: TokenizerJson, ref: HfFixture, compareIds: boolean): void {
+  const tok = Tokenizer.fromJSON(JSON.parse(JSON.stringify(tj)));
+  for (const e of ref.encodings) {
+    const mine = tok.encode(e.text);
+    const label = JSON.stringify(e.text.slice(0, 60));
+    expect(mine.tokens, label).toEqual(e.tokens);
+    expect(mine.offsets, label).toEqual(e.offsets);
+    if (compareIds) expect(mine.ids, label).toEqual(e.ids);
+  }
+}
+
 describe("byte-level BPE trainer vs HF BpeTrainer", () => {
   const ref = hf("bpe");
   const tj = train("bpe");
@@ -75,6 +91,10 @@ describe("byte-level BPE trainer vs HF BpeTrainer", () => {
 
   it("gives the same merges in the same order", () => {
     expect(tj.model.merges).toEqual(ref.merges);
+  });
+
+  it("encodes the held-out text exactly as HF's trained tokenizer (ids, tokens, offsets)", () => {
+    expectSameEncodings(tj, ref, true);
   });
 
   it("puts the special tokens first and marks them as added tokens", () => {
@@ -105,6 +125,7 @@ describe("WordPiece trainer vs HF WordPieceTrainer", () => {
     const order = ref.vocab.filter((t) => /^##.$/u.test(t));
     const tj = train("wordpiece", { prefixedOrder: order });
     expect(vocabById(tj)).toEqual(ref.vocab);
+    expectSameEncodings(tj, ref, true);
   });
 
   // With tslm's own (code point) order the vocabulary differs from that HF run only where HF's
@@ -159,6 +180,11 @@ describe("Unigram trainer vs HF UnigramTrainer", () => {
     const theirs = new Set(ref.vocab);
     const shared = vocab.filter((t) => theirs.has(t)).length;
     expect(shared / ref.vocab.length).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it("segments the held-out text into the same pieces as HF's trained model", () => {
+    // ids differ (vocabulary order among equal scores), so only tokens and offsets are compared
+    expectSameEncodings(tj, ref, false);
   });
 
   it("scores pieces like HF within 0.05 nats on the shared pieces", () => {

@@ -11,6 +11,7 @@
 // The result is plain JSON (`TokenizerJson`) so it can be written with JSON.stringify and loaded
 // by tslm's Tokenizer or by Python `tokenizers`.
 
+import { Tokenizer } from "../tokenizer.js";
 import { trainBpe } from "./bpe.js";
 import { byteLevelAlphabet, byteLevelPipeline, bertPipeline, metaspacePipeline, METASPACE, type TrainingPipeline } from "./pipelines.js";
 import { trainUnigram } from "./unigram.js";
@@ -83,7 +84,12 @@ export function pipelineFor(type: TrainerType): TrainingPipeline {
   return metaspacePipeline();
 }
 
-/** Trains a tokenizer on text files (read by streaming, line by line). */
+/** Trains a tokenizer on text files and returns it ready to encode (see trainTokenizerFromFiles). */
+export function trainTokenizer(files: string[], options: TrainTokenizerOptions): Tokenizer {
+  return Tokenizer.fromJSON(trainTokenizerFromFiles(files, options));
+}
+
+/** Trains a tokenizer on text files (read by streaming, line by line) into tokenizer.json form. */
 export function trainTokenizerFromFiles(files: string[], options: TrainTokenizerOptions): TokenizerJson {
   validate(options);
   const pipeline = pipelineFor(options.type);
