@@ -413,8 +413,9 @@ static inline TGT vf K(un_vec)(int op, vf v, float param) {
     case UN_SIGMOID: return vdiv(vset1(1.0f), vadd(vset1(1.0f), vexp(vsub(vzero(), v))));
     case UN_RELU: return vmax(vzero(), v); /* NaN lanes: max returns its second operand, v */
     case UN_GELU_TANH: {
-      vf inner = vmul(vset1(GELU_K), vfma(vmul(vset1(GELU_C), vmul(v, v)), v, v));
-      return vmul(vmul(vset1(0.5f), v), vadd(vset1(1.0f), K(vtanh)(inner)));
+      /* 0.5 (1 + tanh(u)) = sigmoid(2u): same function, but no cancellation in the negative tail. */
+      vf u2 = vmul(vset1(-2.0f * GELU_K), vfma(vmul(vset1(GELU_C), vmul(v, v)), v, v));
+      return vdiv(v, vadd(vset1(1.0f), vexp(u2)));
     }
     case UN_GELU_ERF: return vmul(vmul(vset1(0.5f), v), K(v1p_erf)(vmul(v, vset1(INV_SQRT2))));
     case UN_SILU: return vdiv(v, vadd(vset1(1.0f), vexp(vsub(vzero(), v))));
@@ -473,11 +474,12 @@ static inline TGT vf K(un_dvec)(int op, vf x, vf y, float param) {
     case UN_SIGMOID: return vmul(y, vsub(one, y));
     case UN_RELU: return vsel(vgt(x, vzero()), one, vzero());
     case UN_GELU_TANH: {
+      /* With s = sigmoid(2u) = 0.5 (1 + tanh(u)): d/dx [x s] = s + 2 x s (1 - s) u'. Written with s
+       * rather than tanh, 1 - tanh^2 = 4 s (1 - s) does not cancel in the negative tail. */
       vf x2 = vmul(x, x);
-      vf t = K(vtanh)(vmul(vset1(GELU_K), vfma(vmul(vset1(GELU_C), x2), x, x)));
-      vf dinner = vmul(vset1(GELU_K), vfma(vset1(3.0f * GELU_C), x2, one));
-      /* 0.5 (1 + t) + 0.5 x (1 - t^2) dinner */
-      return vfma(vmul(vmul(vset1(0.5f), x), vfnma(t, t, one)), dinner, vmul(vset1(0.5f), vadd(one, t)));
+      vf s = vdiv(one, vadd(one, vexp(vmul(vset1(-2.0f * GELU_K), vfma(vmul(vset1(GELU_C), x2), x, x)))));
+      vf du = vmul(vset1(2.0f * GELU_K), vfma(vset1(3.0f * GELU_C), x2, one));
+      return vfma(vmul(vmul(x, s), vsub(one, s)), du, s);
     }
     case UN_GELU_ERF: {
       vf cdf = vmul(vset1(0.5f), K(v1p_erf)(vmul(x, vset1(INV_SQRT2))));

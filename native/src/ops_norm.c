@@ -201,12 +201,12 @@ static TGT void K(nrm_fwd)(const nrm_ctx *c, int64_t r0, int64_t r1) {
       m = K(row_sum)(x, n) / (float)n;
       /* Second pass: sum of squared deviations. */
       const vf vm_ = vset1(m);
-      vf s = vzero();
+      vacc s = vzero();
       for (; j + VL <= n; j += VL) {
         vf d = vsub(vload(x + j), vm_);
         s = vfma(d, d, s);
       }
-      float var = vhsum(s);
+      float var = (float)vhsum(s);
       for (; j < n; j++) var += (x[j] - m) * (x[j] - m);
       rs = 1.0f / sqrtf(var / (float)n + c->eps);
       c->mean[r] = m;
@@ -242,7 +242,7 @@ static TGT void K(nrm_bwd)(const nrm_ctx *c, int64_t r0, int64_t r1, float *gw, 
     const float m = rms ? 0.0f : c->mean_in[r], rs = c->rstd_in[r];
     const vf vmn = vset1(m), vrs = vset1(rs);
     /* Pass 1: sums of g and g * xhat, and the gw / gb contributions. */
-    vf sg = vzero(), sgx = vzero();
+    vacc sg = vzero(), sgx = vzero();
     float sG = 0.0f, sGX = 0.0f;
     int64_t j = 0;
     for (; j + VL <= n; j += VL) {
@@ -261,8 +261,8 @@ static TGT void K(nrm_bwd)(const nrm_ctx *c, int64_t r0, int64_t r1, float *gw, 
       if (gw) gw[j] += g0 * xh;
       if (gb) gb[j] += g0;
     }
-    sG += vhsum(sg);
-    sGX += vhsum(sgx);
+    sG += (float)vhsum(sg);
+    sGX += (float)vhsum(sgx);
     /* Pass 2: gx = rs * (g - mean(g) - xhat * mean(g * xhat)); RMSNorm has no mean(g) term. */
     const float mg = rms ? 0.0f : sG / (float)n, mgx = sGX / (float)n;
     const vf vmg = vset1(mg), vmgx = vset1(mgx);

@@ -137,13 +137,13 @@ static TGT void K(red_block)(const red_ctx *c, int64_t o0, int64_t o1, int64_t i
       /* One contiguous row: VL-wide partial results, then combined. */
       int64_t d = 0;
       if (op == RED_SUM) {
-        vf s0 = vzero(), s1 = vzero();
+        vacc s0 = vzero(), s1 = vzero();
         for (; d + 2 * VL <= dim; d += 2 * VL) {
           s0 = vadd(s0, vload(xo + d));
           s1 = vadd(s1, vload(xo + d + VL));
         }
         for (; d + VL <= dim; d += VL) s0 = vadd(s0, vload(xo + d));
-        float s = vhsum(vadd(s0, s1));
+        float s = (float)vhsum(vadd(s0, s1));
         for (; d < dim; d++) s += xo[d];
         out[0] = s;
       } else {

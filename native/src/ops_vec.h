@@ -7,7 +7,8 @@
  * It defines TGT (the function-level target attribute every kernel of the pass carries), K(name)
  * (the pass's name suffix), the type vf with VL lanes, and operations on it as macros. Kernel
  * bodies write loops as `for (; j + VL <= n; j += VL)` plus a scalar tail; in the scalar pass the
- * tail never runs. ops_vec_end.h undefines everything so the next pass can redefine it.
+ * tail never runs. vacc is the type of long-sum accumulators (vf, but double in the scalar pass).
+ * ops_vec_end.h undefines everything so the next pass can redefine it.
  *
  * Vector exp/tanh/erf are our own polynomial approximations (coefficients fitted by least squares
  * at Chebyshev nodes, relative weighting, then checked in float32 over the whole range):
@@ -27,6 +28,7 @@
 #define K(name) name##_avx512
 #define VL 16
 #define vf __m512
+#define vacc __m512 /* accumulator of long sums */
 #define vm __mmask16
 #define vload(p) _mm512_loadu_ps(p)
 #define vstore(p, a) _mm512_storeu_ps((p), (a))
@@ -82,6 +84,7 @@ static inline TGT __m512 exp_avx512(__m512 x) {
 #define K(name) name##_avx2
 #define VL 8
 #define vf __m256
+#define vacc __m256
 #define vm __m256
 #define vload(p) _mm256_loadu_ps(p)
 #define vstore(p, a) _mm256_storeu_ps((p), (a))
@@ -161,6 +164,9 @@ static inline TGT __m256 exp_avx2(__m256 x) {
 #define K(name) name##_scalar
 #define VL 1
 #define vf float
+/* Long sums accumulate in double here: one sequential float sum over thousands of terms would lose
+ * digits that the vector passes keep through their many lanes. */
+#define vacc double
 #define vm int
 #define vload(p) (*(p))
 #define vstore(p, a) (*(p) = (a))
@@ -281,26 +287,26 @@ static inline TGT float K(row_max)(const float *x, int64_t n) {
 
 static inline TGT float K(row_sum)(const float *x, int64_t n) {
   int64_t j = 0;
-  vf s0 = vzero(), s1 = vzero();
+  vacc s0 = vzero(), s1 = vzero();
   for (; j + 2 * VL <= n; j += 2 * VL) {
     s0 = vadd(s0, vload(x + j));
     s1 = vadd(s1, vload(x + j + VL));
   }
   for (; j + VL <= n; j += VL) s0 = vadd(s0, vload(x + j));
-  float s = vhsum(vadd(s0, s1));
+  float s = (float)vhsum(vadd(s0, s1));
   for (; j < n; j++) s += x[j];
   return s;
 }
 
 static inline TGT float K(row_dot)(const float *x, const float *y, int64_t n) {
   int64_t j = 0;
-  vf s0 = vzero(), s1 = vzero();
+  vacc s0 = vzero(), s1 = vzero();
   for (; j + 2 * VL <= n; j += 2 * VL) {
     s0 = vfma(vload(x + j), vload(y + j), s0);
     s1 = vfma(vload(x + j + VL), vload(y + j + VL), s1);
   }
   for (; j + VL <= n; j += VL) s0 = vfma(vload(x + j), vload(y + j), s0);
-  float s = vhsum(vadd(s0, s1));
+  float s = (float)vhsum(vadd(s0, s1));
   for (; j < n; j++) s += x[j] * y[j];
   return s;
 }
@@ -310,13 +316,13 @@ static inline TGT float K(row_dot)(const float *x, const float *y, int64_t n) {
 static inline TGT float K(row_exp_sum)(const float *x, float m, float *out, int64_t n) {
   int64_t j = 0;
   const vf vmx = vset1(m);
-  vf s = vzero();
+  vacc s = vzero();
   for (; j + VL <= n; j += VL) {
     vf e = vexp(vsub(vload(x + j), vmx));
     if (out) vstore(out + j, e);
     s = vadd(s, e);
   }
-  float sum = vhsum(s);
+  float sum = (float)vhsum(s);
   if (j < n) {
     float buf[VL];
     for (int t = 0; t < VL; t++) buf[t] = j + t < n ? x[j + t] - m : -INFINITY;

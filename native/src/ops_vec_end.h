@@ -3,6 +3,7 @@
 #undef K
 #undef VL
 #undef vf
+#undef vacc
 #undef vm
 #undef vload
 #undef vstore
