@@ -5,3 +5,4 @@ export * from "./tensor/index.js";
 export { kernels, useKernels, missingNative, nativeUnavailableReason, getThreads, setThreads } from "./kernels/index.js";
 export * from "./autograd/index.js";
 export * from "./ops/index.js";
+export * from "./train/optim.js";

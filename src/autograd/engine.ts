@@ -155,7 +155,8 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
     throw new Error("backward: the tensor does not require grad and has no grad_fn (did you compute it inside noGrad, or from tensors without requiresGrad?)");
   }
   let g0: Tensor;
-  if (gradient) {
+  if (gradient !== undefined && gradient !== null) {
+    if (!(gradient instanceof Tensor)) throw new Error("backward: gradient must be a Tensor (pass options as the third argument)");
     if (gradient.shape.length !== root.shape.length || gradient.shape.some((d, i) => d !== root.shape[i])) {
       throw new Error(`backward: gradient shape ${formatShape(gradient.shape)} does not match the tensor's shape ${formatShape(root.shape)}`);
     }
