@@ -60,29 +60,38 @@ export function unicodeNormalize(n: NormalizedString, form: Form): void {
         changes.push(0);
       }
     } else {
-      // Try char-by-char decomposition first: it is what the crate reports for NFD/NFKD.
-      const per = cluster.map((c) => chars(c.normalize(form)));
-      if (per.flat().join("") === out.join("")) {
-        for (const p of per) {
-          if (p.length === 0) continue;
-          p.forEach((c, k) => {
-            dest.push(c);
-            changes.push(k === 0 ? 0 : 1);
-          });
+      // Char-by-char decomposition, as the crate reports it: the first char of each expansion
+      // replaces its source char, the others are inserted after it.
+      const per: Array<[string, number]> = [];
+      for (const c of cluster) chars(c.normalize(form)).forEach((d, k) => per.push([d, k === 0 ? 0 : 1]));
+      const perText = per.map((p) => p[0]).join("");
+      if (perText === out.join("")) {
+        for (const [c, ch] of per) {
+          dest.push(c);
+          changes.push(ch);
+        }
+      } else if (out.length === per.length && [...out].sort().join("") === per.map((p) => p[0]).sort().join("")) {
+        // Canonical reordering of marks: each char keeps its change as it moves.
+        const used = new Array<boolean>(per.length).fill(false);
+        for (const c of out) {
+          const k = per.findIndex((p, idx) => !used[idx] && p[0] === c);
+          used[k] = true;
+          dest.push(c);
+          changes.push(per[k]![1]);
         }
       } else if (out.length <= cluster.length) {
-        // Composition: each output char replaces one input char; the last absorbs the surplus.
+        // Composition: the composed first char absorbs the surplus input chars; the marks left
+        // uncomposed keep their own (positional) alignment.
         out.forEach((c, k) => {
           dest.push(c);
-          changes.push(k === out.length - 1 ? -(cluster.length - out.length) : 0);
+          changes.push(k === 0 ? -(cluster.length - out.length) : 0);
         });
       } else {
-        // Reordering + expansion: replace one for one, then insert the rest.
+        // Expansion we cannot attribute char by char: replace one for one, insert the rest.
         out.forEach((c, k) => {
           dest.push(c);
-          changes.push(k < cluster.length ? (k === cluster.length - 1 ? 0 : 0) : 1);
+          changes.push(k < cluster.length ? 0 : 1);
         });
-        // Input chars beyond the outputs cannot exist here (out is longer).
       }
     }
     i = j;
@@ -126,7 +135,9 @@ class StripAccents implements Normalizer {
   }
 }
 
-const OTHER = /^\p{C}$/u;
+// Rust's unicode_categories `is_other`: Cc, Cf, Co, Cs (unassigned code points are NOT included,
+// checked against Python on U+10FFFF).
+const OTHER = /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u;
 
 function isChineseChar(cp: number): boolean {
   return (
