@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerBench } from "./bench.js";
+import { registerTokenizer } from "./tokenizer.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "package.json"), "utf8"));
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   // Commands register here, one line each.
   registerBench(program);
+  registerTokenizer(program);
   return program;
 }
 
