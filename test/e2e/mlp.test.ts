@@ -51,7 +51,7 @@ for (const kernelSet of KERNEL_SETS) {
         opt.step();
       }
       const pred = tslm.noGrad(() => net.forward(x).argmax(-1)).toTypedArray();
-      const acc = pred.reduce((a, p, i) => a + (p === y.get(i) ? 1 : 0), 0) / pred.length;
+      const acc = Array.from(pred).reduce((a: number, p: number, i: number) => a + (p === y.get(i) ? 1 : 0), 0) / pred.length;
       expect(first).toBeGreaterThan(0.6);
       expect(last).toBeLessThan(0.15);
       expect(acc).toBeGreaterThan(0.95);
