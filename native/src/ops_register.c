@@ -10,6 +10,7 @@ void tslm_register_norm(napi_env env, napi_value exports);
 void tslm_register_loss(napi_env env, napi_value exports);
 void tslm_register_embedding(napi_env env, napi_value exports);
 void tslm_register_adamw(napi_env env, napi_value exports);
+void tslm_register_attention(napi_env env, napi_value exports);
 
 void tslm_register_ops(napi_env env, napi_value exports) {
   tslm_register_elementwise(env, exports);
@@ -19,4 +20,5 @@ void tslm_register_ops(napi_env env, napi_value exports) {
   tslm_register_loss(env, exports);
   tslm_register_embedding(env, exports);
   tslm_register_adamw(env, exports);
+  tslm_register_attention(env, exports);
 }

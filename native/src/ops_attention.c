@@ -1,0 +1,467 @@
+/* Fused scaled dot-product attention, forward and backward, over BH independent heads.
+ * Contract: src/kernels/types.ts (q [BH, Tq, D], k [BH, Tk, D], v [BH, Tk, Dv], out [BH, Tq, Dv],
+ * lse [BH, Tq]; optional additive mask with strides over (b, h, i, j), bh = b*H + h; causal hides
+ * keys j > i + (Tk - Tq), the KV-cache offset).
+ *
+ * Forward (flash-attention style): queries in blocks of AT_BQ rows, keys in blocks of AT_BK. For
+ * each key block, every row of the query block computes its AT_BK scores, updates its running max
+ * m and sum l (online softmax: O and l are rescaled by exp(m_old - m_new) when the max grows), and
+ * accumulates P V into its output row. Only an AT_BQ x AT_BK score tile ever exists; K is packed
+ * transposed (D x Tk) once per head so that a row's scores are a broadcast-FMA loop over whole
+ * vectors of keys, and that block of K and V stays in L1/L2 while the query block reuses it.
+ * A row that sees no key (causal with Tq > Tk, or a mask of -inf) ends with l = 0: out = 0 and
+ * lse = -inf.
+ *
+ * Backward (flash-attention-2): P is recomputed from lse, never stored. With D_i = dO_i . O_i:
+ *   dV_j += P_ij dO_i,  dP_ij = dO_i . V_j,  dS_ij = P_ij (dP_ij - D_i),
+ *   dQ_i += scale dS_ij K_j,  dK_j += scale dS_ij Q_i.
+ * Key blocks are the outer loop: a block's dK and dV accumulate in a small tile over all query
+ * rows, then are written once; dQ accumulates in a per-head buffer. Heads are independent, so
+ * threads split heads (never a head, whose dK/dV would then race).
+ *
+ * Two small loops do all the arithmetic: at_dot_row (scores: a row times a transposed block) and
+ * at_axpy_rows (accumulate a coefficient-weighted sum of rows into one row), both register-blocked
+ * over 4 vectors. Feature dims are padded to whole vectors in the packed copies.
+ */
+#ifndef OPS_PASS
+#include "ops_common.h"
+
+#define AT_BQ 16 /* query rows per block */
+#define AT_BK 64 /* keys per block: a multiple of 4 vectors of every ISA */
+
+typedef struct {
+  const float *q, *k, *v, *o, *lse_in, *go, *mask;
+  const int32_t *ms;
+  float *out, *lse, *gq, *gk, *gv;
+  int64_t BH, H, Tq, Tk, D, Dv, mOff;
+  float scale;
+  int causal;
+  int64_t nqc; /* forward: query chunks per head (items = BH * nqc) */
+  int64_t items;
+  int failed;  /* a task could not allocate its scratch */
+} at_ctx;
+
+static inline int64_t at_round(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+/* The mask row for (bh, i), or NULL. */
+static inline const float *at_mask_row(const at_ctx *c, int64_t bh, int64_t i) {
+  if (!c->mask) return NULL;
+  const int64_t b = bh / c->H, h = bh - b * c->H;
+  return c->mask + c->mOff + b * (int64_t)c->ms[0] + h * (int64_t)c->ms[1] + i * (int64_t)c->ms[2];
+}
+
+#define OPS_PASS 2
+#include "ops_vec.h"
+#include "ops_attention.c"
+#include "ops_vec_end.h"
+#define OPS_PASS 1
+#include "ops_vec.h"
+#include "ops_attention.c"
+#include "ops_vec_end.h"
+#define OPS_PASS 0
+#include "ops_vec.h"
+#include "ops_attention.c"
+#include "ops_vec_end.h"
+
+static void at_fwd_task(void *vctx, int task, int ntasks) {
+  at_ctx *c = (at_ctx *)vctx;
+  size_t lo, hi;
+  ops_range(task, ntasks, (size_t)c->items, &lo, &hi);
+  int ok = 1;
+  if (lo < hi) {
+    switch (tslm_isa()) {
+      case TSLM_ISA_AVX512: ok = at_fwd_items_avx512(c, (int64_t)lo, (int64_t)hi); break;
+      case TSLM_ISA_AVX2: ok = at_fwd_items_avx2(c, (int64_t)lo, (int64_t)hi); break;
+      default: ok = at_fwd_items_scalar(c, (int64_t)lo, (int64_t)hi); break;
+    }
+  }
+  if (!ok) c->failed = 1; /* benign race: every writer stores 1 */
+}
+
+static void at_bwd_task(void *vctx, int task, int ntasks) {
+  at_ctx *c = (at_ctx *)vctx;
+  size_t lo, hi;
+  ops_range(task, ntasks, (size_t)c->BH, &lo, &hi);
+  int ok = 1;
+  if (lo < hi) {
+    switch (tslm_isa()) {
+      case TSLM_ISA_AVX512: ok = at_bwd_heads_avx512(c, (int64_t)lo, (int64_t)hi); break;
+      case TSLM_ISA_AVX2: ok = at_bwd_heads_avx2(c, (int64_t)lo, (int64_t)hi); break;
+      default: ok = at_bwd_heads_scalar(c, (int64_t)lo, (int64_t)hi); break;
+    }
+  }
+  if (!ok) c->failed = 1;
+}
+
+/* Reads the 16 arguments shared by attention and attentionBackward, starting at argv[first]
+ * (BH ... mStrides), checks the array sizes and fills c. Returns 0, or 1 after throwing. */
+static int at_read_common(napi_env env, napi_value *argv, int first, const char *fn, at_ctx *c) {
+  int64_t BH, H, Tq, Tk, D, Dv, mOff;
+  double scale;
+  int causal;
+  float *mask;
+  int32_t *ms;
+  size_t mask_len, ms_len;
+  if (tslm_arg_int(env, argv[first], first, &BH) || tslm_arg_int(env, argv[first + 1], first + 1, &H) ||
+      tslm_arg_int(env, argv[first + 2], first + 2, &Tq) || tslm_arg_int(env, argv[first + 3], first + 3, &Tk) ||
+      tslm_arg_int(env, argv[first + 4], first + 4, &D) || tslm_arg_int(env, argv[first + 5], first + 5, &Dv) ||
+      tslm_arg_double(env, argv[first + 6], first + 6, &scale) ||
+      tslm_arg_bool(env, argv[first + 7], first + 7, &causal) ||
+      tslm_arg_f32_or_null(env, argv[first + 8], first + 8, &mask, &mask_len) ||
+      tslm_arg_int(env, argv[first + 9], first + 9, &mOff) ||
+      tslm_arg_i32_or_null(env, argv[first + 10], first + 10, &ms, &ms_len))
+    return 1;
+  if (BH < 0 || Tq < 0 || Tk < 0 || D < 0 || Dv < 0 || H <= 0 || (mask && (!ms || ms_len < 4))) {
+    napi_throw_range_error(env, NULL, "attention: bad sizes, or a mask without 4 strides");
+    return 1;
+  }
+  if (mask && BH > 0 && Tq > 0 && Tk > 0) {
+    /* The extreme positions the mask is read at. */
+    const int64_t B = (BH + H - 1) / H;
+    const int64_t ext[4] = {B - 1, (BH < H ? BH : H) - 1, Tq - 1, Tk - 1};
+    double lo = (double)mOff, hi = (double)mOff;
+    for (int d = 0; d < 4; d++) {
+      double e = (double)ms[d] * (double)ext[d];
+      if (e < 0) lo += e; else hi += e;
+    }
+    if (lo < 0 || hi >= (double)mask_len) {
+      char msg[200];
+      snprintf(msg, sizeof msg, "%s: mask strides reach outside the mask (%zu elements)", fn, mask_len);
+      napi_throw_range_error(env, NULL, msg);
+      return 1;
+    }
+  }
+  c->BH = BH; c->H = H; c->Tq = Tq; c->Tk = Tk; c->D = D; c->Dv = Dv; c->mOff = mOff;
+  c->scale = (float)scale; c->causal = causal; c->mask = mask; c->ms = ms;
+  return 0;
+}
+
+static napi_value js_attention(napi_env env, napi_callback_info info) {
+  OPS_ARGS(16);
+  OPS_F32(0, q);
+  OPS_F32(1, k);
+  OPS_F32(2, v);
+  OPS_F32(3, out);
+  OPS_F32(4, lse);
+  at_ctx c;
+  memset(&c, 0, sizeof c);
+  if (at_read_common(env, argv, 5, "attention", &c)) return NULL;
+  const char *fn = "attention";
+  OPS_NEED(fn, q, (double)c.BH * c.Tq * c.D);
+  OPS_NEED(fn, k, (double)c.BH * c.Tk * c.D);
+  OPS_NEED(fn, v, (double)c.BH * c.Tk * c.Dv);
+  OPS_NEED(fn, out, (double)c.BH * c.Tq * c.Dv);
+  OPS_NEED(fn, lse, (double)c.BH * c.Tq);
+  if (c.BH == 0 || c.Tq == 0) return NULL;
+  c.q = q; c.k = k; c.v = v; c.out = out; c.lse = lse;
+  const double work = (double)c.BH * c.Tq * c.Tk * (double)(c.D + c.Dv);
+  int nt = ops_tasks(work, (size_t)(c.BH * ((c.Tq + AT_BQ - 1) / AT_BQ)));
+  /* Split heads into query chunks only when there are fewer heads than threads. */
+  c.nqc = 1;
+  if (nt > 1 && c.BH < 2 * nt) {
+    int64_t qblocks = (c.Tq + AT_BQ - 1) / AT_BQ;
+    c.nqc = (2 * nt + c.BH - 1) / c.BH;
+    if (c.nqc > qblocks) c.nqc = qblocks;
+  }
+  c.items = c.BH * c.nqc;
+  if (nt <= 1) at_fwd_task(&c, 0, 1);
+  else tslm_parallel_for(nt, at_fwd_task, &c);
+  if (c.failed) napi_throw_error(env, NULL, "attention: out of memory for scratch buffers");
+  return NULL;
+}
+
+static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
+  OPS_ARGS(20);
+  OPS_F32(0, q);
+  OPS_F32(1, k);
+  OPS_F32(2, v);
+  OPS_F32(3, out);
+  OPS_F32(4, lse);
+  OPS_F32(5, gOut);
+  OPS_F32(6, gq);
+  OPS_F32(7, gk);
+  OPS_F32(8, gv);
+  at_ctx c;
+  memset(&c, 0, sizeof c);
+  if (at_read_common(env, argv, 9, "attentionBackward", &c)) return NULL;
+  const char *fn = "attentionBackward";
+  OPS_NEED(fn, q, (double)c.BH * c.Tq * c.D);
+  OPS_NEED(fn, k, (double)c.BH * c.Tk * c.D);
+  OPS_NEED(fn, v, (double)c.BH * c.Tk * c.Dv);
+  OPS_NEED(fn, out, (double)c.BH * c.Tq * c.Dv);
+  OPS_NEED(fn, gOut, (double)c.BH * c.Tq * c.Dv);
+  OPS_NEED(fn, lse, (double)c.BH * c.Tq);
+  OPS_NEED(fn, gq, (double)c.BH * c.Tq * c.D);
+  OPS_NEED(fn, gk, (double)c.BH * c.Tk * c.D);
+  OPS_NEED(fn, gv, (double)c.BH * c.Tk * c.Dv);
+  c.q = q; c.k = k; c.v = v; c.o = out; c.lse_in = lse; c.go = gOut; c.gq = gq; c.gk = gk; c.gv = gv;
+  if (c.BH == 0) return NULL;
+  const double work = 2.0 * (double)c.BH * c.Tq * c.Tk * (double)(c.D + c.Dv);
+  int nt = ops_tasks(work, (size_t)c.BH);
+  if (nt <= 1) at_bwd_task(&c, 0, 1);
+  else tslm_parallel_for(nt, at_bwd_task, &c);
+  if (c.failed) napi_throw_error(env, NULL, "attentionBackward: out of memory for scratch buffers");
+  return NULL;
+}
+
+void tslm_register_attention(napi_env env, napi_value exports) {
+  tslm_export(env, exports, "attention", js_attention);
+  tslm_export(env, exports, "attentionBackward", js_attention_backward);
+}
+
+#else /* ================================================ ISA-generic bodies (one copy per pass) */
+
+/* s[j] = sum_d a[d] * Bt[d*ldb + j] for j in [0, n); n is a multiple of VL. Four vectors of keys
+ * share each broadcast of a[d]. */
+static inline TGT void K(at_dot_row)(const float *a, int64_t D, const float *Bt, int64_t ldb, int64_t n, float *s) {
+  int64_t j = 0;
+  for (; j + 4 * VL <= n; j += 4 * VL) {
+    vf s0 = vzero(), s1 = vzero(), s2 = vzero(), s3 = vzero();
+    const float *b = Bt + j;
+    for (int64_t d = 0; d < D; d++, b += ldb) {
+      const vf ad = vset1(a[d]);
+      s0 = vfma(ad, vload(b), s0);
+      s1 = vfma(ad, vload(b + VL), s1);
+      s2 = vfma(ad, vload(b + 2 * VL), s2);
+      s3 = vfma(ad, vload(b + 3 * VL), s3);
+    }
+    vstore(s + j, s0);
+    vstore(s + j + VL, s1);
+    vstore(s + j + 2 * VL, s2);
+    vstore(s + j + 3 * VL, s3);
+  }
+  for (; j + VL <= n; j += VL) {
+    vf s0 = vzero();
+    const float *b = Bt + j;
+    for (int64_t d = 0; d < D; d++, b += ldb) s0 = vfma(vset1(a[d]), vload(b), s0);
+    vstore(s + j, s0);
+  }
+}
+
+/* o[0:Dp] += sum_{j<n} coef[j*cs] * M[j*ldm : j*ldm + Dp]; Dp is a multiple of VL. The output
+ * slice stays in four registers across all n rows. */
+static inline TGT void K(at_axpy_rows)(float *o, int64_t Dp, const float *coef, int64_t cs, const float *M,
+                                       int64_t ldm, int64_t n) {
+  int64_t c = 0;
+  for (; c + 4 * VL <= Dp; c += 4 * VL) {
+    vf o0 = vload(o + c), o1 = vload(o + c + VL), o2 = vload(o + c + 2 * VL), o3 = vload(o + c + 3 * VL);
+    const float *m = M + c;
+    for (int64_t j = 0; j < n; j++, m += ldm) {
+      const vf p = vset1(coef[j * cs]);
+      o0 = vfma(p, vload(m), o0);
+      o1 = vfma(p, vload(m + VL), o1);
+      o2 = vfma(p, vload(m + 2 * VL), o2);
+      o3 = vfma(p, vload(m + 3 * VL), o3);
+    }
+    vstore(o + c, o0);
+    vstore(o + c + VL, o1);
+    vstore(o + c + 2 * VL, o2);
+    vstore(o + c + 3 * VL, o3);
+  }
+  for (; c + VL <= Dp; c += VL) {
+    vf o0 = vload(o + c);
+    const float *m = M + c;
+    for (int64_t j = 0; j < n; j++, m += ldm) o0 = vfma(vset1(coef[j * cs]), vload(m), o0);
+    vstore(o + c, o0);
+  }
+}
+
+/* Scores of query row i against keys [kb, kb + nkp) into s, finished: scaled, masked, causal and
+ * padding positions (j >= Tk) set to -inf. Returns the row max over the block. */
+static inline TGT float K(at_scores)(const at_ctx *c, int64_t bh, int64_t i, const float *qi, const float *Kt,
+                                     int64_t Tkp, int64_t kb, int64_t nkp, float *s) {
+  K(at_dot_row)(qi, c->D, Kt + kb, Tkp, nkp, s);
+  const vf vs = vset1(c->scale);
+  for (int64_t j = 0; j < nkp; j += VL) vstore(s + j, vmul(vload(s + j), vs));
+  const float *mrow = at_mask_row(c, bh, i);
+  /* Visible keys of this row in the block: [kb, kend). */
+  int64_t kend = c->Tk;
+  if (c->causal && i + (c->Tk - c->Tq) + 1 < kend) kend = i + (c->Tk - c->Tq) + 1;
+  int64_t nvis = kend - kb;
+  if (nvis < 0) nvis = 0;
+  if (nvis > nkp) nvis = nkp;
+  if (mrow) {
+    const int64_t s3 = c->ms[3];
+    for (int64_t j = 0; j < nvis; j++) s[j] += mrow[(kb + j) * s3];
+  }
+  for (int64_t j = nvis; j < nkp; j++) s[j] = -INFINITY;
+  float m = -INFINITY;
+  for (int64_t j = 0; j < nvis; j++) m = s[j] > m ? s[j] : m;
+  return m;
+}
+
+/* Packs src rows [n][d] (leading dim d) transposed into dst [d][ldt], zero-filling columns n..ldt. */
+static void K(at_transpose)(const float *src, int64_t n, int64_t d, float *dst, int64_t ldt) {
+  for (int64_t r = 0; r < d; r++) {
+    float *row = dst + r * ldt;
+    for (int64_t j = 0; j < n; j++) row[j] = src[j * d + r];
+    for (int64_t j = n; j < ldt; j++) row[j] = 0.0f;
+  }
+}
+
+/* Copies rows [n][d] into [n][dp] with zero padding. */
+static void K(at_pad_rows)(const float *src, int64_t n, int64_t d, float *dst, int64_t dp) {
+  for (int64_t r = 0; r < n; r++) {
+    memcpy(dst + r * dp, src + r * d, (size_t)d * sizeof(float));
+    for (int64_t j = d; j < dp; j++) dst[r * dp + j] = 0.0f;
+  }
+}
+
+/* Forward for work items [it0, it1): item = bh * nqc + chunk. Returns 0 when out of memory. */
+static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
+  const int64_t Tq = c->Tq, Tk = c->Tk, D = c->D, Dv = c->Dv;
+  const int64_t Tkp = at_round(Tk > 0 ? Tk : 1, VL), Dvp = at_round(Dv > 0 ? Dv : 1, VL);
+  const int pad_v = Dv % VL != 0;
+  float *Kt = (float *)malloc(sizeof(float) * (size_t)(D * Tkp + (pad_v ? Tk * Dvp : 0) + AT_BQ * (AT_BK + Dvp + 2)));
+  if (!Kt) return 0;
+  float *Vp = Kt + D * Tkp;
+  float *S = Vp + (pad_v ? Tk * Dvp : 0); /* [AT_BQ][AT_BK] */
+  float *O = S + AT_BQ * AT_BK;           /* [AT_BQ][Dvp] */
+  float *M = O + AT_BQ * Dvp, *L = M + AT_BQ;
+  const int64_t shift = Tk - Tq, qchunk = (Tq + c->nqc - 1) / c->nqc;
+  int64_t packed = -1;
+  for (int64_t it = it0; it < it1; it++) {
+    const int64_t bh = it / c->nqc, ch = it % c->nqc;
+    const int64_t i0 = ch * qchunk, i1 = i0 + qchunk < Tq ? i0 + qchunk : Tq;
+    if (i0 >= i1) continue;
+    const float *q = c->q + bh * Tq * D, *v = c->v + bh * Tk * Dv;
+    if (packed != bh) {
+      K(at_transpose)(c->k + bh * Tk * D, Tk, D, Kt, Tkp);
+      if (pad_v) K(at_pad_rows)(v, Tk, Dv, Vp, Dvp);
+      packed = bh;
+    }
+    const float *V = pad_v ? Vp : v;
+    for (int64_t qb = i0; qb < i1; qb += AT_BQ) {
+      const int64_t nq = qb + AT_BQ <= i1 ? AT_BQ : i1 - qb;
+      for (int64_t r = 0; r < nq; r++) {
+        M[r] = -INFINITY;
+        L[r] = 0.0f;
+      }
+      memset(O, 0, sizeof(float) * (size_t)(nq * Dvp));
+      /* Keys any row of the block may see. */
+      int64_t kmax = Tk;
+      if (c->causal && qb + nq - 1 + shift + 1 < kmax) kmax = qb + nq - 1 + shift + 1;
+      for (int64_t kb = 0; kb < kmax; kb += AT_BK) {
+        const int64_t nk = kb + AT_BK <= kmax ? AT_BK : kmax - kb, nkp = at_round(nk, VL);
+        for (int64_t r = 0; r < nq; r++) {
+          const int64_t i = qb + r;
+          float *s = S + r * AT_BK;
+          const float mb = K(at_scores)(c, bh, i, q + i * D, Kt, Tkp, kb, nkp, s);
+          const float mnew = mb > M[r] ? mb : M[r];
+          if (mnew == -INFINITY) continue; /* nothing visible yet in this row */
+          /* Online softmax: rescale what was accumulated under the old max. */
+          const float alpha = expf(M[r] - mnew);
+          float *o = O + r * Dvp;
+          if (alpha != 1.0f) {
+            const vf va = vset1(alpha);
+            for (int64_t d = 0; d < Dvp; d += VL) vstore(o + d, vmul(vload(o + d), va));
+          }
+          const vf vmx = vset1(mnew);
+          vacc ps = vzero();
+          for (int64_t j = 0; j < nkp; j += VL) {
+            vf p = vexp(vsub(vload(s + j), vmx));
+            vstore(s + j, p);
+            ps = vadd(ps, p);
+          }
+          L[r] = L[r] * alpha + (float)vhsum(ps);
+          M[r] = mnew;
+          K(at_axpy_rows)(o, Dvp, s, 1, V + kb * Dvp, Dvp, nk);
+        }
+      }
+      for (int64_t r = 0; r < nq; r++) {
+        const int64_t i = qb + r;
+        float *out = c->out + (bh * Tq + i) * Dv;
+        if (L[r] == 0.0f) {
+          memset(out, 0, sizeof(float) * (size_t)Dv);
+          c->lse[bh * Tq + i] = -INFINITY;
+          continue;
+        }
+        const float inv = 1.0f / L[r];
+        for (int64_t d = 0; d < Dv; d++) out[d] = O[r * Dvp + d] * inv;
+        c->lse[bh * Tq + i] = M[r] + logf(L[r]);
+      }
+    }
+  }
+  free(Kt);
+  return 1;
+}
+
+/* Backward for heads [h0, h1). Returns 0 when out of memory. */
+static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
+  const int64_t Tq = c->Tq, Tk = c->Tk, D = c->D, Dv = c->Dv;
+  const int64_t Tkp = at_round(Tk > 0 ? Tk : 1, VL), Dp = at_round(D > 0 ? D : 1, VL), Dvp = at_round(Dv > 0 ? Dv : 1, VL);
+  const size_t need = (size_t)(Tq * Dp      /* Qp */
+                               + Tkp * Dp   /* Kp */
+                               + D * Tkp    /* Kt */
+                               + Dv * Tkp   /* Vt */
+                               + Tq * Dvp   /* dOp */
+                               + Tq * Dp    /* dQ */
+                               + Tq         /* Drow */
+                               + 2 * AT_BQ * AT_BK  /* P, dS */
+                               + AT_BK * Dp + AT_BK * Dvp /* dK, dV block tiles */
+                               + AT_BK);    /* dP row */
+  float *Qp = (float *)malloc(sizeof(float) * need);
+  if (!Qp) return 0;
+  float *Kp = Qp + Tq * Dp, *Kt = Kp + Tkp * Dp, *Vt = Kt + D * Tkp, *dOp = Vt + Dv * Tkp;
+  float *dQ = dOp + Tq * Dvp, *Drow = dQ + Tq * Dp, *P = Drow + Tq, *dS = P + AT_BQ * AT_BK;
+  float *dKb = dS + AT_BQ * AT_BK, *dVb = dKb + AT_BK * Dp, *dP = dVb + AT_BK * Dvp;
+  const int64_t shift = Tk - Tq;
+  const float scale = c->scale;
+  for (int64_t bh = h0; bh < h1; bh++) {
+    const float *q = c->q + bh * Tq * D, *k = c->k + bh * Tk * D, *v = c->v + bh * Tk * Dv;
+    const float *o = c->o + bh * Tq * Dv, *go = c->go + bh * Tq * Dv, *lse = c->lse_in + bh * Tq;
+    K(at_pad_rows)(q, Tq, D, Qp, Dp);
+    K(at_pad_rows)(k, Tk, D, Kp, Dp);
+    memset(Kp + Tk * Dp, 0, sizeof(float) * (size_t)((Tkp - Tk) * Dp));
+    K(at_transpose)(k, Tk, D, Kt, Tkp);
+    K(at_transpose)(v, Tk, Dv, Vt, Tkp);
+    K(at_pad_rows)(go, Tq, Dv, dOp, Dvp);
+    memset(dQ, 0, sizeof(float) * (size_t)(Tq * Dp));
+    for (int64_t i = 0; i < Tq; i++) Drow[i] = K(row_dot)(go + i * Dv, o + i * Dv, Dv);
+
+    for (int64_t kb = 0; kb < Tk; kb += AT_BK) {
+      const int64_t nk = kb + AT_BK <= Tk ? AT_BK : Tk - kb, nkp = at_round(nk, VL);
+      memset(dKb, 0, sizeof(float) * (size_t)(AT_BK * Dp));
+      memset(dVb, 0, sizeof(float) * (size_t)(AT_BK * Dvp));
+      /* Causal: rows before qstart see none of this block's keys. */
+      int64_t qstart = 0;
+      if (c->causal && kb - shift > 0) qstart = kb - shift;
+      for (int64_t qb = qstart; qb < Tq; qb += AT_BQ) {
+        const int64_t nq = qb + AT_BQ <= Tq ? AT_BQ : Tq - qb;
+        for (int64_t r = 0; r < nq; r++) {
+          const int64_t i = qb + r;
+          float *p = P + r * AT_BK, *ds = dS + r * AT_BK;
+          const float l = lse[i];
+          if (l == -INFINITY) { /* a row that saw no key has no gradient */
+            memset(p, 0, sizeof(float) * AT_BK);
+            memset(ds, 0, sizeof(float) * AT_BK);
+            continue;
+          }
+          K(at_scores)(c, bh, i, q + i * D, Kt, Tkp, kb, nkp, p);
+          const vf vl = vset1(l);
+          for (int64_t j = 0; j < nkp; j += VL) vstore(p + j, vexp(vsub(vload(p + j), vl)));
+          K(at_dot_row)(go + i * Dv, Dv, Vt + kb, Tkp, nkp, dP);
+          /* dS = P (dP - D_i), with the softmax scale folded in. */
+          const vf vd = vset1(Drow[i]), vs = vset1(scale);
+          for (int64_t j = 0; j < nkp; j += VL)
+            vstore(ds + j, vmul(vmul(vload(p + j), vsub(vload(dP + j), vd)), vs));
+          K(at_axpy_rows)(dQ + i * Dp, Dp, ds, 1, Kp + kb * Dp, Dp, nk);
+        }
+        /* The block's dV and dK rows gather over the nq query rows (coefficients down a column). */
+        for (int64_t j = 0; j < nk; j++) {
+          K(at_axpy_rows)(dVb + j * Dvp, Dvp, P + j, AT_BK, dOp + qb * Dvp, Dvp, nq);
+          K(at_axpy_rows)(dKb + j * Dp, Dp, dS + j, AT_BK, Qp + qb * Dp, Dp, nq);
+        }
+      }
+      for (int64_t j = 0; j < nk; j++) {
+        memcpy(c->gk + (bh * Tk + kb + j) * D, dKb + j * Dp, sizeof(float) * (size_t)D);
+        memcpy(c->gv + (bh * Tk + kb + j) * Dv, dVb + j * Dvp, sizeof(float) * (size_t)Dv);
+      }
+    }
+    for (int64_t i = 0; i < Tq; i++) memcpy(c->gq + (bh * Tq + i) * D, dQ + i * Dp, sizeof(float) * (size_t)D);
+  }
+  free(Qp);
+  return 1;
+}
+
+#endif
