@@ -180,9 +180,15 @@ static void compute_task(void *vctx, int t, int nt) {
   const long m0 = c->mt * r / c->tm * MR, m1 = min_l(p->M, c->mt * (r + 1) / c->tm * MR);
   const long s0 = c->ns * q / c->tn, s1 = c->ns * (q + 1) / c->tn;
   float *ap = c->apack[t];
-  for (long ic = m0; ic < m1; ic += ar->mc) {
-    const long mc = min_l(ar->mc, m1 - ic);
-    pack_a(p, ic, mc, c->pc, c->kc, MR, ap);
+  /* Equal A blocks of at most MC rows (600 rows -> 3 x 200, not 224 + 224 + 152). */
+  const long nmb = (m1 - m0 + ar->mc - 1) / ar->mc;
+  const long mcb = nmb > 0 ? round_up((m1 - m0 + nmb - 1) / nmb, MR) : ar->mc;
+  for (long ic = m0; ic < m1; ic += mcb) {
+    const long mc = min_l(mcb, m1 - ic);
+    if (ar->pack_a)
+      ar->pack_a(mc, c->kc, p->ta ? p->A + c->pc * p->lda + ic : p->A + ic * p->lda + c->pc, p->lda, p->ta, ap);
+    else
+      pack_a(p, ic, mc, c->pc, c->kc, MR, ap);
     for (long s = s0; s < s1; s++) {
       const long j = c->jc + s * NR;
       const int nr = (int)min_l(NR, c->jc + c->nc - j);
@@ -233,9 +239,13 @@ static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *
     c.nt = nt;
     c.tm = tm;
     c.tn = tn;
-    for (long pc = 0; pc < p->K; pc += ar->kc) {
+    /* Equal K blocks of at most KC (K = 512 -> 2 x 256, not 384 + 128: a short block wastes the
+     * C loads and stores it costs). Multiples of 16 keep the packing on its vector path. */
+    const long nkb = (p->K + ar->kc - 1) / ar->kc;
+    const long kcb = min_l(ar->kc, round_up((p->K + nkb - 1) / nkb, 16));
+    for (long pc = 0; pc < p->K; pc += kcb) {
       c.pc = pc;
-      c.kc = min_l(ar->kc, p->K - pc);
+      c.kc = min_l(kcb, p->K - pc);
       c.beta = pc == 0 ? p->beta : 1.0f;
       if (nt > 1) {
         tslm_parallel_for(nt, pack_b_task, &c);

@@ -28,12 +28,17 @@ typedef void (*gemv_fn)(long K, long n, const float *x, const float *B, long ldb
  * transposed = 0: op(B)[k, j] = src[k*ld + j];  transposed = 1: op(B)[k, j] = src[j*ld + k]. */
 typedef void (*gemm_pack_fn)(long kc, long nc, const float *src, long ld, int transposed, float *dst);
 
+/* Packs A for one mc x kc block whose top-left element op(A)[i0, k0] is at src:
+ * transposed = 0: op(A)[i, k] = src[i*ld + k];  transposed = 1: op(A)[i, k] = src[k*ld + i]. */
+typedef void (*gemm_pack_a_fn)(long mc, long kc, const float *src, long ld, int transposed, float *dst);
+
 typedef struct {
   const char *name;
   int mr, nr;         /* register tile */
   long mc, kc, nc;    /* cache blocks: mc multiple of mr, nc multiple of nr */
   gemm_ukr_fn ukr;
-  gemm_pack_fn pack_b; /* NULL: the driver's generic packing */
+  gemm_pack_a_fn pack_a; /* NULL: the driver's generic packing */
+  gemm_pack_fn pack_b;   /* NULL: the driver's generic packing */
   gemv_fn gemv_rows, gemv_cols;
 } gemm_arch;
 
