@@ -6,3 +6,4 @@ export { kernels, useKernels, missingNative, nativeUnavailableReason, getThreads
 export * from "./autograd/index.js";
 export * from "./ops/index.js";
 export * from "./train/optim.js";
+export * from "./io/index.js";
