@@ -26,6 +26,7 @@ export function emptyEncoding(): Encoding {
 }
 
 export function concatEncodings(parts: Encoding[]): Encoding {
+  if (parts.length === 1) return parts[0]!;
   const out = emptyEncoding();
   for (const p of parts) {
     out.ids.push(...p.ids);
@@ -41,11 +42,11 @@ export function concatEncodings(parts: Encoding[]): Encoding {
 }
 
 export function setTypeIds(e: Encoding, typeId: number): void {
-  e.typeIds = e.ids.map(() => typeId);
+  e.typeIds.fill(typeId);
 }
 
 export function setSequenceId(e: Encoding, seq: number): void {
-  e.sequenceIds = e.ids.map(() => seq);
+  e.sequenceIds.fill(seq);
 }
 
 /** A run of special tokens (from a post-processor template). */

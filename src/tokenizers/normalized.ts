@@ -49,22 +49,47 @@ export class NormalizedString {
   original: string;
   /** Text after the changes so far. */
   normalized: string;
-  /** For each code unit of `normalized`: [start, end) in code units of `original`. */
-  alignStart: number[];
-  alignEnd: number[];
+  /**
+   * For each code unit of `normalized`: [start, end) in code units of `original`. Null while the
+   * alignment is the identity (unit i of `normalized` stands for the char at unit i of `original`),
+   * which is the common case and keeps slicing words out of plain text allocation-free.
+   */
+  private aS: number[] | null;
+  private aE: number[] | null;
   /** Where `original` starts inside the whole input (code units). */
   originalShift: number;
 
-  constructor(original: string, normalized: string, alignStart: number[], alignEnd: number[], originalShift: number) {
+  constructor(original: string, normalized: string, alignStart: number[] | null, alignEnd: number[] | null, originalShift: number) {
     this.original = original;
     this.normalized = normalized;
-    this.alignStart = alignStart;
-    this.alignEnd = alignEnd;
+    this.aS = alignStart;
+    this.aE = alignEnd;
     this.originalShift = originalShift;
   }
 
   static from(s: string): NormalizedString {
+    return new NormalizedString(s, s, null, null, 0);
+  }
+
+  /** Alignment arrays, materialized from the identity when needed. */
+  get alignStart(): number[] {
+    if (!this.aS) this.materialize();
+    return this.aS!;
+  }
+  get alignEnd(): number[] {
+    if (!this.aE) this.materialize();
+    return this.aE!;
+  }
+  set alignStart(v: number[]) {
+    this.aS = v;
+  }
+  set alignEnd(v: number[]) {
+    this.aE = v;
+  }
+
+  private materialize(): void {
     // Each char aligns with itself (both units of a surrogate pair with the whole pair).
+    const s = this.original;
     const n = s.length;
     const as = new Array<number>(n);
     const ae = new Array<number>(n);
@@ -76,7 +101,19 @@ export class NormalizedString {
       }
       i += w;
     }
-    return new NormalizedString(s, s, as, ae, 0);
+    this.aS = as;
+    this.aE = ae;
+  }
+
+  /** True while nothing changed the text: normalized === original, unit for unit. */
+  isIdentity(): boolean {
+    return this.aS === null && this.normalized === this.original;
+  }
+
+  /** Replace the normalized text by one of the same length whose units align as before. */
+  setSameShape(normalized: string): void {
+    if (normalized.length !== this.normalized.length) throw new Error("NormalizedString.setSameShape: length differs");
+    this.normalized = normalized;
   }
 
   get(): string {
@@ -100,8 +137,12 @@ export class NormalizedString {
     if (start === end) return [start, end];
     if (start > end) return null;
     if (this.normalized.length === 0 && start === 0 && end === 0) return [0, this.original.length];
-    if (start < 0 || end > this.alignStart.length) return null;
-    return [this.alignStart[start]!, this.alignEnd[end - 1]!];
+    if (start < 0 || end > this.normalized.length) return null;
+    if (!this.aS) {
+      // Identity: the unit range is the char range (cuts are always on char boundaries).
+      return [start, end];
+    }
+    return [this.aS[start]!, this.aE![end - 1]!];
   }
 
   /** Original range -> normalized range, with HF's rules for zero-width alignments. */
@@ -109,6 +150,7 @@ export class NormalizedString {
     if (start === end) return [start, end];
     if (start > end) return null;
     if (this.original.length === 0 && start === 0 && end === 0) return [0, this.normalized.length];
+    if (!this.aS) return [start, end];
     let s = -1;
     let e = -1;
     for (let i = 0; i < this.alignStart.length; i++) {
@@ -129,6 +171,15 @@ export class NormalizedString {
     const orig = this.normalizedToOriginal(start, end);
     if (!orig) throw new Error(`NormalizedString: bad slice ${start}..${end}`);
     const shift = orig[0];
+    if (!this.aS) {
+      return new NormalizedString(
+        this.original.slice(orig[0], orig[1]),
+        this.normalized.slice(start, end),
+        null,
+        null,
+        this.originalShift + shift,
+      );
+    }
     const as = this.alignStart.slice(start, end);
     const ae = this.alignEnd.slice(start, end);
     for (let i = 0; i < as.length; i++) {
@@ -150,6 +201,8 @@ export class NormalizedString {
    */
   transformRange(start: number, end: number, dest: string[], changes: number[], initialOffset: number): void {
     const old = this.normalized;
+    const AS = this.alignStart;
+    const AE = this.alignEnd;
     let offset = start;
     // Walk the replaced chars of the old text with `offset` (code units).
     for (let k = 0; k < initialOffset && offset < end; k++) offset += charAt(old, offset).length;
@@ -166,12 +219,12 @@ export class NormalizedString {
           a0 = 0;
           a1 = 0;
         } else {
-          a0 = this.alignStart[offset - 1]!;
-          a1 = this.alignEnd[offset - 1]!;
+          a0 = AS[offset - 1]!;
+          a1 = AE[offset - 1]!;
         }
       } else {
-        a0 = this.alignStart[offset]!;
-        a1 = this.alignEnd[offset]!;
+        a0 = AS[offset]!;
+        a1 = AE[offset]!;
         if (offset < end) offset += charAt(old, offset).length;
         for (let r = 0; r < -change && offset < end; r++) offset += charAt(old, offset).length;
       }
@@ -180,8 +233,9 @@ export class NormalizedString {
         newAe.push(a1);
       }
     }
-    this.alignStart.splice(start, end - start, ...newAs);
-    this.alignEnd.splice(start, end - start, ...newAe);
+    // (No spread into splice: inputs can be millions of units long.)
+    this.alignStart = AS.slice(0, start).concat(newAs, AS.slice(end));
+    this.alignEnd = AE.slice(0, start).concat(newAe, AE.slice(end));
     this.normalized = old.slice(0, start) + dest.join("") + old.slice(end);
   }
 

@@ -48,16 +48,24 @@ const encoder = new TextEncoder();
 /** Replace each char by the chars of its UTF-8 bytes (first replaces, the rest are inserted). */
 export function byteLevelTransform(n: NormalizedString): void {
   const s = n.normalized;
-  // Fast path: ASCII chars that map to themselves keep their alignment unchanged.
-  let simple = true;
+  // Fast path: ASCII maps one unit to one unit, so the alignment is unchanged.
+  let ascii = true;
+  let same = true;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e) {
-      simple = false;
+    if (c >= 0x80) {
+      ascii = false;
       break;
     }
+    if (c < 0x21 || c > 0x7e) same = false;
   }
-  if (simple) return;
+  if (ascii) {
+    if (same) return;
+    let out = "";
+    for (let i = 0; i < s.length; i++) out += BYTE_TO_CHAR[s.charCodeAt(i)]!;
+    n.setSameShape(out);
+    return;
+  }
   const dest: string[] = [];
   const changes: number[] = [];
   for (let i = 0; i < s.length; ) {

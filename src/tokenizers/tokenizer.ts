@@ -22,6 +22,7 @@ import { PreTokenizer, preTokenizerFromJSON } from "./pre_tokenizers.js";
 import { Model, modelFromJSON } from "./models/index.js";
 import { PostProcessor, postProcess, postProcessorFromJSON } from "./post_processors.js";
 import { Decoder, decodeWith, decoderFromJSON } from "./decoders.js";
+import { FastByteLevelBPE, TokenColumns } from "./fast_bytelevel.js";
 import {
   Encoding, PadOptions, Side, TruncationOptions, TruncationStrategy, emptyEncoding, padEncoding, truncatePair,
 } from "./encoding.js";
@@ -199,27 +200,73 @@ export class Tokenizer {
 
   // ---------------------------------------------------------------- encoding
 
+  /**
+   * Use the byte-level BPE fast path when the pipeline allows (same output; tests switch it off to
+   * check the general path against the same fixtures).
+   */
+  useFastPath = true;
+
+  /** The byte-level BPE fast path for the current pre-tokenizer and model (or null). */
+  private fastPath(): FastByteLevelBPE | null {
+    if (!this.useFastPath) return null;
+    if (this.fastFor?.pre !== this.preTokenizer || this.fastFor?.model !== this.model) {
+      this.fastFor = { pre: this.preTokenizer, model: this.model, fast: FastByteLevelBPE.detect(this.preTokenizer, this.model) };
+    }
+    return this.fastFor.fast;
+  }
+  private fastFor: { pre: PreTokenizer | null; model: Model; fast: FastByteLevelBPE | null } | null = null;
+
   /** Encode one sequence without post-processing; typeId as HF: 0 first, 1 pair. */
   private encodeSequence(text: string, typeId: number): Encoding {
     const clean = text.replace(LONE_SURROGATE, "\ufffd");
     const pre = this.addedVocabulary.extractAndNormalize(this.normalizer, clean);
-    if (this.preTokenizer) this.preTokenizer.preTokenize(pre);
-    pre.tokenize((w) => this.model.tokenize(w));
-    const placed = pre.placedTokens();
-    if (placed.length === 0) return emptyEncoding();
-    const conv = new OffsetConverter(clean);
-    const e = emptyEncoding();
-    for (const t of placed) {
-      e.ids.push(t.id);
-      e.tokens.push(t.value);
-      e.offsets.push(conv.convert(t.offsets) as Offsets);
-      e.attentionMask.push(1);
-      e.typeIds.push(typeId);
-      e.specialTokensMask.push(0);
-      e.wordIds.push(t.wordId);
-      e.sequenceIds.push(null);
+    const cols: TokenColumns = { ids: [], tokens: [], starts: [], ends: [], wordIds: [] };
+    const fast = this.fastPath();
+    if (fast && pre.splits.every((sp) => sp.tokens !== null || sp.normalized.isIdentity())) {
+      // Same result as the general path below, without per-word NormalizedStrings.
+      let wordId = 0;
+      for (const sp of pre.splits) {
+        const n = sp.normalized;
+        if (sp.tokens) {
+          for (const t of sp.tokens) {
+            const r = n.normalizedToOriginal(t.offsets[0], t.offsets[1]);
+            const o: Offsets = r ? [n.originalShift + r[0], n.originalShift + r[1]] : t.offsets;
+            cols.ids.push(t.id);
+            cols.tokens.push(t.value);
+            cols.starts.push(o[0]);
+            cols.ends.push(o[1]);
+            cols.wordIds.push(wordId);
+          }
+          wordId++;
+        } else {
+          wordId = fast.encode(n.normalized, n.originalShift, wordId, cols);
+        }
+      }
+    } else {
+      if (this.preTokenizer) this.preTokenizer.preTokenize(pre);
+      pre.tokenize((w) => this.model.tokenize(w));
+      for (const t of pre.placedTokens()) {
+        cols.ids.push(t.id);
+        cols.tokens.push(t.value);
+        cols.starts.push(t.offsets[0]);
+        cols.ends.push(t.offsets[1]);
+        cols.wordIds.push(t.wordId);
+      }
     }
-    return e;
+    const n = cols.ids.length;
+    const conv = new OffsetConverter(clean);
+    const offsets = new Array<Offsets>(n);
+    for (let i = 0; i < n; i++) offsets[i] = conv.convert([cols.starts[i]!, cols.ends[i]!]);
+    return {
+      ids: cols.ids,
+      tokens: cols.tokens,
+      offsets,
+      attentionMask: new Array<number>(n).fill(1),
+      typeIds: new Array<number>(n).fill(typeId),
+      specialTokensMask: new Array<number>(n).fill(0),
+      wordIds: cols.wordIds,
+      sequenceIds: new Array<number | null>(n).fill(null),
+    };
   }
 
   encode(text: string, opts: EncodeOptions = {}): Encoding {

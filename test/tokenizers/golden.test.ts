@@ -4,6 +4,7 @@
 // first differing field for up to 10 strings.
 
 import { describe, expect, it } from "vitest";
+import { Tokenizer } from "../../src/tokenizers/index.js";
 import { TOKENIZER_NAMES, loadTokenizer, readGolden, readStrings, type GoldenCase } from "./helpers.js";
 
 const { strings, pairs } = readStrings();
@@ -44,6 +45,19 @@ describe.each(TOKENIZER_NAMES)("%s matches Python tokenizers", (name) => {
     if (failures.length) {
       throw new Error(`${name}: ${failures.length} of ${strings.length} strings differ from Python:\n${failures.slice(0, 10).join("\n")}`);
     }
+  });
+
+  it("gives the same output through the general pipeline (fast path off)", () => {
+    const tok = loadTokenizer(name);
+    const slow = Tokenizer.fromJSON(tok.toJSON());
+    slow.useFastPath = false;
+    const bad: number[] = [];
+    strings.forEach((s, i) => {
+      const want = golden.cases[i]!;
+      const e = slow.encode(s);
+      if (JSON.stringify([e.ids, e.offsets]) !== JSON.stringify([want.ids, want.offsets])) bad.push(i);
+    });
+    expect(bad, `strings differing through the general path`).toEqual([]);
   });
 
   it(`encodes ${pairs.length} sequence pairs identically (type ids, special tokens)`, () => {

@@ -93,7 +93,7 @@ export interface BPEOptions {
   byteFallback?: boolean;
   ignoreMerges?: boolean;
   dropout?: number | null;
-  /** Max cached words (HF default 10,000); 0 disables the cache. */
+  /** Max cached words (default 100,000; HF uses 10,000); 0 disables the cache. */
   cacheCapacity?: number;
 }
 
@@ -141,7 +141,7 @@ export class BPE {
     this.byteFallback = o.byteFallback ?? false;
     this.ignoreMerges = o.ignoreMerges ?? false;
     this.dropout = o.dropout ?? null;
-    this.cacheCapacity = o.cacheCapacity ?? 10_000;
+    this.cacheCapacity = o.cacheCapacity ?? 100_000;
     this.table = new PairTable(o.merges.length);
     const prefixLen = this.continuingSubwordPrefix?.length ?? 0;
     for (let r = 0; r < o.merges.length; r++) {
