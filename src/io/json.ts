@@ -11,9 +11,11 @@
 //     which transformers uses for config.json, generation_config.json and the sharded index
 //     (transformers/configuration_utils.py `to_json_string`, modeling_utils.py `save_pretrained`):
 //     2-space indent, keys sorted at every level, non-ASCII escaped as \uXXXX (ensure_ascii), empty
-//     containers as [] / {}. Numbers are printed by JavaScript, so 1.0 comes out as 1 and 1e-05 as
-//     0.00001; both read back as the same value in Python. NaN/Infinity have no JSON form: Python
-//     writes the non-standard NaN/Infinity, we refuse with an error naming the key path.
+//     containers as [] / {}. Non-integer numbers are printed like Python's float repr (1e-05,
+//     0.02, 1.5e+20), so the text matches byte for byte; the one difference left is an integer-valued
+//     float, which JavaScript cannot tell from an int: Python writes 10000.0, we write 10000 (both
+//     read back as the same value). NaN/Infinity have no JSON form: Python writes the non-standard
+//     NaN/Infinity, we refuse with an error naming the key path.
 import { readFileSync } from "node:fs";
 
 export interface JSONErrorLocation {
@@ -177,7 +179,32 @@ function asciiString(s: string): string {
 
 /** Python `json.dumps(value, indent=2, sort_keys=True) + "\n"`, as transformers writes configs. */
 export function stringifyHF(value: unknown): string {
-  return stringifyPretty(value, { sortKeys: true, asciiOnly: true }) + "\n";
+  return stringifyPretty(value, { sortKeys: true, asciiOnly: true, pythonNumbers: true }) + "\n";
+}
+
+/**
+ * Python's repr() of a float, which json.dumps uses: the shortest round-trip digits (the same digits
+ * JavaScript picks), fixed notation for exponents -4..15, otherwise d.ddde+XX with two or more
+ * exponent digits. Integers print as integers (see the header about 10000.0).
+ */
+export function pythonNumber(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return String(x);
+  const [mant, expText] = x.toExponential().split("e");
+  const exp = Number(expText);
+  const neg = mant.startsWith("-");
+  const digits = mant.replace("-", "").replace(".", "");
+  let body: string;
+  if (exp >= -4 && exp < 16) {
+    if (exp >= 0) {
+      const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, "0");
+      const frac = digits.slice(exp + 1);
+      body = `${intPart}.${frac || "0"}`;
+    } else body = `0.${"0".repeat(-exp - 1)}${digits}`;
+  } else {
+    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    body = `${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  }
+  return neg ? `-${body}` : body;
 }
 
 export interface PrettyOptions {
@@ -185,6 +212,8 @@ export interface PrettyOptions {
   sortKeys: boolean;
   /** Escape non-ASCII characters as \uXXXX (Python's ensure_ascii=True). */
   asciiOnly: boolean;
+  /** Print numbers like Python's json (see pythonNumber) instead of JavaScript's JSON.stringify. */
+  pythonNumbers?: boolean;
   indent?: number;
 }
 
@@ -198,7 +227,7 @@ export function stringifyPretty(value: unknown, opts: PrettyOptions): string {
     if (typeof v === "boolean") return v ? "true" : "false";
     if (typeof v === "number") {
       if (!Number.isFinite(v)) throw new Error(`JSON: ${path || "value"} is ${v}, which JSON cannot represent`);
-      return JSON.stringify(v);
+      return opts.pythonNumbers ? pythonNumber(v) : JSON.stringify(v);
     }
     if (typeof v === "bigint") return v.toString();
     if (Array.isArray(v)) {

@@ -17,6 +17,8 @@ need Python):
   sharded/                   a 2-shard checkpoint (model-0000X-of-00002.safetensors +
                              model.safetensors.index.json) written by huggingface_hub's
                              save_torch_state_dict, the code transformers' save_pretrained uses.
+  transformers_index.json    the index transformers' save_pretrained writes for that split.
+  config_transformers.json   a config written as transformers writes config.json.
   expected.json              for every tensor: shape, the float32 (or int) values PyTorch gives, and
                              for floats the exact float32 bit patterns (uint32), plus sha256 digests
                              of PyTorch's float32 conversion of all 65536 F16 and BF16 bit patterns.
@@ -39,7 +41,7 @@ import shutil
 import numpy as np
 import safetensors
 import torch
-from huggingface_hub import save_torch_state_dict
+from huggingface_hub import save_torch_state_dict, split_torch_state_dict_into_shards
 from safetensors.torch import load_file, save_file
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -156,6 +158,25 @@ def main() -> None:
     files = sorted(os.listdir(shard_dir))
     assert "model.safetensors.index.json" in files and len([f for f in files if f.endswith(".safetensors")]) == 2, files
     record("sharded", sd, {"files": files, "max_shard_size": 200})
+
+    # The index exactly as transformers' save_pretrained writes it for the same split
+    # (modeling_utils.py: metadata total_parameters + total_size, json.dumps(indent=2, sort_keys=True)).
+    split = split_torch_state_dict_into_shards(sd, max_shard_size=200, filename_pattern="model{suffix}.safetensors")
+    index = {"metadata": {"total_parameters": sum(t.numel() for t in sd.values()), **split.metadata}, "weight_map": split.tensor_to_filename}
+    with open(os.path.join(OUT, "transformers_index.json"), "w") as f:
+        f.write(json.dumps(index, indent=2, sort_keys=True) + "\n")
+
+    # config.json text as transformers writes it (json.dumps(indent=2, sort_keys=True) + "\n"):
+    # floats in exponent and fixed ranges, nesting, non-ASCII, escapes, empty containers.
+    config = {
+        "model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_embd": 64, "layer_norm_epsilon": 1e-05,
+        "initializer_range": 0.02, "tiny": 1.5e-12, "huge": 3.25e+20, "neg": -0.000123, "ratio": 123.456,
+        "rope_scaling": {"type": "llama3", "factor": 8.5, "low_freq_factor": 1.25}, "empty_list": [], "empty_dict": {},
+        "flag": True, "none": None, "name": "caf\u00e9 \u2713 \U0001F600 \"q\" \\ \n\t\x7f", "id2label": {"0": "NEG", "1": "POS", "10": "X"},
+        "big_int": 50257, "neg_int": -100, "nested": [[1, 2], {"b": 0.5, "a": [0.1, 0.2]}],
+    }
+    with open(os.path.join(OUT, "config_transformers.json"), "w") as f:
+        f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
