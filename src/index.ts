@@ -5,5 +5,7 @@ export * from "./tensor/index.js";
 export { kernels, useKernels, missingNative, nativeUnavailableReason, getThreads, setThreads } from "./kernels/index.js";
 export * from "./autograd/index.js";
 export * from "./ops/index.js";
+export * from "./nn/index.js";
+export * from "./models/index.js";
 export * from "./train/optim.js";
 export * from "./io/index.js";

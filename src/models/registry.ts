@@ -1,0 +1,86 @@
+// model_type -> { config parser, model class, architectures name, checkpoint key table }.
+//
+// io's fromPretrained reads config.json and the safetensors, then calls loadModel (or
+// createModel with its own ParamSource); a fresh model for training is createModel(config,
+// ParamSource.init({ seed })). An unknown model_type is an error listing the supported ones.
+import { ParamSource, type Module } from "../nn/module.js";
+import { Tensor } from "../tensor/tensor.js";
+import type { CausalLMInput, CausalLMOutput, RawConfig } from "./common.js";
+import * as gpt2 from "./gpt2.js";
+import * as llama from "./llama.js";
+
+/** What every registered model offers. */
+export interface PretrainedModel extends Module {
+  readonly config: { model_type: string; [key: string]: unknown };
+  forward(input: CausalLMInput): CausalLMOutput;
+}
+
+export interface ModelEntry {
+  modelType: string;
+  /** The `architectures` name transformers writes in config.json. */
+  architecture: string;
+  parseConfig(raw: RawConfig): { model_type: string; [key: string]: unknown };
+  create(config: RawConfig, src: ParamSource): PretrainedModel;
+  /** Checkpoint keys accepted but not loaded (tied copies, old buffers). */
+  ignoredKeys: RegExp[];
+  /** Maps keys of checkpoint variants (e.g. GPT-2 without the "transformer." prefix) to tslm paths. */
+  remapKeys(tensors: ReadonlyMap<string, Tensor>): Map<string, Tensor>;
+}
+
+const REGISTRY = new Map<string, ModelEntry>([
+  [
+    "gpt2",
+    {
+      modelType: "gpt2",
+      architecture: gpt2.GPT2LMHeadModel.architecture,
+      parseConfig: gpt2.parseGPT2Config,
+      create: (c, s) => new gpt2.GPT2LMHeadModel(c, s),
+      ignoredKeys: gpt2.checkpointKeyTable.ignored,
+      remapKeys: gpt2.checkpointKeyTable.remapKeys,
+    },
+  ],
+  [
+    "llama",
+    {
+      modelType: "llama",
+      architecture: llama.LlamaForCausalLM.architecture,
+      parseConfig: llama.parseLlamaConfig,
+      create: (c, s) => new llama.LlamaForCausalLM(c, s),
+      ignoredKeys: llama.checkpointKeyTable.ignored,
+      remapKeys: llama.checkpointKeyTable.remapKeys,
+    },
+  ],
+]);
+
+export function supportedModelTypes(): string[] {
+  return [...REGISTRY.keys()];
+}
+
+/** The registry entry for config.model_type (an error lists the supported types). */
+export function modelEntry(modelType: unknown): ModelEntry {
+  const e = typeof modelType === "string" ? REGISTRY.get(modelType) : undefined;
+  if (!e) throw new Error(`unsupported model_type ${JSON.stringify(modelType)} (supported: ${supportedModelTypes().join(", ")})`);
+  return e;
+}
+
+/** Registers a model family (bert, t5, ... add themselves here). */
+export function registerModel(entry: ModelEntry): void {
+  REGISTRY.set(entry.modelType, entry);
+}
+
+/**
+ * Builds the model config.model_type names, from a ParamSource: fresh (ParamSource.init) or from a
+ * checkpoint (ParamSource.load). In load mode every checkpoint key must be used or known-ignorable.
+ */
+export function createModel(config: RawConfig, src: ParamSource): PretrainedModel {
+  const entry = modelEntry(config.model_type);
+  const model = entry.create(config, src);
+  src.finish();
+  return model;
+}
+
+/** Builds a model from checkpoint tensors (keys remapped by the family's key table). */
+export function loadModel(config: RawConfig, tensors: ReadonlyMap<string, Tensor>, opts: { origin?: string } = {}): PretrainedModel {
+  const entry = modelEntry(config.model_type);
+  return createModel(config, ParamSource.load(entry.remapKeys(tensors), opts));
+}

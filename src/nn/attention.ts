@@ -1,0 +1,275 @@
+// Multi-head attention: the core (grouped-query heads, masks, causal, dropout, additive position
+// bias), the KV cache, padding masks, and a MultiHeadAttention module with configurable
+// projection names (q_proj/k_proj/v_proj/o_proj for LLaMA, q/k/v/o for T5, ...).
+//
+// Glossary: B batch, T query length, S key length (past + new with a cache), C model width,
+// H query heads, Hkv key/value heads (H % Hkv == 0; H / Hkv queries share one key/value head),
+// D head dim.
+//
+// Masks are additive float32 tensors broadcasting to [B, H, T, S] (0 = attend, a very negative
+// number = do not). Padding uses float32's most negative finite value, as transformers does, so a
+// row whose keys are all padding degrades to a uniform average instead of NaN. Causality is the
+// kernel's bottom-right-aligned mask (query i of T sees keys j <= i + S - T), which is exactly what
+// cached decoding needs: the new tokens see the whole cache and each other causally.
+import { add, cat, expand, reshape, scaledDotProductAttention, transpose } from "../ops/index.js";
+import { Generator, defaultGenerator } from "../tensor/rng.js";
+import { Tensor, formatShape } from "../tensor/tensor.js";
+import { Linear } from "./layers.js";
+import { Module, type Init, type ParamSource } from "./module.js";
+
+/** float32's most negative finite value (torch.finfo(torch.float32).min), HF's mask fill. */
+export const MASK_MIN = -3.4028234663852886e38;
+
+// ---------------------------------------------------------------------------------------------
+// KV cache
+
+/**
+ * The keys and values one attention layer has seen, [B, Hkv, S, D] each (after rotary embedding,
+ * before grouped heads are repeated). append() concatenates along S and returns the full tensors.
+ */
+export class KVCache {
+  keys: Tensor | null = null;
+  values: Tensor | null = null;
+
+  /** Number of cached positions S. */
+  get length(): number {
+    return this.keys ? this.keys.shape[2] : 0;
+  }
+
+  append(k: Tensor, v: Tensor): [Tensor, Tensor] {
+    if (k.ndim !== 4 || v.ndim !== 4) throw new Error(`KVCache.append: keys and values must be [B, Hkv, T, D], got ${formatShape(k.shape)} and ${formatShape(v.shape)}`);
+    if (this.keys && this.values) {
+      const [B, Hk, , D] = this.keys.shape;
+      if (k.shape[0] !== B || k.shape[1] !== Hk || k.shape[3] !== D) {
+        throw new Error(`KVCache.append: new keys ${formatShape(k.shape)} do not match the cached ${formatShape(this.keys.shape)} outside the time dim`);
+      }
+      this.keys = cat([this.keys, k], 2); // (B, Hkv, S + T, D)
+      this.values = cat([this.values, v], 2);
+    } else {
+      this.keys = k;
+      this.values = v;
+    }
+    return [this.keys, this.values!];
+  }
+
+  /** Keeps the first n positions (for speculative decoding / beam rewinds). */
+  crop(n: number): void {
+    if (!this.keys || n >= this.length) return;
+    this.keys = this.keys.narrow(2, 0, n).contiguous();
+    this.values = this.values!.narrow(2, 0, n).contiguous();
+  }
+}
+
+/** One KVCache per layer (transformers' DynamicCache); `length` is the number of cached positions. */
+export class DynamicCache {
+  readonly layers: KVCache[];
+  constructor(numLayers: number) {
+    this.layers = Array.from({ length: numLayers }, () => new KVCache());
+  }
+  get length(): number {
+    return this.layers[0]?.length ?? 0;
+  }
+  crop(n: number): void {
+    for (const l of this.layers) l.crop(n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Masks
+
+/**
+ * The additive mask [B, 1, 1, S] for a padding mask [B, S] (1 = real token, 0 = padding), or null
+ * when nothing is padded (so the fast unmasked kernel path is taken).
+ */
+export function paddingMask(attentionMask: Tensor): Tensor | null {
+  if (attentionMask.ndim !== 2) throw new Error(`paddingMask: attention_mask must be [B, S], got ${formatShape(attentionMask.shape)}`);
+  const [B, S] = attentionMask.shape;
+  const src = attentionMask.toTypedArray();
+  let any = false;
+  const out = new Float32Array(B * S);
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] === 0) {
+      out[i] = MASK_MIN;
+      any = true;
+    } else if (src[i] !== 1) throw new Error(`paddingMask: attention_mask must hold 0 and 1, got ${src[i]} at position ${i}`);
+  }
+  return any ? new Tensor(out, [B, 1, 1, S]) : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Core
+
+export interface AttendOptions {
+  /** Additive float mask (or int32 0/1 keep-mask) broadcasting to [B, H, T, S]. */
+  mask?: Tensor | null;
+  /** Additive bias [1 or B, H, T, S] that may require grad (T5's relative position bias). */
+  bias?: Tensor | null;
+  causal?: boolean;
+  /** Score scale; default 1/sqrt(D). T5 uses 1. */
+  scale?: number;
+  dropoutP?: number;
+  training?: boolean;
+  generator?: Generator;
+}
+
+/** [B, T, H*D] -> [B, H, T, D] (a view). */
+export function splitHeads(x: Tensor, H: number): Tensor {
+  const [B, T, C] = x.shape;
+  if (C % H !== 0) throw new Error(`splitHeads: width ${C} of ${formatShape(x.shape)} is not divisible by ${H} heads`);
+  return transpose(reshape(x, [B, T, H, C / H]), 1, 2); // (B, H, T, D)
+}
+
+/** [B, H, T, D] -> [B, T, H*D]. */
+export function mergeHeads(x: Tensor): Tensor {
+  const [B, H, T, D] = x.shape;
+  return reshape(transpose(x, 1, 2), [B, T, H * D]); // (B, T, C)
+}
+
+/** Repeats each key/value head nRep times: [B, Hkv, S, D] -> [B, Hkv*nRep, S, D] (HF repeat_kv). */
+export function repeatKV(x: Tensor, nRep: number): Tensor {
+  if (nRep === 1) return x;
+  const [B, Hk, S, D] = x.shape;
+  return reshape(expand(x.unsqueeze(2), [B, Hk, nRep, S, D]), [B, Hk * nRep, S, D]);
+}
+
+/**
+ * softmax(q k^T * scale + mask + bias [+ causal]) v with grouped-query heads.
+ * q [B, H, T, D], k and v [B, Hkv, S, D] -> [B, H, T, D].
+ */
+export function attend(q: Tensor, k: Tensor, v: Tensor, opts: AttendOptions = {}): Tensor {
+  const H = q.shape[1];
+  const Hkv = k.shape[1];
+  if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4 || H % Hkv !== 0 || v.shape[1] !== Hkv) {
+    throw new Error(`attend: expected q [B, H, T, D] and k, v [B, Hkv, S, D] with H divisible by Hkv, got ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`);
+  }
+  const kr = repeatKV(k, H / Hkv); // (B, H, S, D)
+  const vr = repeatKV(v, H / Hkv);
+  let mask = opts.mask ?? null;
+  if (opts.bias) mask = mask ? add(opts.bias, mask.dtype === "float32" ? mask : intMaskToAdditive(mask)) : opts.bias;
+  return scaledDotProductAttention(q, kr, vr, {
+    attnMask: mask,
+    isCausal: opts.causal ?? false,
+    scale: opts.scale ?? null,
+    dropoutP: opts.dropoutP ?? 0,
+    training: opts.training ?? false,
+    generator: opts.generator ?? defaultGenerator,
+  });
+}
+
+function intMaskToAdditive(m: Tensor): Tensor {
+  const src = m.toTypedArray();
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = src[i] ? 0 : MASK_MIN;
+  return new Tensor(out, m.shape);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module
+
+export interface MultiHeadAttentionOptions {
+  dModel: number;
+  nHeads: number;
+  /** Key/value heads for grouped-query attention (default nHeads). */
+  nKvHeads?: number;
+  /** Head dim (default dModel / nHeads; LLaMA configs may set it independently). */
+  headDim?: number;
+  /** Bias on the q/k/v projections (default true). */
+  bias?: boolean;
+  /** Bias on the output projection (default: same as `bias`). */
+  outBias?: boolean;
+  /** Projection field names = checkpoint key segments (default q_proj, k_proj, v_proj, o_proj). */
+  names?: { q: string; k: string; v: string; o: string };
+  /** Score scale (default 1/sqrt(headDim)). */
+  scale?: number;
+  /** Causal self-attention (decoders). */
+  causal?: boolean;
+  /** Dropout on the attention probabilities in training. */
+  dropout?: number;
+  /** Init of the output projection (e.g. GPT-2-style scaled residual init). */
+  outInit?: Init;
+}
+
+export interface AttentionCallOptions {
+  /** Cross-attention: the encoder states [B, S, C] keys and values come from. */
+  kv?: Tensor;
+  mask?: Tensor | null;
+  bias?: Tensor | null;
+  cache?: KVCache;
+  /** Rotary position embedding applied to q and k after projection (LLaMA). */
+  rotary?: (q: Tensor, k: Tensor) => [Tensor, Tensor];
+}
+
+/**
+ * Self-, causal or cross-attention with separate q/k/v/o projections. Cross-attention with a
+ * cache computes the encoder's keys and values once and reuses them on later calls.
+ */
+export class MultiHeadAttention extends Module {
+  readonly nHeads: number;
+  readonly nKvHeads: number;
+  readonly headDim: number;
+  readonly scale: number;
+  readonly causal: boolean;
+  readonly _q: Linear;
+  readonly _k: Linear;
+  readonly _v: Linear;
+  readonly _o: Linear;
+  readonly _attnDropout: number;
+  readonly _generator: Generator;
+
+  constructor(src: ParamSource, opts: MultiHeadAttentionOptions, generator: Generator = defaultGenerator) {
+    super();
+    const H = opts.nHeads;
+    const Hkv = opts.nKvHeads ?? H;
+    const D = opts.headDim ?? opts.dModel / H;
+    if (!Number.isInteger(D) || H % Hkv !== 0) throw new Error(`MultiHeadAttention at "${src.prefix}": dModel ${opts.dModel}, ${H} heads, ${Hkv} kv heads, head dim ${D} do not fit`);
+    this.nHeads = H;
+    this.nKvHeads = Hkv;
+    this.headDim = D;
+    this.scale = opts.scale ?? 1 / Math.sqrt(D);
+    this.causal = opts.causal ?? false;
+    const n = opts.names ?? { q: "q_proj", k: "k_proj", v: "v_proj", o: "o_proj" };
+    const bias = opts.bias ?? true;
+    this._q = new Linear(src.at(n.q), opts.dModel, H * D, { bias });
+    this._k = new Linear(src.at(n.k), opts.dModel, Hkv * D, { bias });
+    this._v = new Linear(src.at(n.v), opts.dModel, Hkv * D, { bias });
+    this._o = new Linear(src.at(n.o), H * D, opts.dModel, { bias: opts.outBias ?? bias, ...(opts.outInit ? { weightInit: opts.outInit } : {}) });
+    // Expose the projections under their checkpoint names (these are the walked fields).
+    Object.assign(this, { [n.q]: this._q, [n.k]: this._k, [n.v]: this._v, [n.o]: this._o });
+    this._attnDropout = opts.dropout ?? 0;
+    if (!(this._attnDropout >= 0 && this._attnDropout < 1)) throw new Error(`MultiHeadAttention at "${src.prefix}": dropout must be in [0, 1), got ${opts.dropout}`);
+    this._generator = generator;
+  }
+
+  /** x [B, T, C] -> [B, T, C]. */
+  forward(x: Tensor, opts: AttentionCallOptions = {}): Tensor {
+    const [B, T] = x.shape;
+    const H = this.nHeads;
+    const Hkv = this.nKvHeads;
+    const D = this.headDim;
+    let q = transpose(reshape(this._q.forward(x), [B, T, H, D]), 1, 2); // (B, H, T, D)
+    let k: Tensor;
+    let v: Tensor;
+    if (opts.kv && opts.cache && opts.cache.length > 0) {
+      // Cross-attention keys/values of the encoder are fixed: computed on the first call only.
+      k = opts.cache.keys!;
+      v = opts.cache.values!;
+    } else {
+      const src = opts.kv ?? x;
+      const S = src.shape[1];
+      k = transpose(reshape(this._k.forward(src), [B, S, Hkv, D]), 1, 2); // (B, Hkv, S, D)
+      v = transpose(reshape(this._v.forward(src), [B, S, Hkv, D]), 1, 2);
+      if (opts.rotary) [q, k] = opts.rotary(q, k);
+      if (opts.cache) [k, v] = opts.cache.append(k, v); // (B, Hkv, S_past + S, D)
+    }
+    const y = attend(q, k, v, {
+      mask: opts.mask ?? null,
+      bias: opts.bias ?? null,
+      causal: this.causal && !opts.kv,
+      scale: this.scale,
+      dropoutP: this._attnDropout,
+      training: this.training,
+      generator: this._generator,
+    }); // (B, H, T, D)
+    return this._o.forward(mergeHeads(y)); // (B, T, C)
+  }
+}
