@@ -16,6 +16,7 @@ import {
   JsonObject, asArray, asObject, checkKeys, getBool, getOptBool, getString, getType, join, TokenizerJsonError, Json,
 } from "./json.js";
 import { compileRegex } from "./regex.js";
+import { CLEAN_TEXT_REMOVED, COMBINING_MARK, NONSPACING_MARK, inRanges } from "./unicode_tables.js";
 
 export interface Normalizer {
   normalize(n: NormalizedString): void;
@@ -123,21 +124,29 @@ class Lowercase implements Normalizer {
   }
 }
 
-const NONSPACING_MARK = /^\p{Mn}$/u;
+/** BertNormalizer's `is_mark_nonspacing` (HF's own, older tables: see unicode_tables.ts). */
+function isNonspacingMark(c: string): boolean {
+  const cp = c.codePointAt(0)!;
+  return cp >= 0x300 && inRanges(NONSPACING_MARK, cp);
+}
+
+/** StripAccents' `is_combining_mark` (a different, wider predicate than BertNormalizer's). */
+function isCombiningMark(c: string): boolean {
+  const cp = c.codePointAt(0)!;
+  return cp >= 0x300 && inRanges(COMBINING_MARK, cp);
+}
 
 class StripAccents implements Normalizer {
   normalize(n: NormalizedString): void {
-    // HF's StripAccents only filters nonspacing marks; it expects a prior NFD / NFKD.
-    n.filter((c) => !NONSPACING_MARK.test(c));
+    // HF's StripAccents only filters combining marks; it expects a prior NFD / NFKD.
+    n.filter((c) => !isCombiningMark(c));
   }
   toJSON(): JsonObject {
     return { type: "StripAccents" };
   }
 }
 
-// Rust's unicode_categories `is_other`: Cc, Cf, Co, Cs (unassigned code points are NOT included,
-// checked against Python on U+10FFFF).
-const OTHER = /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u;
+
 
 function isChineseChar(cp: number): boolean {
   return (
@@ -163,11 +172,7 @@ export class BertNormalizer implements Normalizer {
   normalize(n: NormalizedString): void {
     if (this.cleanText) {
       // Remove NUL, U+FFFD and "other" chars (Cc/Cf/Cn/Co/Cs) except \t \n \r; whitespace -> ' '.
-      n.filter((c) => {
-        if (c === "\t" || c === "\n" || c === "\r") return true;
-        const cp = c.codePointAt(0)!;
-        return !(cp === 0 || cp === 0xfffd || OTHER.test(c));
-      });
+      n.filter((c) => !inRanges(CLEAN_TEXT_REMOVED, c.codePointAt(0)!));
       n.map((c) => (c === "\t" || c === "\n" || c === "\r" || isWhitespace(c) ? " " : c));
     }
     if (this.handleChineseChars) {
@@ -189,7 +194,7 @@ export class BertNormalizer implements Normalizer {
     const strip = this.stripAccents ?? this.lowercase;
     if (strip) {
       unicodeNormalize(n, "NFD");
-      n.filter((c) => !NONSPACING_MARK.test(c));
+      n.filter((c) => !isNonspacingMark(c));
     }
     if (this.lowercase) lowercase(n);
   }

@@ -15,6 +15,7 @@ import {
 } from "./json.js";
 import { compileRegex, escapeRegex, WORD } from "./regex.js";
 import { PatternJson, readPattern } from "./normalizers.js";
+import { BERT_PUNCTUATION, inRanges } from "./unicode_tables.js";
 
 export interface PreTokenizer {
   preTokenize(p: PreTokenizedString): void;
@@ -122,14 +123,12 @@ class WhitespaceSplit implements PreTokenizer {
   }
 }
 
-const PUNCT = /^\p{P}$/u;
-/** HF `is_bert_punc` / `is_punc`: ASCII punctuation (which includes symbols like $ + <) or \p{P}. */
+/**
+ * HF `is_bert_punc` / `is_punc`: ASCII punctuation (which includes symbols like $ + <) or Unicode
+ * punctuation by HF's own tables (unicode_tables.ts).
+ */
 export function isPunctuation(c: string): boolean {
-  const cp = c.charCodeAt(0);
-  if (c.length === 1 && ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126))) {
-    return true;
-  }
-  return PUNCT.test(c);
+  return inRanges(BERT_PUNCTUATION, c.codePointAt(0)!);
 }
 
 class BertPreTokenizer implements PreTokenizer {

@@ -10,6 +10,9 @@ Writes fixtures/tokenizers/:
                           Python returns them), special-tokens mask, type ids, the same without
                           special tokens, and decode() results (plain, skipping specials, and of the
                           first half of the ids, which often cuts a character's bytes)
+  components.json         every normalizer / pre-tokenizer / post-processor / decoder / model option /
+                          added-token flag, as patches of the reference tokenizers and small
+                          trained models (tokenizers_components.py)
   python_roundtrip.json   whether Python `tokenizers` loads the tokenizer.json that tslm writes and
                           encodes the whole table identically (needs node; tslm is compiled to a
                           temp dir with tsc first)
@@ -39,6 +42,7 @@ from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre
 
 sys.path.append(_HERE)
 from tokenizers_strings import PAIRS, strings  # noqa: E402
+import tokenizers_components  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 NM = os.path.join(ROOT, "node_modules")
@@ -173,6 +177,13 @@ def main():
             with open(os.path.join(OUT, f"{name}.json"), "w", encoding="utf-8") as f:
                 json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
             print(name, len(doc["cases"]), "cases", os.path.getsize(os.path.join(OUT, f"{name}.json")), "bytes")
+
+        # Every component, through patched reference tokenizers and small trained models.
+        comp = tokenizers_components.build({k: v[0] for k, v in toks.items()}, tokenizers_components.train_small(table), table, PAIRS)
+        comp["tokenizers_version"] = tokenizers.__version__
+        with open(os.path.join(OUT, "components.json"), "w", encoding="utf-8") as f:
+            json.dump(comp, f, ensure_ascii=False, separators=(",", ":"))
+        print("components", os.path.getsize(os.path.join(OUT, "components.json")), "bytes")
 
         # Python loads what tslm writes, and encodes identically.
         rt = {"tokenizers_version": tokenizers.__version__, "results": {}}
