@@ -40,3 +40,4 @@ export {
   GENERATION_CONFIG_NAME,
   type ConfigDict,
 } from "./config.js";
+export { fromPretrained, savePretrained, configForSave, readGenerationConfigIfAny, TOKENIZER_FILES, type SavePretrainedOptions, type SavedPretrained, type TokenizerLike } from "./pretrained.js";

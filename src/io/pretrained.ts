@@ -1,0 +1,145 @@
+// Hugging Face model directories: fromPretrained(dir) and savePretrained(model, dir).
+//
+// Contract (mirrors transformers' `PreTrainedModel.from_pretrained` / `save_pretrained` for
+// safetensors checkpoints):
+//   - fromPretrained reads config.json, dispatches on its `model_type` through the models registry
+//     (src/models/registry.ts; an unknown type lists the supported ones), reads the weights from
+//     `model.safetensors` or the sharded index, and builds the model in load mode: every parameter
+//     comes from the checkpoint, and missing / unexpected keys and shape mismatches are errors that
+//     name the key and the file (the registry's ParamSource does those checks).
+//   - savePretrained writes model.safetensors (or shards + index beyond `maxShardSize`), the
+//     tokenizer files if given, generation_config.json if given, and config.json LAST, each file
+//     atomically, so a directory that has a config.json has its weights. config.json is the model's
+//     config with `architectures`, `model_type` and `torch_dtype: "float32"` set (tslm saves float32
+//     whatever the source dtype; transformers 4 and 5 both read torch_dtype) and without
+//     `transformers_version` (transformers did not write this file) or a stale `dtype`.
+//   - Tied parameters are saved once, under their first path (Module.stateDict), which is what
+//     transformers does; the model's key table accepts the omitted copy on load.
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { Module } from "../nn/module.js";
+import { loadModel, modelEntry, type PretrainedModel } from "../models/registry.js";
+import { atomicWriteFile, atomicWriteJSON } from "./atomic.js";
+import { readConfig, readGenerationConfig, writeConfig, writeGenerationConfig, CONFIG_NAME, GENERATION_CONFIG_NAME, type ConfigDict } from "./config.js";
+import { loadCheckpoint, openCheckpoint, saveCheckpoint, type SavedCheckpoint } from "./sharded.js";
+
+/** Files a Hugging Face tokenizer may consist of; savePretrained copies those that exist. */
+export const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "added_tokens.json",
+  "vocab.json",
+  "merges.txt",
+  "vocab.txt",
+  "tokenizer.model",
+  "spiece.model",
+  "chat_template.jinja",
+] as const;
+
+function requireDir(dir: string, what: string): void {
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    throw new Error(`${what}: ${dir} does not exist`);
+  }
+  if (!ok) throw new Error(`${what}: ${dir} is not a directory`);
+}
+
+/** Loads a model from a Hugging Face directory (config.json + safetensors weights). */
+export function fromPretrained(dir: string): PretrainedModel {
+  requireDir(dir, "fromPretrained");
+  const configPath = join(dir, CONFIG_NAME);
+  if (!existsSync(configPath)) throw new Error(`fromPretrained: ${dir} has no ${CONFIG_NAME}`);
+  const config = readConfig(configPath);
+  try {
+    modelEntry(config.model_type);
+  } catch (e) {
+    throw new Error(`${configPath}: ${(e as Error).message}`);
+  }
+  // Which file(s) the weights come from, for error messages ("loading from ...").
+  const src = openCheckpoint(dir);
+  const origin = src.path;
+  src.close();
+  const tensors = loadCheckpoint(dir);
+  return loadModel(config, tensors, { origin });
+}
+
+/** A tokenizer object that can serialise itself as tokenizer.json (tslm's Tokenizer does). */
+export interface TokenizerLike {
+  toJSON(): unknown;
+}
+
+export interface SavePretrainedOptions {
+  /** Shard size limit in bytes or as "5GB"/"500MiB" (default 5 GB, like transformers). */
+  maxShardSize?: number | string;
+  /** A tokenizer to write as tokenizer.json, or a directory (or file) whose tokenizer files to copy. */
+  tokenizer?: TokenizerLike | string;
+  /** generation_config.json content to write (default: none). */
+  generationConfig?: ConfigDict;
+}
+
+export interface SavedPretrained extends SavedCheckpoint {
+  /** Every file written, relative to the directory. */
+  written: string[];
+}
+
+/** The config.json to write for a model: its config plus the fields transformers needs. */
+export function configForSave(model: PretrainedModel): ConfigDict {
+  const cfg: ConfigDict = { ...(model.config as ConfigDict) };
+  const entry = modelEntry(cfg.model_type);
+  const arch = (model.constructor as { architecture?: unknown }).architecture;
+  delete cfg.transformers_version;
+  delete cfg.dtype;
+  cfg.architectures = [typeof arch === "string" ? arch : entry.architecture];
+  cfg.model_type = entry.modelType;
+  cfg.torch_dtype = "float32";
+  return cfg;
+}
+
+/** Copies a file atomically (read whole: tokenizer files are small). */
+function copyAtomic(from: string, to: string): void {
+  atomicWriteFile(to, readFileSync(from));
+}
+
+/** Saves a model as a Hugging Face directory that transformers' from_pretrained loads. */
+export function savePretrained(model: PretrainedModel | Module, dir: string, opts: SavePretrainedOptions = {}): SavedPretrained {
+  const m = model as PretrainedModel;
+  if (!m.config || typeof m.config !== "object") throw new Error(`savePretrained: the model has no config (expected a model built by createModel / fromPretrained)`);
+  const config = configForSave(m);
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const saved = saveCheckpoint(dir, m.stateDict(), { maxShardSize: opts.maxShardSize, metadata: { format: "pt" } });
+  written.push(...saved.files);
+  if (saved.index) written.push("model.safetensors.index.json");
+  const tok = opts.tokenizer;
+  if (typeof tok === "string") {
+    // A directory: copy every tokenizer file it has. A file: copy that file under its own name.
+    const isDir = statSync(tok).isDirectory();
+    const pairs: [string, string][] = isDir ? TOKENIZER_FILES.filter((f) => existsSync(join(tok, f))).map((f) => [join(tok, f), f]) : [[tok, basename(tok)]];
+    if (pairs.length === 0) throw new Error(`savePretrained: ${tok} holds none of the tokenizer files (${TOKENIZER_FILES.join(", ")})`);
+    for (const [from, name] of pairs) {
+      copyAtomic(from, join(dir, name));
+      written.push(name);
+    }
+  } else if (tok !== undefined) {
+    if (typeof tok.toJSON !== "function") throw new Error(`savePretrained: tokenizer must be a tokenizer object (with toJSON) or a path`);
+    // tokenizers' own save() writes insertion-ordered, pretty JSON; keep its key order.
+    atomicWriteJSON(join(dir, "tokenizer.json"), tok.toJSON(), { style: "insertion" });
+    written.push("tokenizer.json");
+  }
+  if (opts.generationConfig) {
+    writeGenerationConfig(dir, opts.generationConfig);
+    written.push(GENERATION_CONFIG_NAME);
+  }
+  writeConfig(dir, config);
+  written.push(CONFIG_NAME);
+  return { ...saved, written };
+}
+
+/** generation_config.json of a directory, or null when it has none. */
+export function readGenerationConfigIfAny(dir: string): ConfigDict | null {
+  const p = join(dir, GENERATION_CONFIG_NAME);
+  return existsSync(p) ? readGenerationConfig(p) : null;
+}
