@@ -21,7 +21,8 @@ import type { Module } from "../nn/module.js";
 import { loadModel, modelEntry, type PretrainedModel } from "../models/registry.js";
 import { atomicWriteFile, atomicWriteJSON } from "./atomic.js";
 import { readConfig, readGenerationConfig, writeConfig, writeGenerationConfig, CONFIG_NAME, GENERATION_CONFIG_NAME, type ConfigDict } from "./config.js";
-import { loadCheckpoint, openCheckpoint, saveCheckpoint, type SavedCheckpoint } from "./sharded.js";
+import { openCheckpoint, saveCheckpoint, type SavedCheckpoint } from "./sharded.js";
+import type { Tensor } from "../tensor/tensor.js";
 
 /** Files a Hugging Face tokenizer may consist of; savePretrained copies those that exist. */
 export const TOKENIZER_FILES = [
@@ -58,12 +59,15 @@ export function fromPretrained(dir: string): PretrainedModel {
   } catch (e) {
     throw new Error(`${configPath}: ${(e as Error).message}`);
   }
-  // Which file(s) the weights come from, for error messages ("loading from ...").
   const src = openCheckpoint(dir);
-  const origin = src.path;
-  src.close();
-  const tensors = loadCheckpoint(dir);
-  return loadModel(config, tensors, { origin });
+  const tensors = new Map<string, Tensor>();
+  try {
+    for (const k of src.keys) tensors.set(k, src.read(k));
+  } finally {
+    src.close();
+  }
+  // `origin` (the weights file or the index) is what load errors name: "loading from <path>".
+  return loadModel(config, tensors, { origin: src.path });
 }
 
 /** A tokenizer object that can serialise itself as tokenizer.json (tslm's Tokenizer does). */

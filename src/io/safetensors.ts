@@ -234,14 +234,21 @@ function openFromFd(fd: number, path: string): SafetensorsFile {
       return { dtype: e.dtype, shape: [...e.shape], byteRange: [dataStart + e.begin, dataStart + e.end] };
     },
     read(key) {
-      if (!open) throw new Error(`${path}: read("${key}") after close()`);
+      // Referencing `file` keeps it (and so its descriptor) alive while this method is reachable:
+      // without it the finalizer could close the fd under a detached `const read = f.read`.
+      if (!open || !file) throw new Error(`${path}: read("${key}") after close()`);
       const e = byKey.get(key);
       if (!e) throw new Error(`${path}: no tensor "${key}" (the file has ${keys.length} tensors${keys.length ? `, e.g. "${keys[0]}"` : ""})`);
       const what = `${path}: tensor "${key}" (file byte offset ${dataStart + e.begin})`;
       if (!SAFETENSORS_DTYPES[e.dtype].to) throw new Error(`${what}: dtype ${e.dtype} is not supported by tslm (supported: F32, F16, BF16, F64 and integer/bool types)`);
       const numel = e.shape.reduce((a, b) => a * b, 1);
       // A fresh ArrayBuffer per tensor: aligned for any typed view, and owned by that tensor alone.
-      const buf = new ArrayBuffer(e.end - e.begin);
+      let buf: ArrayBuffer;
+      try {
+        buf = new ArrayBuffer(e.end - e.begin);
+      } catch {
+        throw new Error(`${what}: cannot allocate ${e.end - e.begin} bytes for ${e.dtype} ${formatShape(e.shape)} (over this JavaScript engine's typed-array limit or out of memory)`);
+      }
       readExact(fd, new Uint8Array(buf), dataStart + e.begin, path);
       const storage = convertToStorage(e.dtype, buf, numel, what);
       // Zero-size tensors keep their shape; a 0-d tensor has one element and shape [].

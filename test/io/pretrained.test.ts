@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fromPretrained, loadSafetensors, readConfig, readGenerationConfig, savePretrained } from "../../src/io/index.js";
+import { fromPretrained, loadSafetensors, readConfig, readGenerationConfig, savePretrained, saveSafetensors } from "../../src/io/index.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { assertClose, readJSON, repoRoot } from "../helpers.js";
 import { TINY_CASES, TINY_INPUT_IDS, tinyModel } from "./tiny_models.js";
@@ -46,6 +46,25 @@ describe("fromPretrained on directories saved by transformers", () => {
     cpSync(fx("hf_llama/config.json"), join(e, "config.json"));
     expect(() => fromPretrained(e)).toThrow(/no model\.safetensors or model\.safetensors\.index\.json/);
     expect(() => fromPretrained(tmp)).toThrow(/has no config\.json/);
+  });
+
+  it("a missing key or a wrong shape names the key, the shapes and the weights file", () => {
+    const tensors = loadSafetensors(fx("hf_llama/model.safetensors"));
+    const missing = join(tmp, "missing_key");
+    mkdirSync(missing);
+    cpSync(fx("hf_llama/config.json"), join(missing, "config.json"));
+    const less = new Map(tensors);
+    less.delete("model.layers.1.mlp.up_proj.weight");
+    saveSafetensors(join(missing, "model.safetensors"), less);
+    expect(() => fromPretrained(missing)).toThrow(/model\.layers\.1\.mlp\.up_proj\.weight/);
+    expect(() => fromPretrained(missing)).toThrow(/missing_key\/model\.safetensors/);
+    const wrong = join(tmp, "wrong_shape");
+    mkdirSync(wrong);
+    cpSync(fx("hf_llama/config.json"), join(wrong, "config.json"));
+    const bad = new Map(tensors);
+    bad.set("model.norm.weight", new Tensor(new Float32Array(8), [8]));
+    saveSafetensors(join(wrong, "model.safetensors"), bad);
+    expect(() => fromPretrained(wrong)).toThrow(/model\.norm\.weight.*\[8\].*\[16\]|model\.norm\.weight.*\[16\].*\[8\]/);
   });
 });
 
