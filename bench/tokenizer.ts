@@ -22,6 +22,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getEncoding } from "js-tiktoken";
 import { Tokenizer as HfJsTokenizer } from "@huggingface/tokenizers";
+import { Tokenizer } from "../src/tokenizers/tokenizer.js";
 import { forEachLine } from "../src/tokenizers/trainers/words.js";
 import { trainTokenizerFromFiles } from "../src/tokenizers/trainers/index.js";
 
@@ -118,8 +119,9 @@ function gpt2TokenizerJson(): Record<string, unknown> {
 type Encoder = (text: string) => ArrayLike<number>;
 
 /** tslm's GPT-2 encoder: the core Tokenizer loaded from the same tokenizer.json as the others. */
-async function loadTslmEncoder(_tokenizerJsonPath: string): Promise<Encoder> {
-  throw new Error("tslm's Tokenizer (src/tokenizers core) has not landed yet");
+async function loadTslmEncoder(tokenizerJsonPath: string): Promise<Encoder> {
+  const tok = Tokenizer.fromFile(tokenizerJsonPath);
+  return (t) => tok.encode(t, { addSpecialTokens: false }).ids;
 }
 
 const median = (xs: number[]): number => {

@@ -18,7 +18,11 @@ import {
 } from "../../src/tokenizers/trainers/pipelines.js";
 import { forEachLcpInterval, lcpArray, seedPieces, suffixArray, toCodePoints } from "../../src/tokenizers/trainers/unigram.js";
 import { countWords, forEachLine } from "../../src/tokenizers/trainers/words.js";
-import { trainTokenizerFromTexts } from "../../src/tokenizers/trainers/index.js";
+import { mapWords, pipelineFor, trainTokenizerFromTexts, TRAINER_TYPES } from "../../src/tokenizers/trainers/index.js";
+import { NormalizedString, PreTokenizedString } from "../../src/tokenizers/normalized.js";
+import { normalizerFromJSON } from "../../src/tokenizers/normalizers.js";
+import { preTokenizerFromJSON } from "../../src/tokenizers/pre_tokenizers.js";
+import { readFileSync } from "node:fs";
 
 const counts = (entries: [string, number][]) => new Map(entries);
 
@@ -124,6 +128,35 @@ describe("training front ends", () => {
   it("metaspace: whitespace split, ▁ before every word", () => {
     expect([...metaspacePipeline().split("Hello  world\n")]).toEqual(["▁Hello", "▁world"]);
   });
+});
+
+describe("training front ends agree with the core's components", () => {
+  // The trainers cut text with small fast splitters; the trained tokenizer.json names the real
+  // components, which the core's Tokenizer runs at encode time. They must give the same words.
+  const corpus = readFileSync(join(import.meta.dirname, "..", "..", "fixtures", "tokenizers_train", "corpus.txt"), "utf8");
+  const tricky = [
+    "Héllo,\tWORLD!中文\u200b ok", "ΣΊΣΥΦΟΣ ΌΔΟΣ", "naïve café Zürich Ångström ﬁ ＦＵＬＬ", "a\u00a0b\u2003c\u3000d\u0085e",
+    "\u0000x\ufffdy\u00adz", "👨‍👩‍👧‍👦 🇫🇷 ❤️ 👍🏽", "日本語のテキスト、東京。", "don't I'll we've", "  leading\n\n\ttabs  ",
+    "x▁y ▁▁z", "\u0e01\u0e34 \u0915\u093f \u1b34", "⁅brackets⁆ ‐dash‐ ¿qué? ¡sí!", "1,234.5e-6 0x1F", "",
+  ];
+  const lines = [...corpus.split(/(?<=\n)/).slice(0, 4000), ...tricky];
+  for (const type of TRAINER_TYPES) {
+    it(type, () => {
+      const p = pipelineFor(type);
+      const normalizer = p.normalizer === null ? null : normalizerFromJSON(p.normalizer, "normalizer");
+      const preTokenizer = preTokenizerFromJSON(p.pre_tokenizer, "pre_tokenizer");
+      for (const line of lines) {
+        const n = NormalizedString.from(line);
+        normalizer?.normalize(n);
+        const pts = PreTokenizedString.from(n);
+        preTokenizer.preTokenize(pts);
+        const core = pts.splits.map((sp) => sp.normalized.normalized).filter((w) => w.length > 0);
+        const mine = [...mapWords(new Map([...p.split(line)].map((w, i) => [w, i])), p).keys()];
+        // compare as sequences (the Map above keeps order; duplicates within a line collapse)
+        expect(mine, JSON.stringify(line)).toEqual([...new Map(core.map((w, i) => [w, i])).keys()]);
+      }
+    });
+  }
 });
 
 describe("unigram seeds", () => {

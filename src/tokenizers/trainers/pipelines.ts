@@ -13,6 +13,8 @@
 // The trained tokenizer.json names the real components; the golden test checks that HF, running
 // those components, splits the corpus into the same words (it trains to the same vocabulary).
 
+import { isWhitespace } from "../normalized.js";
+import { BERT_PUNCTUATION, CLEAN_TEXT_REMOVED, NONSPACING_MARK, inRanges } from "../unicode_tables.js";
 import type { WordSplitter } from "./words.js";
 
 // Unicode White_Space, which Rust's char::is_whitespace and Oniguruma's \s use. JavaScript's \s
@@ -68,11 +70,11 @@ export function byteLevelPipeline(): TrainingPipeline {
   };
 }
 
-const CONTROL = /\p{C}/u;
-const WHITESPACE = new RegExp(`[${WS}]`, "u");
+// BERT's character classes come from HF's own (older) Unicode tables, shared with the core's
+// BertNormalizer / BertPreTokenizer: JavaScript's \p{...} classes follow a newer Unicode and differ
+// on a few hundred code points (e.g. newly assigned marks and punctuation).
 const BERT_WS_RUN = new RegExp(`[${WS}]+`, "u");
-const MN = /\p{Mn}/gu;
-const PUNCT = /[\p{P}!-/:-@[-`{-~]/u;
+const isPunct = (cp: number): boolean => inRanges(BERT_PUNCTUATION, cp);
 
 function isChineseChar(cp: number): boolean {
   return (
@@ -92,20 +94,20 @@ export function bertNormalize(text: string): string {
   let out = "";
   for (const c of text) {
     const cp = c.codePointAt(0)!;
-    // clean_text: drop NUL, U+FFFD and control/format/unassigned characters (but not \t \n \r),
-    // then turn every whitespace character into a plain space.
-    if (cp === 0 || cp === 0xfffd) continue;
-    if (c !== "\t" && c !== "\n" && c !== "\r" && CONTROL.test(c)) continue;
-    if (WHITESPACE.test(c)) out += " ";
+    // clean_text: drop NUL, U+FFFD and control/format/unassigned/private characters (but not
+    // \t \n \r), then turn every whitespace character into a plain space.
+    if (inRanges(CLEAN_TEXT_REMOVED, cp) && c !== "\t" && c !== "\n" && c !== "\r") continue;
+    if (c === "\t" || c === "\n" || c === "\r" || isWhitespace(c)) out += " ";
     else if (isChineseChar(cp)) out += ` ${c} `;
     else out += c;
   }
   // strip_accents (defaults to lowercase): NFD, then drop non-spacing marks.
-  out = out.normalize("NFD").replace(MN, "");
+  let stripped = "";
+  for (const c of out.normalize("NFD")) if (!inRanges(NONSPACING_MARK, c.codePointAt(0)!)) stripped += c;
   // Lowercase one code point at a time, as Rust's char::to_lowercase does (JavaScript's
   // String.prototype.toLowerCase would turn a final capital sigma into "ς").
   let lower = "";
-  for (const c of out) lower += c.toLowerCase();
+  for (const c of stripped) lower += c.toLowerCase();
   return lower;
 }
 
@@ -117,7 +119,7 @@ export function bertPreTokenize(text: string): string[] {
     let start = 0;
     let i = 0;
     for (const c of chunk) {
-      if (PUNCT.test(c)) {
+      if (isPunct(c.codePointAt(0)!)) {
         if (i > start) words.push(chunk.slice(start, i));
         words.push(c);
         start = i + c.length;
