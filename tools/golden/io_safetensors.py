@@ -19,6 +19,7 @@ need Python):
                              save_torch_state_dict, the code transformers' save_pretrained uses.
   transformers_index.json    the index transformers' save_pretrained writes for that split.
   config_transformers.json   a config written as transformers writes config.json.
+  python_floats.json         floats of many magnitudes as Python's json.dumps prints them.
   expected.json              for every tensor: shape, the float32 (or int) values PyTorch gives, and
                              for floats the exact float32 bit patterns (uint32), plus sha256 digests
                              of PyTorch's float32 conversion of all 65536 F16 and BF16 bit patterns.
@@ -70,9 +71,10 @@ def half_bits(bits: list, dtype) -> torch.Tensor:
 
 def main() -> None:
     torch.manual_seed(1234)
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
-    os.makedirs(OUT)
+    # Only this script's outputs are replaced: io_pretrained.py writes into the same folder.
+    os.makedirs(OUT, exist_ok=True)
+    if os.path.isdir(os.path.join(OUT, "sharded")):
+        shutil.rmtree(os.path.join(OUT, "sharded"))
     expected = {
         "generator": "tools/golden/io_safetensors.py",
         "torch_version": torch.__version__,
@@ -177,6 +179,19 @@ def main() -> None:
     }
     with open(os.path.join(OUT, "config_transformers.json"), "w") as f:
         f.write(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+    # Python's float repr over many magnitudes (json.dumps uses it): tslm's stringifyHF must match.
+    # Integer-valued floats are left out: JavaScript cannot tell 2.0 from 2 (documented in json.ts).
+    rng = np.random.default_rng(7)
+    floats = [1e-4, 9.999e-05, 0.0001234, 1e16 + 2, 1.5e16, 999999999999999.9, 123456789012345.6, 5e-324,
+              1.7976931348623157e308, 0.1 + 0.2, -2.5e-07, 1e22 * 1.5, 3.14159, -0.5]
+    for _ in range(300):
+        x = float(rng.standard_normal() * 10.0 ** rng.integers(-30, 31))
+        if x != int(x) if abs(x) < 1e300 else True:
+            floats.append(x)
+    floats = [x for x in floats if not float(x).is_integer()]
+    with open(os.path.join(OUT, "python_floats.json"), "w") as f:
+        f.write(json.dumps({"floats": floats}, indent=2, sort_keys=True) + "\n")
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1)
