@@ -36,6 +36,10 @@ void tslm_set_num_threads(int n);
  * all are done. ntasks <= 1 runs inline. Not reentrant: a task must not call tslm_parallel_for. */
 typedef void (*tslm_task_fn)(void *ctx, int task, int ntasks);
 void tslm_parallel_for(int ntasks, tslm_task_fn fn, void *ctx);
+/* Inside a task: which thread runs it, in [0, tslm_num_threads()) (0 = the thread that called
+ * tslm_parallel_for). Tasks are handed out dynamically, so index per-thread scratch buffers by
+ * this, not by the task number, when ntasks > threads. */
+int tslm_worker_id(void);
 
 /* ---- N-API helpers (napi_util.c) ---- */
 /* Each returns 0 on success; on failure it has thrown a JS error naming the argument index. */

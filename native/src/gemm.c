@@ -29,14 +29,12 @@
 #include "tslm.h"
 #include "gemm_internal.h"
 
-#define MAX_TASKS 64
+#define MAX_THREADS 256
 /* Columns per GEMV call (its output buffer, 4 KB, stays in L1). */
 #define GEMV_CHUNK 1024
-/* Minimum multiply-adds per thread before a product is split: below this the fork-join (a few
- * microseconds) costs more than it saves. 2^18 FMAs is about 5 us on one core. */
-#define MIN_FMA_PER_THREAD (1L << 18)
-/* Minimum matrix elements read per thread for the memory-bound GEMV. */
-#define MIN_GEMV_PER_THREAD (1L << 15)
+/* Minimum work (multiply-adds; see work_units) per thread before a product is split: below this
+ * the fork-join (a few microseconds) costs more than it saves. 2^18 FMAs is about 5 us on one core. */
+#define MIN_WORK_PER_THREAD (1L << 18)
 
 typedef struct {
   int ta, tb;
@@ -54,8 +52,12 @@ typedef struct {
  * Packing buffers per task, grown on demand and kept (allocation on every call would cost more
  * than the packing of small matrices). Guarded by gemm_lock: one GEMM at a time per process. */
 static pthread_mutex_t gemm_lock = PTHREAD_MUTEX_INITIALIZER;
-static float *abuf[MAX_TASKS], *bbuf[MAX_TASKS];
-static size_t acap[MAX_TASKS], bcap[MAX_TASKS];
+/* Per thread (index tslm_worker_id()): the packed A block, and a private B block for batch tasks. */
+static float *abuf[MAX_THREADS], *bbuf[MAX_THREADS];
+static size_t acap[MAX_THREADS], bcap[MAX_THREADS];
+/* The packed B block shared by all threads working on one matrix. */
+static float *bshared;
+static size_t bshared_cap;
 
 static int reserve(float **buf, size_t *cap, size_t n) {
   if (*cap >= n) return 0;
@@ -154,15 +156,23 @@ static void pack_b_strips(const gemm_arch *ar, const gemm_prob *p, long k0, long
 
 /* ---- the packed path ------------------------------------------------------------------------ */
 
+/* Which A block each thread's buffer holds, so that consecutive tasks on the same rows (when
+ * columns are split too) pack it once. stamp identifies one (call, jc, pc) block. */
+static unsigned long a_stamp[MAX_THREADS];
+static long a_rowblock[MAX_THREADS];
+static unsigned long block_stamp = 0;
+
 typedef struct {
   const gemm_arch *ar;
   const gemm_prob *p;
   long jc, nc, pc, kc;
-  float beta;     /* beta for this K block: the user's on the first, 1 afterwards */
-  int nt, tm, tn; /* tasks, as a tm x tn grid over C */
-  long mt, ns;    /* MR-row slivers in M, NR-column strips in this NC block */
-  float *bpack;   /* the shared packed B block */
-  float **apack;  /* per-task A buffers */
+  float beta;          /* beta for this K block: the user's on the first, 1 afterwards */
+  long ns;             /* NR-column strips in this NC block */
+  long mcb, nrb;       /* rows per row block (multiple of MR), row blocks */
+  long spc, ncb;       /* strips per column chunk, column chunks */
+  int npack;           /* B packing tasks */
+  unsigned long stamp; /* this (call, jc, pc) block */
+  float *bpack;        /* the shared packed B block */
 } block_ctx;
 
 static void pack_b_task(void *vctx, int t, int nt) {
@@ -170,75 +180,78 @@ static void pack_b_task(void *vctx, int t, int nt) {
   pack_b_strips(c->ar, c->p, c->pc, c->kc, c->jc, c->nc, c->ns * t / nt, c->ns * (t + 1) / nt, c->bpack);
 }
 
+/* Task t = (row block rb, column chunk cb), row-block-major so that the column chunks of one row
+ * block tend to follow each other on a thread and reuse its packed A. */
 static void compute_task(void *vctx, int t, int nt) {
   (void)nt;
   block_ctx *c = (block_ctx *)vctx;
   const gemm_arch *ar = c->ar;
   const gemm_prob *p = c->p;
   const int MR = ar->mr, NR = ar->nr;
-  const int r = t / c->tn, q = t % c->tn;
-  const long m0 = c->mt * r / c->tm * MR, m1 = min_l(p->M, c->mt * (r + 1) / c->tm * MR);
-  const long s0 = c->ns * q / c->tn, s1 = c->ns * (q + 1) / c->tn;
-  float *ap = c->apack[t];
-  /* Equal A blocks of at most MC rows (600 rows -> 3 x 200, not 224 + 224 + 152). */
-  const long nmb = (m1 - m0 + ar->mc - 1) / ar->mc;
-  const long mcb = nmb > 0 ? round_up((m1 - m0 + nmb - 1) / nmb, MR) : ar->mc;
-  for (long ic = m0; ic < m1; ic += mcb) {
-    const long mc = min_l(mcb, m1 - ic);
+  const long rb = t / c->ncb, cb = t % c->ncb;
+  const long ic = rb * c->mcb, mc = min_l(c->mcb, p->M - ic);
+  const long s0 = cb * c->spc, s1 = min_l(c->ns, s0 + c->spc);
+  const int w = tslm_worker_id();
+  float *ap = abuf[w];
+  if (a_stamp[w] != c->stamp || a_rowblock[w] != rb) {
     if (ar->pack_a)
       ar->pack_a(mc, c->kc, p->ta ? p->A + c->pc * p->lda + ic : p->A + ic * p->lda + c->pc, p->lda, p->ta, ap);
     else
       pack_a(p, ic, mc, c->pc, c->kc, MR, ap);
-    for (long s = s0; s < s1; s++) {
-      const long j = c->jc + s * NR;
-      const int nr = (int)min_l(NR, c->jc + c->nc - j);
-      const float *bp = c->bpack + s * NR * c->kc;
-      float *crow = p->C + ic * p->ldc + j;
-      for (long ir = 0; ir < mc; ir += MR) {
-        const int mr = (int)min_l(MR, mc - ir);
-        ar->ukr(c->kc, ap + ir * c->kc, bp, crow + ir * p->ldc, p->ldc, p->alpha, c->beta, mr, nr);
-      }
+    a_stamp[w] = c->stamp;
+    a_rowblock[w] = rb;
+  }
+  for (long s = s0; s < s1; s++) {
+    const long j = c->jc + s * NR;
+    const int nr = (int)min_l(NR, c->jc + c->nc - j);
+    const float *bp = c->bpack + s * NR * c->kc;
+    float *crow = p->C + ic * p->ldc + j;
+    for (long ir = 0; ir < mc; ir += MR) {
+      const int mr = (int)min_l(MR, mc - ir);
+      ar->ukr(c->kc, ap + ir * c->kc, bp, crow + ir * p->ldc, p->ldc, p->alpha, c->beta, mr, nr);
     }
   }
 }
 
-/* Picks the tm x tn grid (tm * tn = nt) that minimises the busiest thread's cost, counted as
- * MR x NR tiles times NR columns of work plus the rows it packs (A packing is repeated by every
- * column group, about 1/25 of a column's compute per row). */
-static void choose_grid(long mt, long ns, int MR, int NR, int nt, int *tm, int *tn) {
-  double best = 1e300;
-  *tm = nt;
-  *tn = 1;
-  for (int a = nt; a >= 1; a--) {
-    if (nt % a) continue;
-    const int b = nt / a;
-    const double rows = (double)((mt + a - 1) / a) * MR, cols = (double)((ns + b - 1) / b) * NR;
-    const double cost = rows * (cols * 0.04 + 1.0);
-    if (cost < best - 1e-9) {
-      best = cost;
-      *tm = a;
-      *tn = b;
-    }
+/* Cuts one NC block of C into tasks. One thread: A blocks of up to MC rows, all columns. Several:
+ * tasks are taken dynamically, so that a thread slowed by another process simply takes fewer;
+ * we aim at about TASKS_PER_THREAD per thread. Rows are cut into full A blocks (up to MC rows:
+ * each row block streams the whole B panel from L3 again, so small row blocks starve the
+ * microkernel); when that gives too few tasks (M small, e.g. 256 x 50257), the columns are cut
+ * into chunks of at least 4 strips, at the price of packing an A block once per chunk a thread
+ * takes (skipped when it takes consecutive chunks of one row block). Only when even that is not
+ * enough (small M and N) are the row blocks made smaller. */
+#define TASKS_PER_THREAD 6
+static void schedule(const gemm_arch *ar, long M, long ns, int nt, block_ctx *c) {
+  const long MR = ar->mr, mt = (M + MR - 1) / MR, max_spb = ar->mc / MR;
+  /* balanced row blocks: 600 rows in blocks of <= 224 -> 3 x 200, not 224 + 224 + 152 */
+  long nrb = (mt + max_spb - 1) / max_spb;
+  long ncb = 1;
+  c->ns = ns;
+  if (nt > 1) {
+    const long target = (long)TASKS_PER_THREAD * nt;
+    const long max_ncb = ns / 4 > 1 ? ns / 4 : 1; /* at least 4 strips (128 columns) per chunk */
+    if (nrb < 4L * nt) ncb = min_l((target + nrb - 1) / nrb, max_ncb);
+    if (nrb * ncb < 2L * nt) nrb = min_l(mt, (2L * nt + ncb - 1) / ncb);
   }
+  long spb = (mt + nrb - 1) / nrb;
+  c->nrb = (mt + spb - 1) / spb;
+  c->mcb = spb * MR;
+  c->spc = (ns + ncb - 1) / ncb;
+  c->ncb = (ns + c->spc - 1) / c->spc;
+  c->npack = nt == 1 ? 1 : (int)min_l(ns, 4L * nt);
 }
 
-/* One matrix through the packed path with nt tasks; task t uses apack[t], all share bpack. */
-static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float **apack, float *bpack) {
+/* One matrix through the packed path (nt = 1: on the calling thread only); bpack receives B. */
+static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *bpack) {
   block_ctx c;
   c.ar = ar;
   c.p = p;
-  c.apack = apack;
   c.bpack = bpack;
-  c.mt = (p->M + ar->mr - 1) / ar->mr;
   for (long jc = 0; jc < p->N; jc += ar->nc) {
     c.jc = jc;
     c.nc = min_l(ar->nc, p->N - jc);
-    c.ns = (c.nc + ar->nr - 1) / ar->nr;
-    int tm = 1, tn = 1;
-    if (nt > 1) choose_grid(c.mt, c.ns, ar->mr, ar->nr, nt, &tm, &tn);
-    c.nt = nt;
-    c.tm = tm;
-    c.tn = tn;
+    schedule(ar, p->M, (c.nc + ar->nr - 1) / ar->nr, nt, &c);
     /* Equal K blocks of at most KC (K = 512 -> 2 x 256, not 384 + 128: a short block wastes the
      * C loads and stores it costs). Multiples of 16 keep the packing on its vector path. */
     const long nkb = (p->K + ar->kc - 1) / ar->kc;
@@ -247,12 +260,14 @@ static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *
       c.pc = pc;
       c.kc = min_l(kcb, p->K - pc);
       c.beta = pc == 0 ? p->beta : 1.0f;
+      c.stamp = __atomic_add_fetch(&block_stamp, 1, __ATOMIC_RELAXED); /* batch tasks run this concurrently */
+      const int ntasks = (int)(c.nrb * c.ncb);
       if (nt > 1) {
-        tslm_parallel_for(nt, pack_b_task, &c);
-        tslm_parallel_for(nt, compute_task, &c);
+        tslm_parallel_for(c.npack, pack_b_task, &c);
+        tslm_parallel_for(ntasks, compute_task, &c);
       } else {
         pack_b_task(&c, 0, 1);
-        compute_task(&c, 0, 1);
+        for (int t = 0; t < ntasks; t++) compute_task(&c, t, ntasks);
       }
     }
   }
@@ -271,8 +286,6 @@ typedef struct {
   float *y;
   long incy;
   float alpha, beta;
-  float **tmp;  /* per task: GEMV_CHUNK floats */
-  float **xbuf; /* per task: K floats (a copy of a strided x) */
 } gemv_ctx;
 
 static void gemv_task(void *vctx, int t, int nt) {
@@ -281,13 +294,14 @@ static void gemv_task(void *vctx, int t, int nt) {
   const long units = (g->n + 15) / 16;
   const long j0 = min_l(g->n, units * t / nt * 16), j1 = min_l(g->n, units * (t + 1) / nt * 16);
   if (j1 <= j0) return;
+  const int w = tslm_worker_id();
   const float *x = g->x;
   if (g->incx != 1) {
-    float *xb = g->xbuf[t];
+    float *xb = bbuf[w];
     for (long k = 0; k < g->K; k++) xb[k] = g->x[k * g->incx];
     x = xb;
   }
-  float *out = g->tmp[t];
+  float *out = abuf[w];
   for (long j = j0; j < j1; j += GEMV_CHUNK) {
     const long len = min_l(GEMV_CHUNK, j1 - j);
     g->fn(g->K, len, x, g->cols_mode ? g->mat + j * g->ld : g->mat + j, g->ld, out);
@@ -344,25 +358,16 @@ static void scale_c(const gemm_prob *p) {
 
 static int is_gemv(const gemm_prob *p) { return p->M == 1 || p->N == 1; }
 
-/* Threads worth using for one matrix. */
-static int threads_for(const gemm_prob *p, int max_threads) {
-  double work;
-  long per;
-  if (is_gemv(p)) {
-    work = (double)p->K * (double)(p->M == 1 ? p->N : p->M);
-    per = MIN_GEMV_PER_THREAD;
-  } else {
-    work = (double)p->M * (double)p->N * (double)p->K;
-    per = MIN_FMA_PER_THREAD;
-  }
-  double n = work / (double)per;
-  if (n < 1) return 1;
-  return n < max_threads ? (int)n : max_threads;
+/* Work of one matrix in units where MIN_WORK_PER_THREAD is worth a thread. */
+static double work_units(const gemm_prob *p) {
+  if (is_gemv(p)) /* memory-bound: count matrix elements read, 8x dearer than an FMA */
+    return 8.0 * (double)p->K * (double)(p->M == 1 ? p->N : p->M);
+  return (double)p->M * (double)p->N * (double)p->K;
 }
 
-/* Runs one matrix product with nt tasks (nt = 1: on the calling thread only), using the buffers of
- * tasks [0, nt) starting at abufs / bbufs. */
-static void gemm_one(const gemm_arch *ar, const gemm_prob *p, int nt, float **abufs, float **bbufs) {
+/* Runs one matrix product on the calling thread (nt = 1) or on the pool (nt > 1); the packed
+ * path packs B into bpack. */
+static void gemm_one(const gemm_arch *ar, const gemm_prob *p, int nt, float *bpack) {
   if (p->M <= 0 || p->N <= 0) return;
   if (p->K <= 0 || p->alpha == 0.0f) {
     scale_c(p);
@@ -371,15 +376,16 @@ static void gemm_one(const gemm_arch *ar, const gemm_prob *p, int nt, float **ab
   if (is_gemv(p)) {
     gemv_ctx g;
     gemv_setup(ar, p, &g);
-    g.tmp = abufs;
-    g.xbuf = bbufs;
-    if (nt > 1)
-      tslm_parallel_for(nt, gemv_task, &g);
-    else
+    if (nt > 1) {
+      /* 4 ranges per thread (dynamic), each at least 64 outputs */
+      const int ntasks = (int)min_l(4L * nt, max_l(1, g.n / 64));
+      tslm_parallel_for(ntasks, gemv_task, &g);
+    } else {
       gemv_task(&g, 0, 1);
+    }
     return;
   }
-  gemm_packed(ar, p, nt, abufs, bbufs[0]);
+  gemm_packed(ar, p, nt, bpack);
 }
 
 /* ---- batches -------------------------------------------------------------------------------- */
@@ -390,19 +396,20 @@ typedef struct {
   long sa, sb, sc, batch;
 } batch_ctx;
 
+/* One batch item per task, on the calling thread's buffers; packed B goes to the thread's own
+ * buffer (bshared is for one matrix split over threads). */
 static void batch_task(void *vctx, int t, int nt) {
+  (void)nt;
   batch_ctx *c = (batch_ctx *)vctx;
-  const long b0 = c->batch * t / nt, b1 = c->batch * (t + 1) / nt;
-  for (long b = b0; b < b1; b++) {
-    gemm_prob p = c->base;
-    p.A += b * c->sa;
-    p.B += b * c->sb;
-    p.C += b * c->sc;
-    gemm_one(c->ar, &p, 1, &abuf[t], &bbuf[t]);
-  }
+  gemm_prob p = c->base;
+  p.A += t * c->sa;
+  p.B += t * c->sb;
+  p.C += t * c->sc;
+  gemm_one(c->ar, &p, 1, bbuf[tslm_worker_id()]);
 }
 
-/* Buffer sizes one task needs for p: A block and B block (or the GEMV scratch). */
+/* Buffer sizes per thread for p: the A block (or the GEMV output chunk), and the B block (or a
+ * copy of a strided GEMV x). */
 static void buffer_needs(const gemm_arch *ar, const gemm_prob *p, size_t *an, size_t *bn) {
   if (is_gemv(p)) {
     *an = GEMV_CHUNK;
@@ -418,44 +425,36 @@ static void buffer_needs(const gemm_arch *ar, const gemm_prob *p, size_t *an, si
 static int gemm_run(const gemm_prob *p, long sa, long sb, long sc, long batch) {
   const gemm_arch *ar = pick_arch();
   int threads = tslm_num_threads();
-  if (threads > MAX_TASKS) threads = MAX_TASKS;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
   size_t an, bn;
   buffer_needs(ar, p, &an, &bn);
-  const double per = (double)p->M * (double)p->N * (double)p->K;
+  const double per = work_units(p);
 
-  /* One matrix per thread when the batch is large enough and the matrices small enough that
+  /* One matrix per task when the batch is large enough and the matrices small enough that
    * splitting each one would be inefficient (attention heads: 12 x 256x256x64). C must not be
    * broadcast (strideC = 0 accumulates into one C, which needs the batch order). */
-  int nt_batch = 1;
-  if (batch > 1 && sc != 0 && threads > 1) {
-    const int balanced = batch % threads == 0 || batch >= 4L * threads;
-    if (balanced || per < (double)MIN_FMA_PER_THREAD * 16) {
-      double total = per * (double)batch;
-      long n = (long)(total / (double)MIN_FMA_PER_THREAD);
-      if (is_gemv(p)) n = (long)((double)p->K * (double)max_l(p->M, p->N) * (double)batch / MIN_GEMV_PER_THREAD);
-      nt_batch = (int)min_l(min_l(threads, batch), max_l(n, 1));
-    }
-  }
-  if (nt_batch > 1) {
-    for (int t = 0; t < nt_batch; t++)
-      if (reserve(&abuf[t], &acap[t], an) || reserve(&bbuf[t], &bcap[t], bn)) return 1;
+  if (batch > 1 && sc != 0 && threads > 1 && per * batch >= 2.0 * MIN_WORK_PER_THREAD &&
+      (batch >= 4L * threads || per < 16.0 * MIN_WORK_PER_THREAD)) {
+    for (int w = 0; w < threads; w++)
+      if (reserve(&abuf[w], &acap[w], an) || reserve(&bbuf[w], &bcap[w], bn)) return 1;
     batch_ctx c = {ar, *p, sa, sb, sc, batch};
-    tslm_parallel_for(nt_batch, batch_task, &c);
+    tslm_parallel_for((int)batch, batch_task, &c);
     return 0;
   }
 
-  const int nt = threads_for(p, threads);
-  for (int t = 0; t < nt; t++) {
-    /* The packed path shares task 0's B buffer; GEMV tasks each need an x copy. */
-    if (reserve(&abuf[t], &acap[t], an)) return 1;
-    if ((t == 0 || is_gemv(p)) && reserve(&bbuf[t], &bcap[t], bn)) return 1;
+  const int nt = per >= 2.0 * MIN_WORK_PER_THREAD ? threads : 1;
+  for (int w = 0; w < nt; w++) {
+    if (reserve(&abuf[w], &acap[w], an)) return 1;
+    /* GEMV: each thread may copy a strided x. */
+    if (is_gemv(p) && reserve(&bbuf[w], &bcap[w], bn)) return 1;
   }
+  if (!is_gemv(p) && reserve(&bshared, &bshared_cap, bn)) return 1;
   for (long b = 0; b < batch; b++) {
     gemm_prob q = *p;
     q.A += b * sa;
     q.B += b * sb;
     q.C += b * sc;
-    gemm_one(ar, &q, nt, abuf, bbuf);
+    gemm_one(ar, &q, nt, bshared);
   }
   return 0;
 }

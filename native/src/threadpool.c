@@ -14,6 +14,11 @@
  * that wakes late can never read a half-written next job. Workers are created lazily, on the first
  * job that wants them; tslm_set_num_threads only changes how many may take tasks.
  *
+ * tslm_worker_id() numbers the threads that run tasks (0 = the caller, 1.. = workers), so that
+ * kernels can keep per-thread scratch buffers while tasks are handed out dynamically: tasks are
+ * taken from an atomic counter, so more tasks than threads balance the load when a core is
+ * busy with something else.
+ *
  * Safety: callers from several JS threads of one process (worker_threads) are serialised by a
  * mutex; a task that calls tslm_parallel_for again runs that inner loop inline (no deadlock).
  * Each Node process that loads the addon has its own pool. Workers are detached and are simply
@@ -33,6 +38,10 @@
 /* How long an idle worker (and a waiting caller) spins before blocking. Kernel calls during a
  * training step arrive every few microseconds to a few hundred; 200 us covers those gaps. */
 #define SPIN_NS 200000L
+/* After this long, the spinning thread also yields its core on each check: on a machine with more
+ * runnable threads than cores (other processes, or TSLM_THREADS above the core count) the thread
+ * we wait for may be waiting for exactly this core. */
+#define YIELD_AFTER_NS 20000L
 
 static pthread_mutex_t call_lock = PTHREAD_MUTEX_INITIALIZER; /* one job at a time per process */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;        /* guards sleeping and check-out */
@@ -55,6 +64,9 @@ static int job_limit; /* workers with id < job_limit take tasks */
 static unsigned start_gen[MAX_THREADS]; /* gen at each worker's creation (see ensure_workers) */
 
 static _Thread_local int in_pool = 0; /* nonzero on workers and on a caller during a job */
+static _Thread_local int worker_index = 0; /* 0 on callers, 1 + worker id on workers */
+
+int tslm_worker_id(void) { return worker_index; }
 
 static long now_ns(void) {
   struct timespec ts;
@@ -118,6 +130,7 @@ static void run_tasks(int limit_ok) {
 static void *worker_main(void *arg) {
   const int id = (int)(intptr_t)arg;
   in_pool = 1;
+  worker_index = id + 1;
   /* Not atomic_load(&gen): the thread may first run after the job that spawned it was published,
    * and must still take part in (and check out of) that job. */
   unsigned seen = start_gen[id];
@@ -128,7 +141,11 @@ static void *worker_main(void *arg) {
       int i = 0;
       while (atomic_load(&gen) == seen) {
         cpu_relax();
-        if ((++i & 255) == 0 && now_ns() - t0 > SPIN_NS) break;
+        if ((++i & 255) == 0) {
+          const long dt = now_ns() - t0;
+          if (dt > SPIN_NS) break;
+          if (dt > YIELD_AFTER_NS) sched_yield();
+        }
       }
       if (atomic_load(&gen) == seen) {
         pthread_mutex_lock(&mu);
@@ -201,7 +218,8 @@ void tslm_parallel_for(int ntasks, tslm_task_fn fn, void *ctx) {
   int i = 0;
   while (atomic_load(&checked_out) != have) {
     cpu_relax();
-    if ((++i & 255) == 0 && now_ns() - t0 > SPIN_NS) {
+    if ((++i & 255) == 0 && now_ns() - t0 > YIELD_AFTER_NS) sched_yield();
+    if ((i & 255) == 0 && now_ns() - t0 > SPIN_NS) {
       pthread_mutex_lock(&mu);
       while (atomic_load(&checked_out) != have) pthread_cond_wait(&done_cv, &mu);
       pthread_mutex_unlock(&mu);
