@@ -266,11 +266,96 @@ static inline TGT void K(at_axpy_rows)(float *o, int64_t Dp, const float *coef, 
   }
 }
 
-/* Scores of query row i against keys [kb, kb + nkp) into s, finished: scaled, masked, causal and
- * padding positions (j >= Tk) set to -inf. Returns the row max over the block. */
-static inline TGT float K(at_scores)(const at_ctx *c, int64_t bh, int64_t i, const float *qi, const float *Kt,
-                                     int64_t Tkp, int64_t kb, int64_t nkp, float *s) {
-  K(at_dot_row)(qi, c->D, Kt + kb, Tkp, nkp, s);
+/* Two rows at once: the same as at_dot_row for (a0 -> s0) and (a1 -> s1), sharing every load of
+ * Bt. Eight independent accumulators cover the FMA latency (four would leave half the FMA issue
+ * slots idle). */
+static inline TGT void K(at_dot_row2)(const float *a0, const float *a1, int64_t D, const float *Bt, int64_t ldb,
+                                      int64_t n, float *s0, float *s1) {
+  int64_t j = 0;
+  for (; j + 4 * VL <= n; j += 4 * VL) {
+    vf x0 = vzero(), x1 = vzero(), x2 = vzero(), x3 = vzero();
+    vf y0 = vzero(), y1 = vzero(), y2 = vzero(), y3 = vzero();
+    const float *b = Bt + j;
+    for (int64_t d = 0; d < D; d++, b += ldb) {
+      const vf p = vset1(a0[d]), q = vset1(a1[d]);
+      const vf b0 = vload(b), b1 = vload(b + VL), b2 = vload(b + 2 * VL), b3 = vload(b + 3 * VL);
+      x0 = vfma(p, b0, x0);
+      x1 = vfma(p, b1, x1);
+      x2 = vfma(p, b2, x2);
+      x3 = vfma(p, b3, x3);
+      y0 = vfma(q, b0, y0);
+      y1 = vfma(q, b1, y1);
+      y2 = vfma(q, b2, y2);
+      y3 = vfma(q, b3, y3);
+    }
+    vstore(s0 + j, x0);
+    vstore(s0 + j + VL, x1);
+    vstore(s0 + j + 2 * VL, x2);
+    vstore(s0 + j + 3 * VL, x3);
+    vstore(s1 + j, y0);
+    vstore(s1 + j + VL, y1);
+    vstore(s1 + j + 2 * VL, y2);
+    vstore(s1 + j + 3 * VL, y3);
+  }
+  for (; j + VL <= n; j += VL) {
+    vf x0 = vzero(), y0 = vzero();
+    const float *b = Bt + j;
+    for (int64_t d = 0; d < D; d++, b += ldb) {
+      const vf b0 = vload(b);
+      x0 = vfma(vset1(a0[d]), b0, x0);
+      y0 = vfma(vset1(a1[d]), b0, y0);
+    }
+    vstore(s0 + j, x0);
+    vstore(s1 + j, y0);
+  }
+}
+
+/* Two output rows at once: o0 += sum_j c0[j*cs] M_j and o1 += sum_j c1[j*cs] M_j, sharing every
+ * load of M. */
+static inline TGT void K(at_axpy_rows2)(float *o0, float *o1, int64_t Dp, const float *c0, const float *c1, int64_t cs,
+                                        const float *M, int64_t ldm, int64_t n) {
+  int64_t c = 0;
+  for (; c + 4 * VL <= Dp; c += 4 * VL) {
+    vf x0 = vload(o0 + c), x1 = vload(o0 + c + VL), x2 = vload(o0 + c + 2 * VL), x3 = vload(o0 + c + 3 * VL);
+    vf y0 = vload(o1 + c), y1 = vload(o1 + c + VL), y2 = vload(o1 + c + 2 * VL), y3 = vload(o1 + c + 3 * VL);
+    const float *m = M + c;
+    for (int64_t j = 0; j < n; j++, m += ldm) {
+      const vf p = vset1(c0[j * cs]), q = vset1(c1[j * cs]);
+      const vf m0 = vload(m), m1 = vload(m + VL), m2 = vload(m + 2 * VL), m3 = vload(m + 3 * VL);
+      x0 = vfma(p, m0, x0);
+      x1 = vfma(p, m1, x1);
+      x2 = vfma(p, m2, x2);
+      x3 = vfma(p, m3, x3);
+      y0 = vfma(q, m0, y0);
+      y1 = vfma(q, m1, y1);
+      y2 = vfma(q, m2, y2);
+      y3 = vfma(q, m3, y3);
+    }
+    vstore(o0 + c, x0);
+    vstore(o0 + c + VL, x1);
+    vstore(o0 + c + 2 * VL, x2);
+    vstore(o0 + c + 3 * VL, x3);
+    vstore(o1 + c, y0);
+    vstore(o1 + c + VL, y1);
+    vstore(o1 + c + 2 * VL, y2);
+    vstore(o1 + c + 3 * VL, y3);
+  }
+  for (; c + VL <= Dp; c += VL) {
+    vf x0 = vload(o0 + c), y0 = vload(o1 + c);
+    const float *m = M + c;
+    for (int64_t j = 0; j < n; j++, m += ldm) {
+      const vf m0 = vload(m);
+      x0 = vfma(vset1(c0[j * cs]), m0, x0);
+      y0 = vfma(vset1(c1[j * cs]), m0, y0);
+    }
+    vstore(o0 + c, x0);
+    vstore(o1 + c, y0);
+  }
+}
+
+/* Finishes query row i's raw dot products with keys [kb, kb + nkp) in s: scaled, masked, causal
+ * and padding positions (j >= Tk) set to -inf. Returns the row max over the block. */
+static inline TGT float K(at_finish)(const at_ctx *c, int64_t bh, int64_t i, int64_t kb, int64_t nkp, float *s) {
   const vf vs = vset1(c->scale);
   for (int64_t j = 0; j < nkp; j += VL) vstore(s + j, vmul(vload(s + j), vs));
   const float *mrow = at_mask_row(c, bh, i);
@@ -282,12 +367,17 @@ static inline TGT float K(at_scores)(const at_ctx *c, int64_t bh, int64_t i, con
   if (nvis > nkp) nvis = nkp;
   if (mrow) {
     const int64_t s3 = c->ms[3];
-    for (int64_t j = 0; j < nvis; j++) s[j] += mrow[(kb + j) * s3];
+    const float *mk = mrow + kb * s3;
+    int64_t j = 0;
+    if (s3 == 1)
+      for (; j + VL <= nvis; j += VL) vstore(s + j, vadd(vload(s + j), vload(mk + j)));
+    for (; j < nvis; j++) s[j] += mk[j * s3];
   }
   for (int64_t j = nvis; j < nkp; j++) s[j] = -INFINITY;
-  float m = -INFINITY;
-  for (int64_t j = 0; j < nvis; j++) m = s[j] > m ? s[j] : m;
-  return m;
+  /* Hidden positions are -inf now, so the max can run over whole vectors. */
+  vf m = vset1(-INFINITY);
+  for (int64_t j = 0; j < nkp; j += VL) m = vmax(m, vload(s + j));
+  return vhmax(m);
 }
 
 /* Packs src rows [n][d] (leading dim d) transposed into dst [d][ldt], zero-filling columns n..ldt. */
@@ -343,29 +433,40 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
       if (c->causal && qb + nq - 1 + shift + 1 < kmax) kmax = qb + nq - 1 + shift + 1;
       for (int64_t kb = 0; kb < kmax; kb += AT_BK) {
         const int64_t nk = kb + AT_BK <= kmax ? AT_BK : kmax - kb, nkp = at_round(nk, VL);
-        for (int64_t r = 0; r < nq; r++) {
-          const int64_t i = qb + r;
-          float *s = S + r * AT_BK;
-          const float mb = K(at_scores)(c, bh, i, q + i * D, Kt, Tkp, kb, nkp, s);
-          const float mnew = mb > M[r] ? mb : M[r];
-          if (mnew == -INFINITY) continue; /* nothing visible yet in this row */
-          /* Online softmax: rescale what was accumulated under the old max. */
-          const float alpha = expf(M[r] - mnew);
-          float *o = O + r * Dvp;
-          if (alpha != 1.0f) {
-            const vf va = vset1(alpha);
-            for (int64_t d = 0; d < Dvp; d += VL) vstore(o + d, vmul(vload(o + d), va));
+        for (int64_t r = 0; r < nq; r += 2) {
+          /* Rows r and r + 1 share the loads of K and V (the last row of an odd block goes alone). */
+          const int two = r + 1 < nq;
+          float *s0 = S + r * AT_BK, *s1 = s0 + AT_BK;
+          if (two) K(at_dot_row2)(q + (qb + r) * D, q + (qb + r + 1) * D, D, Kt + kb, Tkp, nkp, s0, s1);
+          else K(at_dot_row)(q + (qb + r) * D, D, Kt + kb, Tkp, nkp, s0);
+          for (int t = 0; t <= two; t++) {
+            const int64_t rr = r + t;
+            float *s = S + rr * AT_BK;
+            const float mb = K(at_finish)(c, bh, qb + rr, kb, nkp, s);
+            const float mnew = mb > M[rr] ? mb : M[rr];
+            if (mnew == -INFINITY) { /* nothing visible yet in this row: contributes nothing */
+              memset(s, 0, sizeof(float) * (size_t)nkp);
+              continue;
+            }
+            /* Online softmax: rescale what was accumulated under the old max. */
+            const float alpha = expf(M[rr] - mnew);
+            float *o = O + rr * Dvp;
+            if (alpha != 1.0f) {
+              const vf va = vset1(alpha);
+              for (int64_t d = 0; d < Dvp; d += VL) vstore(o + d, vmul(vload(o + d), va));
+            }
+            const vf vmx = vset1(mnew);
+            vacc ps = vzero();
+            for (int64_t j = 0; j < nkp; j += VL) {
+              vf p = vexp(vsub(vload(s + j), vmx));
+              vstore(s + j, p);
+              ps = vadd(ps, p);
+            }
+            L[rr] = L[rr] * alpha + (float)vhsum(ps);
+            M[rr] = mnew;
           }
-          const vf vmx = vset1(mnew);
-          vacc ps = vzero();
-          for (int64_t j = 0; j < nkp; j += VL) {
-            vf p = vexp(vsub(vload(s + j), vmx));
-            vstore(s + j, p);
-            ps = vadd(ps, p);
-          }
-          L[r] = L[r] * alpha + (float)vhsum(ps);
-          M[r] = mnew;
-          K(at_axpy_rows)(o, Dvp, s, 1, V + kb * Dvp, Dvp, nk);
+          if (two) K(at_axpy_rows2)(O + r * Dvp, O + (r + 1) * Dvp, Dvp, s0, s1, 1, V + kb * Dvp, Dvp, nk);
+          else K(at_axpy_rows)(O + r * Dvp, Dvp, s0, 1, V + kb * Dvp, Dvp, nk);
         }
       }
       for (int64_t r = 0; r < nq; r++) {
@@ -399,7 +500,7 @@ static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
                                + Tq         /* Drow */
                                + 2 * AT_BQ * AT_BK  /* P, dS */
                                + AT_BK * Dp + AT_BK * Dvp /* dK, dV block tiles */
-                               + AT_BK);    /* dP row */
+                               + 2 * AT_BK); /* dP, two rows */
   float *Qp = (float *)malloc(sizeof(float) * need);
   if (!Qp) return 0;
   float *Kp = Qp + Tq * Dp, *Kt = Kp + Tkp * Dp, *Vt = Kt + D * Tkp, *dOp = Vt + Dv * Tkp;
@@ -428,27 +529,46 @@ static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
       if (c->causal && kb - shift > 0) qstart = kb - shift;
       for (int64_t qb = qstart; qb < Tq; qb += AT_BQ) {
         const int64_t nq = qb + AT_BQ <= Tq ? AT_BQ : Tq - qb;
-        for (int64_t r = 0; r < nq; r++) {
+        for (int64_t r = 0; r < nq; r += 2) {
+          /* Rows r and r + 1 share the loads of K^T, V^T and K (an odd last row goes alone). */
+          const int two = r + 1 < nq;
           const int64_t i = qb + r;
-          float *p = P + r * AT_BK, *ds = dS + r * AT_BK;
-          const float l = lse[i];
-          if (l == -INFINITY) { /* a row that saw no key has no gradient */
-            memset(p, 0, sizeof(float) * AT_BK);
-            memset(ds, 0, sizeof(float) * AT_BK);
-            continue;
+          float *p0 = P + r * AT_BK, *ds0 = dS + r * AT_BK;
+          if (two) {
+            K(at_dot_row2)(q + i * D, q + (i + 1) * D, D, Kt + kb, Tkp, nkp, p0, p0 + AT_BK);
+            K(at_dot_row2)(go + i * Dv, go + (i + 1) * Dv, Dv, Vt + kb, Tkp, nkp, dP, dP + AT_BK);
+          } else {
+            K(at_dot_row)(q + i * D, D, Kt + kb, Tkp, nkp, p0);
+            K(at_dot_row)(go + i * Dv, Dv, Vt + kb, Tkp, nkp, dP);
           }
-          K(at_scores)(c, bh, i, q + i * D, Kt, Tkp, kb, nkp, p);
-          const vf vl = vset1(l);
-          for (int64_t j = 0; j < nkp; j += VL) vstore(p + j, vexp(vsub(vload(p + j), vl)));
-          K(at_dot_row)(go + i * Dv, Dv, Vt + kb, Tkp, nkp, dP);
-          /* dS = P (dP - D_i), with the softmax scale folded in. */
-          const vf vd = vset1(Drow[i]), vs = vset1(scale);
-          for (int64_t j = 0; j < nkp; j += VL)
-            vstore(ds + j, vmul(vmul(vload(p + j), vsub(vload(dP + j), vd)), vs));
-          K(at_axpy_rows)(dQ + i * Dp, Dp, ds, 1, Kp + kb * Dp, Dp, nk);
+          for (int t = 0; t <= two; t++) {
+            float *p = p0 + t * AT_BK, *ds = ds0 + t * AT_BK, *dp = dP + t * AT_BK;
+            const float l = lse[i + t];
+            if (l == -INFINITY) { /* a row that saw no key has no gradient */
+              memset(p, 0, sizeof(float) * AT_BK);
+              memset(ds, 0, sizeof(float) * AT_BK);
+              continue;
+            }
+            K(at_finish)(c, bh, i + t, kb, nkp, p);
+            /* P recomputed from lse; dS = P (dP - D_i), with the softmax scale folded in. */
+            const vf vl = vset1(l), vd = vset1(Drow[i + t]), vs = vset1(scale);
+            for (int64_t j = 0; j < nkp; j += VL) {
+              const vf pj = vexp(vsub(vload(p + j), vl));
+              vstore(p + j, pj);
+              vstore(ds + j, vmul(vmul(pj, vsub(vload(dp + j), vd)), vs));
+            }
+          }
+          if (two) K(at_axpy_rows2)(dQ + i * Dp, dQ + (i + 1) * Dp, Dp, ds0, ds0 + AT_BK, 1, Kp + kb * Dp, Dp, nk);
+          else K(at_axpy_rows)(dQ + i * Dp, Dp, ds0, 1, Kp + kb * Dp, Dp, nk);
         }
-        /* The block's dV and dK rows gather over the nq query rows (coefficients down a column). */
-        for (int64_t j = 0; j < nk; j++) {
+        /* The block's dV and dK rows gather over the nq query rows (coefficients down a column of
+         * P and dS), two key rows at a time sharing the loads of dO and Q. */
+        int64_t j = 0;
+        for (; j + 2 <= nk; j += 2) {
+          K(at_axpy_rows2)(dVb + j * Dvp, dVb + (j + 1) * Dvp, Dvp, P + j, P + j + 1, AT_BK, dOp + qb * Dvp, Dvp, nq);
+          K(at_axpy_rows2)(dKb + j * Dp, dKb + (j + 1) * Dp, Dp, dS + j, dS + j + 1, AT_BK, Qp + qb * Dp, Dp, nq);
+        }
+        for (; j < nk; j++) {
           K(at_axpy_rows)(dVb + j * Dvp, Dvp, P + j, AT_BK, dOp + qb * Dvp, Dvp, nq);
           K(at_axpy_rows)(dKb + j * Dp, Dp, dS + j, AT_BK, Qp + qb * Dp, Dp, nq);
         }

@@ -110,6 +110,12 @@ const CONFIGS = [
   { isa: "avx512", threads: 1 },
 ] as const;
 
+// A missing addon must not turn this file into a silent pass: it fails unless the build was skipped
+// on purpose (TSLM_SKIP_NATIVE=1, as for the install script).
+it.skipIf(process.env.TSLM_SKIP_NATIVE === "1")("the native addon loads", () => {
+  expect(load.ok ? "loaded" : load.reason).toBe("loaded");
+});
+
 describe.skipIf(!nat)("native ops vs ref", () => {
   const k = nat as Addon;
   let defaultThreads = 1;
