@@ -60,7 +60,14 @@ function fsyncDir(dir: string): void {
 export function atomicWrite(path: string, fill: (fd: number, tempPath: string) => void): void {
   const tmp = tempPathFor(path);
   // "wx": fail rather than reuse an existing file; mode 0o666 & umask like any normal file.
-  const fd = openSync(tmp, "wx");
+  let fd: number;
+  try {
+    fd = openSync(tmp, "wx");
+  } catch (e) {
+    // Name the file the caller asked for, not our temporary name.
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(`${path}: cannot create (${err.code ?? err.message}${err.code === "ENOENT" ? `: directory ${dirname(path)} does not exist` : ""})`);
+  }
   let closed = false;
   try {
     fill(fd, tmp);
