@@ -1,0 +1,575 @@
+// Logits processors and warpers: each one rewrites a batch of next-token scores in place, equal to
+// its Hugging Face counterpart in transformers.generation.logits_process (transformers 5.x):
+// https://github.com/huggingface/transformers/blob/main/src/transformers/generation/logits_process.py
+//
+// Glossary: B batch rows (batch * beams during beam search), T tokens so far in each row (prompt
+// included, left padding included: HF's input_ids is rectangular), V vocabulary size.
+//
+// Contract: `apply(inputIds, scores)` gets inputIds as B rows of T ids and scores as one flat
+// Float32Array of B * V values (row-major [B, V]); it modifies `scores` in place and returns it.
+//
+// Float32 arithmetic mirrors torch: a Python-float parameter meets a float32 tensor as a float32
+// scalar, so parameters are rounded to float32 once (`Math.fround`) and every product or quotient is
+// rounded back to float32; with both operands float32, one double operation then `fround` gives
+// the correctly rounded float32 result, which is what torch computes.
+import { Tensor } from "../tensor/tensor.js";
+
+/** B rows of token ids, each of the same length T (the sequences generated so far, prompt included). */
+export type InputIds = ReadonlyArray<ArrayLike<number>>;
+
+export interface LogitsProcessor {
+  /** Rewrites scores ([B, V] row-major) in place and returns them. */
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array;
+}
+
+const NEG_INF = -Infinity;
+
+/** V from the flat scores and the number of rows; errors name both sizes. */
+export function vocabSize(inputIds: InputIds, scores: Float32Array, who: string): number {
+  const B = inputIds.length;
+  if (B === 0) {
+    if (scores.length !== 0) throw new Error(`${who}: no input rows but ${scores.length} scores`);
+    return 0;
+  }
+  if (scores.length % B !== 0) throw new Error(`${who}: ${scores.length} scores do not split into ${B} rows`);
+  return scores.length / B;
+}
+
+/** Scores of a Tensor [B, V] as a fresh flat Float32Array (processors work on flat rows). */
+export function scoresFromTensor(t: Tensor): Float32Array {
+  if (t.ndim !== 2) throw new Error(`logits must be [B, V], got shape [${t.shape.join(", ")}]`);
+  const [B, V] = t.shape;
+  const out = new Float32Array(B * V);
+  const s0 = t.strides[0];
+  const s1 = t.strides[1];
+  for (let b = 0; b < B; b++) for (let v = 0; v < V; v++) out[b * V + v] = t.data[t.offset + b * s0 + v * s1];
+  return out;
+}
+
+function eosList(eos: number | readonly number[], who: string): number[] {
+  const list = typeof eos === "number" ? [eos] : [...eos];
+  for (const e of list) {
+    if (!Number.isInteger(e) || e < 0) throw new Error(`${who}: eos_token_id must be non-negative integers, got ${JSON.stringify(eos)}`);
+  }
+  return list;
+}
+
+function checkPositiveInt(v: number, name: string, who: string, allowZero = false): void {
+  if (!Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
+    throw new Error(`${who}: ${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${v}`);
+  }
+}
+
+// ------------------------------------------------------------------ float32 softmax (torch's CPU order)
+
+/**
+ * Softmax of one row into `out` the way torch's CPU kernel rounds it: e_i = f32(exp(f32(x_i - max))),
+ * sum of e_i, then p_i = f32(e_i * f32(1 / sum)). Used by the warpers whose thresholds compare
+ * probabilities, so boundary cases fall the same side as in PyTorch.
+ */
+export function softmaxRowF32(row: Float32Array, out: Float32Array): void {
+  const n = row.length;
+  let max = NEG_INF;
+  for (let i = 0; i < n; i++) if (row[i] > max) max = row[i];
+  if (max === NEG_INF) {
+    out.fill(NaN); // torch: exp(-inf - -inf) = nan
+    return;
+  }
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const e = Math.fround(Math.exp(Math.fround(row[i] - max)));
+    out[i] = e;
+    sum += e;
+  }
+  const inv = Math.fround(1 / Math.fround(sum));
+  for (let i = 0; i < n; i++) out[i] = Math.fround(out[i] * inv);
+}
+
+/** log_softmax of every row of [B, V] scores in place (torch: x - max - log(sum exp(x - max))). */
+export function logSoftmaxRows(scores: Float32Array, V: number): Float32Array {
+  for (let off = 0; off < scores.length; off += V) {
+    const row = scores.subarray(off, off + V);
+    let max = NEG_INF;
+    for (let i = 0; i < V; i++) if (row[i] > max) max = row[i];
+    if (max === NEG_INF) continue; // all -inf: torch yields nan; leave as is, callers check
+    let sum = 0;
+    for (let i = 0; i < V; i++) sum += Math.exp(row[i] - max);
+    const lse = Math.log(sum);
+    for (let i = 0; i < V; i++) row[i] = Math.fround(Math.fround(row[i] - max) - lse);
+  }
+  return scores;
+}
+
+/**
+ * Indices of one row sorted by value ascending, ties by index ascending (torch's CPU sort is
+ * stable). -inf sorts first; NaN sorts last, as in torch.
+ */
+function argsortAscending(row: Float32Array): Int32Array {
+  const idx = new Int32Array(row.length);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  // Array.prototype.sort is stable; typed-array sort with a comparator is too (ES2019+).
+  idx.sort((a, b) => {
+    const x = row[a];
+    const y = row[b];
+    if (x < y) return -1;
+    if (x > y) return 1;
+    const xn = Number.isNaN(x);
+    const yn = Number.isNaN(y);
+    if (xn !== yn) return xn ? 1 : -1;
+    return a - b;
+  });
+  return idx;
+}
+
+/** The k-th largest value of a row (k >= 1, counted with multiplicity), as torch.topk(row, k)[0][-1]. */
+function kthLargest(row: Float32Array, k: number): number {
+  const sorted = Float32Array.from(row).sort(); // ascending; NaN last
+  // torch.topk treats NaN as the largest value.
+  return sorted[sorted.length - k];
+}
+
+// ------------------------------------------------------------------ warpers (sampling only)
+
+/** scores / temperature (HF TemperatureLogitsWarper). */
+export class TemperatureLogitsWarper implements LogitsProcessor {
+  private readonly t: number;
+  constructor(readonly temperature: number) {
+    if (!(typeof temperature === "number" && temperature > 0 && Number.isFinite(temperature))) {
+      throw new Error(
+        `temperature (${temperature}) must be a strictly positive number` +
+          (temperature === 0 ? "; for greedy decoding set do_sample=false" : ""),
+      );
+    }
+    this.t = Math.fround(temperature);
+  }
+  apply(_inputIds: InputIds, scores: Float32Array): Float32Array {
+    for (let i = 0; i < scores.length; i++) scores[i] = Math.fround(scores[i] / this.t);
+    return scores;
+  }
+}
+
+export interface FilterOptions {
+  /** Value given to removed tokens (HF filter_value), -Infinity by default. */
+  filterValue?: number;
+  /** Never filter below this many tokens (HF min_tokens_to_keep), 1 by default. */
+  minTokensToKeep?: number;
+}
+
+/**
+ * Keeps the tokens whose score is >= the k-th largest score (HF TopKLogitsWarper): ties at the
+ * threshold all survive, and with fewer than k finite scores nothing more is removed.
+ */
+export class TopKLogitsWarper implements LogitsProcessor {
+  readonly topK: number;
+  private readonly filterValue: number;
+  constructor(topK: number, opts: FilterOptions = {}) {
+    checkPositiveInt(topK, "top_k", "TopKLogitsWarper");
+    const keep = opts.minTokensToKeep ?? 1;
+    checkPositiveInt(keep, "min_tokens_to_keep", "TopKLogitsWarper");
+    this.topK = Math.max(topK, keep);
+    this.filterValue = opts.filterValue ?? NEG_INF;
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "TopKLogitsWarper");
+    const k = Math.min(this.topK, V);
+    for (let off = 0; off < scores.length; off += V) {
+      const row = scores.subarray(off, off + V);
+      const thr = kthLargest(row, k);
+      for (let i = 0; i < V; i++) if (row[i] < thr) row[i] = this.filterValue;
+    }
+    return scores;
+  }
+}
+
+/**
+ * Nucleus filtering (HF TopPLogitsWarper): sort ascending, cumulative softmax (float32 values,
+ * accumulated in double like torch's CPU cumsum), remove tokens whose cumulative probability is
+ * <= 1 - top_p, then always keep the last (largest) min_tokens_to_keep.
+ */
+export class TopPLogitsWarper implements LogitsProcessor {
+  private readonly threshold: number;
+  private readonly keep: number;
+  private readonly filterValue: number;
+  constructor(readonly topP: number, opts: FilterOptions = {}) {
+    if (!(typeof topP === "number" && topP >= 0 && topP <= 1)) throw new Error(`top_p must be in [0, 1], got ${topP}`);
+    this.keep = opts.minTokensToKeep ?? 1;
+    checkPositiveInt(this.keep, "min_tokens_to_keep", "TopPLogitsWarper");
+    this.threshold = Math.fround(1 - topP); // a Python float compared with a float32 tensor
+    this.filterValue = opts.filterValue ?? NEG_INF;
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "TopPLogitsWarper");
+    const sorted = new Float32Array(V);
+    const probs = new Float32Array(V);
+    const remove = new Uint8Array(V);
+    for (let off = 0; off < scores.length; off += V) {
+      const row = scores.subarray(off, off + V);
+      const order = argsortAscending(row);
+      for (let i = 0; i < V; i++) sorted[i] = row[order[i]];
+      softmaxRowF32(sorted, probs);
+      let cum = 0;
+      for (let i = 0; i < V; i++) {
+        cum += probs[i];
+        remove[i] = Math.fround(cum) <= this.threshold ? 1 : 0;
+      }
+      for (let i = Math.max(0, V - this.keep); i < V; i++) remove[i] = 0;
+      for (let i = 0; i < V; i++) if (remove[i]) row[order[i]] = this.filterValue;
+    }
+    return scores;
+  }
+}
+
+/**
+ * Min-p filtering (HF MinPLogitsWarper): remove tokens with probability < min_p * (top probability),
+ * keeping at least min_tokens_to_keep of the most probable (ties: lower index first).
+ */
+export class MinPLogitsWarper implements LogitsProcessor {
+  private readonly minP32: number;
+  private readonly keep: number;
+  private readonly filterValue: number;
+  constructor(readonly minP: number, opts: FilterOptions = {}) {
+    if (!(typeof minP === "number" && minP >= 0 && minP <= 1)) throw new Error(`min_p must be in [0, 1], got ${minP}`);
+    this.keep = opts.minTokensToKeep ?? 1;
+    checkPositiveInt(this.keep, "min_tokens_to_keep", "MinPLogitsWarper");
+    this.minP32 = Math.fround(minP);
+    this.filterValue = opts.filterValue ?? NEG_INF;
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "MinPLogitsWarper");
+    const probs = new Float32Array(V);
+    const remove = new Uint8Array(V);
+    for (let off = 0; off < scores.length; off += V) {
+      const row = scores.subarray(off, off + V);
+      softmaxRowF32(row, probs);
+      let top = NEG_INF;
+      for (let i = 0; i < V; i++) if (probs[i] > top) top = probs[i];
+      const scaled = Math.fround(this.minP32 * top);
+      for (let i = 0; i < V; i++) remove[i] = probs[i] < scaled ? 1 : 0;
+      // Keep the k most probable: descending by probability, ties by index.
+      const k = Math.min(this.keep, V);
+      if (k === 1) {
+        let best = 0;
+        for (let i = 1; i < V; i++) if (probs[i] > probs[best]) best = i;
+        remove[best] = 0;
+      } else {
+        const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => probs[b] - probs[a] || a - b);
+        for (let j = 0; j < k; j++) remove[order[j]] = 0;
+      }
+      for (let i = 0; i < V; i++) if (remove[i]) row[i] = this.filterValue;
+    }
+    return scores;
+  }
+}
+
+// ------------------------------------------------------------------ processors (every decoding mode)
+
+/**
+ * HF RepetitionPenaltyLogitsProcessor: for every token present in the row (prompt included, unless
+ * promptIgnoreLength skips a prefix), a negative score is multiplied by the penalty and a
+ * non-negative one divided by it. Ids >= V are ignored (they cannot be generated).
+ */
+export class RepetitionPenaltyLogitsProcessor implements LogitsProcessor {
+  private readonly p: number;
+  constructor(readonly penalty: number, readonly promptIgnoreLength = 0) {
+    if (!(typeof penalty === "number" && penalty > 0 && Number.isFinite(penalty))) {
+      throw new Error(`repetition_penalty must be a strictly positive number, got ${penalty}`);
+    }
+    checkPositiveInt(promptIgnoreLength, "prompt_ignore_length", "RepetitionPenaltyLogitsProcessor", true);
+    this.p = Math.fround(penalty);
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "RepetitionPenaltyLogitsProcessor");
+    const seen = new Uint8Array(V);
+    for (let b = 0; b < inputIds.length; b++) {
+      const ids = inputIds[b];
+      const off = b * V;
+      seen.fill(0);
+      for (let t = this.promptIgnoreLength; t < ids.length; t++) {
+        const id = ids[t];
+        if (id < 0 || id >= V || seen[id]) continue;
+        seen[id] = 1;
+        const s = scores[off + id];
+        scores[off + id] = s < 0 ? Math.fround(s * this.p) : Math.fround(s / this.p);
+      }
+    }
+    return scores;
+  }
+}
+
+/**
+ * OpenAI's frequency and presence penalties (not in HF; vLLM and llama.cpp implement the same):
+ * logit[j] -= frequency_penalty * c[j] + presence_penalty * (c[j] > 0), where c[j] counts token j
+ * among the generated tokens, i.e. positions >= promptLength of each row (OpenAI counts the
+ * completion so far, not the prompt). Both penalties lie in [-2, 2] in OpenAI's API.
+ */
+export class FrequencyPresencePenaltyLogitsProcessor implements LogitsProcessor {
+  constructor(
+    readonly frequencyPenalty: number,
+    readonly presencePenalty: number,
+    readonly promptLength: number,
+  ) {
+    for (const [n, v] of [["frequency_penalty", frequencyPenalty], ["presence_penalty", presencePenalty]] as const) {
+      if (!(typeof v === "number" && v >= -2 && v <= 2)) throw new Error(`${n} must be a number in [-2, 2], got ${v}`);
+    }
+    checkPositiveInt(promptLength, "promptLength", "FrequencyPresencePenaltyLogitsProcessor", true);
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "FrequencyPresencePenaltyLogitsProcessor");
+    const counts = new Map<number, number>();
+    for (let b = 0; b < inputIds.length; b++) {
+      const ids = inputIds[b];
+      counts.clear();
+      for (let t = this.promptLength; t < ids.length; t++) {
+        const id = ids[t];
+        if (id >= 0 && id < V) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      for (const [id, c] of counts) {
+        const i = b * V + id;
+        scores[i] = Math.fround(scores[i] - (this.frequencyPenalty * c + this.presencePenalty));
+      }
+    }
+    return scores;
+  }
+}
+
+/**
+ * HF NoRepeatNGramLogitsProcessor: with n = ngram_size, every earlier n-gram of the row whose first
+ * n - 1 tokens equal the row's last n - 1 tokens bans its last token (score -inf).
+ */
+export class NoRepeatNGramLogitsProcessor implements LogitsProcessor {
+  constructor(readonly ngramSize: number) {
+    checkPositiveInt(ngramSize, "no_repeat_ngram_size", "NoRepeatNGramLogitsProcessor");
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "NoRepeatNGramLogitsProcessor");
+    const n = this.ngramSize;
+    for (let b = 0; b < inputIds.length; b++) {
+      const ids = inputIds[b];
+      const T = ids.length;
+      if (T < n) continue; // no complete n-gram yet
+      const p0 = T - (n - 1); // the current prefix is ids[p0 .. T)
+      for (let s = 0; s + n <= T; s++) {
+        let match = true;
+        for (let j = 0; j < n - 1; j++) {
+          if (ids[s + j] !== ids[p0 + j]) {
+            match = false;
+            break;
+          }
+        }
+        const banned = ids[s + n - 1];
+        if (match && banned >= 0 && banned < V) scores[b * V + banned] = NEG_INF;
+      }
+    }
+    return scores;
+  }
+}
+
+/** HF MinLengthLogitsProcessor: EOS scores -inf while T < min_length (T counts the prompt). */
+export class MinLengthLogitsProcessor implements LogitsProcessor {
+  private readonly eos: number[];
+  constructor(readonly minLength: number, eosTokenId: number | readonly number[]) {
+    checkPositiveInt(minLength, "min_length", "MinLengthLogitsProcessor", true);
+    this.eos = eosList(eosTokenId, "MinLengthLogitsProcessor");
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "MinLengthLogitsProcessor");
+    for (let b = 0; b < inputIds.length; b++) {
+      if (inputIds[b].length >= this.minLength) continue;
+      for (const e of this.eos) if (e < V) scores[b * V + e] = NEG_INF;
+    }
+    return scores;
+  }
+}
+
+/** HF MinNewTokensLengthLogitsProcessor: EOS scores -inf while T - promptLength < min_new_tokens. */
+export class MinNewTokensLengthLogitsProcessor implements LogitsProcessor {
+  private readonly eos: number[];
+  constructor(readonly promptLength: number, readonly minNewTokens: number, eosTokenId: number | readonly number[]) {
+    checkPositiveInt(promptLength, "prompt_length_to_skip", "MinNewTokensLengthLogitsProcessor", true);
+    checkPositiveInt(minNewTokens, "min_new_tokens", "MinNewTokensLengthLogitsProcessor", true);
+    this.eos = eosList(eosTokenId, "MinNewTokensLengthLogitsProcessor");
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "MinNewTokensLengthLogitsProcessor");
+    for (let b = 0; b < inputIds.length; b++) {
+      if (inputIds[b].length - this.promptLength >= this.minNewTokens) continue;
+      for (const e of this.eos) if (e < V) scores[b * V + e] = NEG_INF;
+    }
+    return scores;
+  }
+}
+
+/** HF ForcedBOSTokenLogitsProcessor: when T == 1, every score is -inf except bos (0). */
+export class ForcedBOSTokenLogitsProcessor implements LogitsProcessor {
+  constructor(readonly bosTokenId: number) {
+    checkPositiveInt(bosTokenId, "forced_bos_token_id", "ForcedBOSTokenLogitsProcessor", true);
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "ForcedBOSTokenLogitsProcessor");
+    // HF looks at input_ids.shape[-1], the same for every row.
+    if (inputIds.length > 0 && inputIds[0].length === 1) {
+      if (this.bosTokenId >= V) throw new Error(`forced_bos_token_id ${this.bosTokenId} is outside the vocabulary (${V})`);
+      scores.fill(NEG_INF);
+      for (let b = 0; b < inputIds.length; b++) scores[b * V + this.bosTokenId] = 0;
+    }
+    return scores;
+  }
+}
+
+/** HF ForcedEOSTokenLogitsProcessor: when T == max_length - 1, every score is -inf except the EOS ids (0). */
+export class ForcedEOSTokenLogitsProcessor implements LogitsProcessor {
+  private readonly eos: number[];
+  constructor(readonly maxLength: number, eosTokenId: number | readonly number[]) {
+    checkPositiveInt(maxLength, "max_length", "ForcedEOSTokenLogitsProcessor");
+    this.eos = eosList(eosTokenId, "ForcedEOSTokenLogitsProcessor");
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "ForcedEOSTokenLogitsProcessor");
+    if (inputIds.length > 0 && inputIds[0].length === this.maxLength - 1) {
+      scores.fill(NEG_INF);
+      for (let b = 0; b < inputIds.length; b++) {
+        for (const e of this.eos) {
+          if (e >= V) throw new Error(`forced_eos_token_id ${e} is outside the vocabulary (${V})`);
+          scores[b * V + e] = 0;
+        }
+      }
+    }
+    return scores;
+  }
+}
+
+/** HF SuppressTokensLogitsProcessor: the listed ids always score -inf. */
+export class SuppressTokensLogitsProcessor implements LogitsProcessor {
+  constructor(readonly suppressTokens: readonly number[]) {
+    for (const t of suppressTokens) checkPositiveInt(t, "suppress_tokens[]", "SuppressTokensLogitsProcessor", true);
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "SuppressTokensLogitsProcessor");
+    for (let off = 0; off < scores.length; off += V) for (const t of this.suppressTokens) if (t < V) scores[off + t] = NEG_INF;
+    return scores;
+  }
+}
+
+/** HF SuppressTokensAtBeginLogitsProcessor: the listed ids score -inf at the step where T == beginIndex. */
+export class SuppressTokensAtBeginLogitsProcessor implements LogitsProcessor {
+  constructor(readonly beginSuppressTokens: readonly number[], readonly beginIndex: number) {
+    for (const t of beginSuppressTokens) checkPositiveInt(t, "begin_suppress_tokens[]", "SuppressTokensAtBeginLogitsProcessor", true);
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "SuppressTokensAtBeginLogitsProcessor");
+    if (inputIds.length > 0 && inputIds[0].length === this.beginIndex) {
+      for (let off = 0; off < scores.length; off += V) for (const t of this.beginSuppressTokens) if (t < V) scores[off + t] = NEG_INF;
+    }
+    return scores;
+  }
+}
+
+/**
+ * HF SequenceBiasLogitsProcessor: a bias per token sequence. A one-token sequence biases that
+ * token at every step; a longer one biases its last token when the row ends with the rest.
+ * Sequences come as HF's list form [[ids, bias], ...]; the same ids twice is an error.
+ */
+export class SequenceBiasLogitsProcessor implements LogitsProcessor {
+  private readonly entries: Array<{ ids: number[]; bias: number }>;
+  constructor(sequenceBias: ReadonlyArray<readonly [readonly number[], number]>) {
+    if (!Array.isArray(sequenceBias) || sequenceBias.length === 0) throw new Error("sequence_bias must be a non-empty list of [token_ids, bias] pairs");
+    const seen = new Set<string>();
+    this.entries = sequenceBias.map((pair, i) => {
+      if (!Array.isArray(pair) || pair.length !== 2 || !Array.isArray(pair[0]) || pair[0].length === 0 || typeof pair[1] !== "number") {
+        throw new Error(`sequence_bias[${i}] must be [non-empty list of token ids, bias], got ${JSON.stringify(pair)}`);
+      }
+      for (const t of pair[0]) checkPositiveInt(t, `sequence_bias[${i}] token id`, "SequenceBiasLogitsProcessor", true);
+      const key = pair[0].join(",");
+      if (seen.has(key)) throw new Error(`sequence_bias: the sequence [${key}] is given twice`);
+      seen.add(key);
+      return { ids: [...pair[0]], bias: pair[1] };
+    });
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "SequenceBiasLogitsProcessor");
+    const bad = this.entries.flatMap((e) => e.ids.filter((t) => t >= V));
+    if (bad.length > 0) throw new Error(`sequence_bias: the vocabulary size is ${V}, but these tokens were biased: ${bad.join(", ")}`);
+    // HF sums all biases of a step into one float32 tensor, then adds it to the scores once.
+    const bias = new Float32Array(V);
+    for (let b = 0; b < inputIds.length; b++) {
+      const ids = inputIds[b];
+      bias.fill(0);
+      for (const e of this.entries) {
+        const last = e.ids[e.ids.length - 1];
+        if (e.ids.length === 1) {
+          bias[last] = Math.fround(bias[last] + Math.fround(e.bias));
+          continue;
+        }
+        const pl = e.ids.length - 1;
+        if (pl > ids.length) continue;
+        let match = true;
+        for (let j = 0; j < pl; j++) {
+          if (ids[ids.length - pl + j] !== e.ids[j]) {
+            match = false;
+            break;
+          }
+        }
+        if (match) bias[last] = Math.fround(bias[last] + Math.fround(e.bias));
+      }
+      const off = b * V;
+      for (let i = 0; i < V; i++) if (bias[i] !== 0) scores[off + i] = Math.fround(scores[off + i] + bias[i]);
+    }
+    return scores;
+  }
+}
+
+/**
+ * OpenAI's logit_bias: a map from token id (a decimal string, as JSON object keys are) to a bias in
+ * [-100, 100] added to that token's logit at every step. For one-token sequences this equals HF's
+ * SequenceBiasLogitsProcessor.
+ */
+export class LogitBiasLogitsProcessor implements LogitsProcessor {
+  private readonly ids: number[] = [];
+  private readonly biases: number[] = [];
+  constructor(logitBias: Readonly<Record<string, number>>) {
+    if (logitBias === null || typeof logitBias !== "object" || Array.isArray(logitBias)) {
+      throw new Error(`logit_bias must be an object mapping token ids to numbers, got ${JSON.stringify(logitBias)}`);
+    }
+    for (const [k, v] of Object.entries(logitBias)) {
+      const id = Number(k);
+      if (!/^\d+$/.test(k) || !Number.isSafeInteger(id)) throw new Error(`logit_bias: key ${JSON.stringify(k)} is not a token id`);
+      if (typeof v !== "number" || !(v >= -100 && v <= 100)) throw new Error(`logit_bias[${k}] must be a number in [-100, 100], got ${JSON.stringify(v)}`);
+      this.ids.push(id);
+      this.biases.push(Math.fround(v));
+    }
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "LogitBiasLogitsProcessor");
+    for (const id of this.ids) if (id >= V) throw new Error(`logit_bias: token ${id} is outside the vocabulary (${V})`);
+    for (let off = 0; off < scores.length; off += V) {
+      for (let j = 0; j < this.ids.length; j++) scores[off + this.ids[j]] = Math.fround(scores[off + this.ids[j]] + this.biases[j]);
+    }
+    return scores;
+  }
+}
+
+/** HF LogitNormalization (renormalize_logits): log_softmax of the processed scores. */
+export class LogitNormalization implements LogitsProcessor {
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    return logSoftmaxRows(scores, vocabSize(inputIds, scores, "LogitNormalization"));
+  }
+}
+
+/** Applies processors in order (HF LogitsProcessorList). */
+export class LogitsProcessorList implements LogitsProcessor {
+  readonly processors: LogitsProcessor[];
+  constructor(processors: LogitsProcessor[] = []) {
+    this.processors = [...processors];
+  }
+  push(p: LogitsProcessor): this {
+    this.processors.push(p);
+    return this;
+  }
+  get length(): number {
+    return this.processors.length;
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    for (const p of this.processors) scores = p.apply(inputIds, scores);
+    return scores;
+  }
+}
