@@ -44,14 +44,12 @@ export function translateRegex(pattern: string): string {
   let i = 0;
   let inClass = 0; // depth of [...]
   const ciStack: boolean[] = [false]; // case-insensitive state per group
-  // For possessive / atomic emulation we need group numbers: count capturing groups as we go.
-  let groupCount = 0;
+  // Possessive / atomic emulation adds capturing groups; back-references to them are numbered by
+  // counting the capturing groups already emitted (tokenizer patterns have no back-references).
   const atomicStack: Array<number | null> = []; // per open paren: the back-ref number if atomic
   const ci = () => ciStack[ciStack.length - 1]!;
   const n = pattern.length;
 
-  // First count capture groups in the source so emulation refs are numbered after existing ones
-  // would be complex; tokenizer patterns use no back-references, so we renumber freely.
   while (i < n) {
     const c = pattern[i]!;
     if (c === "\\") {
@@ -147,8 +145,7 @@ export function translateRegex(pattern: string): string {
         continue;
       }
       if (pattern.startsWith("(?>", i)) {
-        groupCount += 2;
-        const ref = groupCount;
+        const ref = countGroups(out) + 1;
         ciStack.push(ci());
         atomicStack.push(ref);
         out += "(?=(";
@@ -172,7 +169,6 @@ export function translateRegex(pattern: string): string {
       if (pattern[i + 1] === "?") {
         throw new Error(`regex ${JSON.stringify(pattern)}: unsupported group syntax at ${i}`);
       }
-      groupCount++;
       ciStack.push(ci());
       atomicStack.push(null);
       out += "(";
@@ -199,8 +195,9 @@ export function translateRegex(pattern: string): string {
       }
       const atom = out.slice(findAtomStart(out));
       out = out.slice(0, out.length - atom.length);
-      groupCount++;
-      out += `(?=(${atom}${quant}))\\${groupCount}`;
+      // The new group opens before any group inside the atom, so it takes the next number here.
+      const ref = countGroups(out) + 1;
+      out += `(?=(${atom}${quant}))\\${ref}`;
       i += 2;
       continue;
     }
@@ -208,6 +205,26 @@ export function translateRegex(pattern: string): string {
     i++;
   }
   return out;
+}
+
+/** Number of capturing groups opened in JS regex source `src`. */
+function countGroups(src: string): number {
+  let n = 0;
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "(" && src[i + 1] !== "?") n++;
+  }
+  return n;
 }
 
 /** Index in `src` where the last atom starts (a char, an escape, a class or a group). */
