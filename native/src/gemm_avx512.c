@@ -201,6 +201,12 @@ TARGET static void pack_b_avx512(long kc, long nc, const float *src, long ld, in
       long k = 0; /* partial strips skip the transposes and take the scalar loop for every k */
       if (cols == NR) {
         for (; k + 16 <= kc; k += 16) {
+          /* 32 rows are read side by side, more streams than the hardware prefetchers follow:
+           * fetch 64 floats (4 lines) ahead on each row, continuing into the next strip's rows
+           * near the end (prefetches never fault, so running past the matrix is harmless). */
+          const long kp = k + 64 < kc ? k + 64 : k + 64 - kc;
+          const float *pb = k + 64 < kc ? b : b + NR * ld;
+          for (int j = 0; j < NR; j++) _mm_prefetch((const char *)(pb + j * ld + kp), _MM_HINT_T0);
           transpose16(b + k, ld, d + k * NR, NR);
           transpose16(b + 16 * ld + k, ld, d + k * NR + 16, NR);
         }
