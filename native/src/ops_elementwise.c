@@ -192,6 +192,14 @@ static napi_value js_copy_strided(napi_env env, napi_callback_info info) {
   OPS_I32(3, sStrides);
   if (tslm_arg_typed(env, argv[4], 4, &out, &out_len)) return NULL;
   OPS_INT(5, dOff);
+  /* The copy moves 4-byte words, so src and out must be the same kind (no int/float conversion). */
+  napi_typedarray_type st, dt;
+  napi_get_typedarray_info(env, argv[1], &st, NULL, NULL, NULL, NULL);
+  napi_get_typedarray_info(env, argv[4], &dt, NULL, NULL, NULL, NULL);
+  if (st != dt) {
+    napi_throw_type_error(env, NULL, "copyStrided: src and out must both be Float32Array or both Int32Array");
+    return NULL;
+  }
   if (shape_len > OPS_MAX_NDIM) {
     napi_throw_range_error(env, NULL, "copyStrided: more than 32 dimensions");
     return NULL;

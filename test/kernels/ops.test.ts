@@ -520,6 +520,8 @@ describe.skipIf(!nat)("native ops vs ref", () => {
     expect(() => k.softmax(x, new Float32Array(5), 3, 5)).toThrow(RangeError);
     expect(() => k.embedding(new Float32Array(8), i32([0, 4]), new Float32Array(4), 2, 2)).toThrow(RangeError);
     expect(() => k.unary(UnaryOp.Exp, x, x, 11, 0)).toThrow(RangeError);
+    expect(() => k.copyStrided(i32([2]), new Int32Array(2), 0, i32([1]), new Float32Array(2), 0)).toThrow(TypeError);
+    expect(() => k.binary(BinaryOp.Add, i32([3]), x, 8, i32([1]), x, 0, i32([1]), x)).toThrow(RangeError);
   });
 
   it("TSLM_ISA and TSLM_THREADS are honoured at process start", () => {
