@@ -167,3 +167,56 @@ export function convertToStorage(dtype: string, buf: ArrayBuffer, n: number, wha
       throw new Error(`${what}: dtype ${dtype} cannot be converted to float32 or int32 by tslm`);
   }
 }
+
+/**
+ * float32 bit pattern -> half-precision bit pattern, round to nearest even (IEEE; what PyTorch's
+ * `.half()` and x86 F16C give): overflow -> +-inf, results below half the smallest subnormal -> +-0,
+ * NaN -> quiet NaN with the top payload bits.
+ */
+export function f32BitsToF16Bits(x: number): number {
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return mant === 0 ? sign | 0x7c00 : sign | 0x7e00 | (mant >>> 13);
+  const e = exp - 127 + 15; // the half's biased exponent
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    // Half subnormal: value = m * 2^(e - 38) with the implicit bit in m, so the half mantissa is
+    // m >> (14 - e). Below 2^-25 (e < -10) everything rounds to zero.
+    if (e < -10) return sign;
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    let h = m >>> shift;
+    const rem = m & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && (h & 1) === 1)) h++; // a carry into bit 10 gives the smallest normal: correct
+    return sign | h;
+  }
+  let h = sign | (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1) === 1)) h++; // a carry may reach 0x7c00 (inf): correct
+  return h;
+}
+
+/** float32 bit pattern -> bfloat16 bit pattern, round to nearest even; NaN stays a quiet NaN. */
+export function f32BitsToBf16Bits(x: number): number {
+  if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0) return (x >>> 16) | 0x40;
+  // Adding 0x7fff plus the kept part's lowest bit rounds half to even; overflow reaches inf.
+  return ((x >>> 0) + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+}
+
+/** float32 values -> half-precision bit patterns (see f32BitsToF16Bits). */
+export function f32ToF16(src: Float32Array): Uint16Array {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < out.length; i++) out[i] = f32BitsToF16Bits(bits[i]);
+  return out;
+}
+
+/** float32 values -> bfloat16 bit patterns (see f32BitsToBf16Bits). */
+export function f32ToBf16(src: Float32Array): Uint16Array {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < out.length; i++) out[i] = f32BitsToBf16Bits(bits[i]);
+  return out;
+}

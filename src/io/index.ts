@@ -3,7 +3,7 @@
 // src/io stay out of the package's top-level namespace.
 export { atomicWrite, atomicWriteFile, atomicWriteJSON, type WriteJSONOptions } from "./atomic.js";
 export { parseJSONText, stringifyHF } from "./json.js";
-export { SAFETENSORS_DTYPES, f16ToF32, bf16ToF32, type DTypeInfo } from "./dtype.js";
+export { SAFETENSORS_DTYPES, f16ToF32, bf16ToF32, f32ToF16, f32ToBf16, type DTypeInfo } from "./dtype.js";
 export {
   openSafetensors,
   loadSafetensors,

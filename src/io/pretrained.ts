@@ -10,9 +10,10 @@
 //   - savePretrained writes model.safetensors (or shards + index beyond `maxShardSize`), the
 //     tokenizer files if given, generation_config.json if given, and config.json LAST, each file
 //     atomically, so a directory that has a config.json has its weights. config.json is the model's
-//     config with `architectures`, `model_type` and `torch_dtype: "float32"` set (tslm saves float32
-//     whatever the source dtype; transformers 4 and 5 both read torch_dtype) and without
-//     `transformers_version` (transformers did not write this file) or a stale `dtype`.
+//     config with `architectures`, `model_type` and `torch_dtype` set ("float32" by default, the
+//     dtype tslm computes in; opts.dtype writes float16 / bfloat16 weights instead; transformers 4 and
+//     5 both read torch_dtype) and without `transformers_version` (transformers did not write this
+//     file) or a stale `dtype`.
 //   - Tied parameters are saved once, under their first path (Module.stateDict), which is what
 //     transformers does; the model's key table accepts the omitted copy on load.
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -81,6 +82,11 @@ export interface SavePretrainedOptions {
   /** A tokenizer to write as tokenizer.json, or a directory (or file) whose tokenizer files to copy. */
   tokenizer?: TokenizerLike | string;
   /** generation_config.json content to write (default: none). */
+  /**
+   * Float dtype of the weights file: "float32" (default, exact), or "float16" / "bfloat16" (half the
+   * size, rounded like PyTorch's .half() / .bfloat16()); config.json's torch_dtype says which.
+   */
+  dtype?: "float32" | "float16" | "bfloat16";
   generationConfig?: ConfigDict;
 }
 
@@ -90,7 +96,7 @@ export interface SavedPretrained extends SavedCheckpoint {
 }
 
 /** The config.json to write for a model: its config plus the fields transformers needs. */
-export function configForSave(model: PretrainedModel): ConfigDict {
+export function configForSave(model: PretrainedModel, dtype: "float32" | "float16" | "bfloat16" = "float32"): ConfigDict {
   const cfg: ConfigDict = { ...(model.config as ConfigDict) };
   const entry = modelEntry(cfg.model_type);
   const arch = (model.constructor as { architecture?: unknown }).architecture;
@@ -98,7 +104,7 @@ export function configForSave(model: PretrainedModel): ConfigDict {
   delete cfg.dtype;
   cfg.architectures = [typeof arch === "string" ? arch : entry.architecture];
   cfg.model_type = entry.modelType;
-  cfg.torch_dtype = "float32";
+  cfg.torch_dtype = dtype;
   return cfg;
 }
 
@@ -111,10 +117,13 @@ function copyAtomic(from: string, to: string): void {
 export function savePretrained(model: PretrainedModel | Module, dir: string, opts: SavePretrainedOptions = {}): SavedPretrained {
   const m = model as PretrainedModel;
   if (!m.config || typeof m.config !== "object") throw new Error(`savePretrained: the model has no config (expected a model built by createModel / fromPretrained)`);
-  const config = configForSave(m);
+  const dtype = opts.dtype ?? "float32";
+  const floatDtype = ({ float32: "F32", float16: "F16", bfloat16: "BF16" } as const)[dtype];
+  if (!floatDtype) throw new Error(`savePretrained: dtype must be "float32", "float16" or "bfloat16", got ${JSON.stringify(dtype)}`);
+  const config = configForSave(m, dtype);
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
-  const saved = saveCheckpoint(dir, m.stateDict(), { maxShardSize: opts.maxShardSize, metadata: { format: "pt" } });
+  const saved = saveCheckpoint(dir, m.stateDict(), { maxShardSize: opts.maxShardSize, metadata: { format: "pt" }, floatDtype });
   written.push(...saved.files);
   if (saved.index) written.push("model.safetensors.index.json");
   const tok = opts.tokenizer;

@@ -22,8 +22,9 @@
 //     does not change what an open reader sees. A FinalizationRegistry closes forgotten readers.
 //
 // Writer contract (saveSafetensors):
-//   - float32 tensors are written as F32, int32 tensors as I32 (or I64 with { intDtype: "I64" },
-//     which is what PyTorch checkpoints use for integer buffers).
+//   - float32 tensors are written as F32 (or F16 / BF16 with { floatDtype }, rounded to nearest
+//     even like PyTorch), int32 tensors as I32 (or I64 with { intDtype: "I64" }, which is what
+//     PyTorch checkpoints use for integer buffers).
 //   - Byte-identical to Python `safetensors.torch.save_file` for the same tensors (safetensors 0.8):
 //     tensors sorted by dtype (reference enum order, descending) then by key (UTF-8 byte order),
 //     compact JSON header with "__metadata__" first, padded with spaces so the data starts at a
@@ -35,7 +36,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { Tensor, formatShape } from "../tensor/tensor.js";
 import { atomicWrite, writeAll } from "./atomic.js";
-import { SAFETENSORS_DTYPES, convertToStorage, dtypeRank, IS_LITTLE_ENDIAN } from "./dtype.js";
+import { SAFETENSORS_DTYPES, convertToStorage, dtypeRank, f32ToBf16, f32ToF16, IS_LITTLE_ENDIAN } from "./dtype.js";
 import { locateJSONError } from "./json.js";
 
 /** The reference implementation refuses headers over 100 MB (MAX_HEADER_SIZE); so do we. */
@@ -296,6 +297,11 @@ export type TensorMap = Record<string, Tensor> | Map<string, Tensor> | Iterable<
 export interface SaveSafetensorsOptions {
   /** File dtype for int32 tensors: "I32" (default) or "I64" (PyTorch's usual integer type). */
   intDtype?: "I32" | "I64";
+  /**
+   * File dtype for float32 tensors: "F32" (default, exact) or "F16" / "BF16", rounded to nearest
+   * even like PyTorch's `.half()` / `.bfloat16()` (half the size; lossy).
+   */
+  floatDtype?: "F32" | "F16" | "BF16";
 }
 
 /** [key, tensor] pairs from any of the accepted containers, keys checked. */
@@ -318,20 +324,31 @@ export function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
+type WriteDType = "F32" | "F16" | "BF16" | "I32" | "I64";
+
 interface PlannedTensor {
   key: string;
   tensor: Tensor;
-  dtype: "F32" | "I32" | "I64";
+  dtype: WriteDType;
   bytes: number;
+}
+
+const WRITE_BYTES: Record<WriteDType, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8 };
+
+/** The file dtype saveSafetensors uses for a tensor under these options (checked). */
+function writeDtype(t: Tensor, opts: SaveSafetensorsOptions): WriteDType {
+  const intDtype = opts.intDtype ?? "I32";
+  const floatDtype = opts.floatDtype ?? "F32";
+  if (intDtype !== "I32" && intDtype !== "I64") throw new Error(`saveSafetensors: intDtype must be "I32" or "I64", got ${describe(intDtype)}`);
+  if (floatDtype !== "F32" && floatDtype !== "F16" && floatDtype !== "BF16") throw new Error(`saveSafetensors: floatDtype must be "F32", "F16" or "BF16", got ${describe(floatDtype)}`);
+  return t.dtype === "float32" ? floatDtype : intDtype;
 }
 
 /** The file dtype and size of each tensor, in the reference's order. */
 function plan(pairs: [string, Tensor][], opts: SaveSafetensorsOptions): PlannedTensor[] {
-  const intDtype = opts.intDtype ?? "I32";
-  if (intDtype !== "I32" && intDtype !== "I64") throw new Error(`saveSafetensors: intDtype must be "I32" or "I64", got ${describe(intDtype)}`);
   const planned = pairs.map(([key, tensor]): PlannedTensor => {
-    const dtype = tensor.dtype === "float32" ? "F32" : intDtype;
-    return { key, tensor, dtype, bytes: tensor.size * (dtype === "I64" ? 8 : 4) };
+    const dtype = writeDtype(tensor, opts);
+    return { key, tensor, dtype, bytes: tensor.size * WRITE_BYTES[dtype] };
   });
   const keyBytes = new Map(planned.map((p) => [p.key, Buffer.from(p.key, "utf8")]));
   planned.sort((a, b) => dtypeRank(b.dtype) - dtypeRank(a.dtype) || Buffer.compare(keyBytes.get(a.key)!, keyBytes.get(b.key)!));
@@ -374,12 +391,21 @@ function writeTensorData(fd: number, p: PlannedTensor, path: string): void {
   // Contiguous tensors are written straight from their storage; others are gathered first.
   const flat = t.isContiguous() ? t.data.subarray(t.offset, t.offset + n) : t.toTypedArray();
   if (flat.length !== n) throw new Error(`${path}: tensor "${p.key}" storage holds ${flat.length} elements, shape ${formatShape(t.shape)} needs ${n}`);
-  if (p.dtype !== "I64") {
+  if (p.dtype === "F32" || p.dtype === "I32") {
     writeAll(fd, new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength), path);
     return;
   }
-  // int32 -> int64: low word the value, high word its sign extension; 1 Mi elements at a time.
+  // Converted dtypes go through a bounded buffer, 1 Mi elements at a time.
   const CHUNK = 1 << 20;
+  if (p.dtype === "F16" || p.dtype === "BF16") {
+    const conv = p.dtype === "F16" ? f32ToF16 : f32ToBf16;
+    for (let s = 0; s < n; s += CHUNK) {
+      const half = conv((flat as Float32Array).subarray(s, Math.min(n, s + CHUNK)));
+      writeAll(fd, new Uint8Array(half.buffer, 0, half.byteLength), path);
+    }
+    return;
+  }
+  // int32 -> int64: low word the value, high word its sign extension.
   const words = new Int32Array(2 * Math.min(CHUNK, n));
   for (let s = 0; s < n; s += CHUNK) {
     const m = Math.min(CHUNK, n - s);
@@ -409,5 +435,5 @@ export function saveSafetensors(path: string, tensors: TensorMap, metadata?: Rec
 
 /** Bytes a tensor occupies in a file written by saveSafetensors with these options. */
 export function storedSize(t: Tensor, opts: SaveSafetensorsOptions = {}): number {
-  return t.size * (t.dtype === "int32" && opts.intDtype === "I64" ? 8 : 4);
+  return t.size * WRITE_BYTES[writeDtype(t, opts)];
 }

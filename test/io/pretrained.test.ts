@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fromPretrained, loadSafetensors, readConfig, readGenerationConfig, savePretrained, saveSafetensors } from "../../src/io/index.js";
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, fromPretrained, loadSafetensors, readConfig, readGenerationConfig, savePretrained, saveSafetensors } from "../../src/io/index.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { assertClose, readJSON, repoRoot } from "../helpers.js";
 import { TINY_CASES, TINY_INPUT_IDS, tinyModel } from "./tiny_models.js";
@@ -102,6 +102,24 @@ describe("savePretrained directories load in transformers", () => {
       savePretrained(again, dir2, { maxShardSize: c.maxShardSize });
       for (const f of res.files) expect(Buffer.compare(readFileSync(join(dir, f)), readFileSync(join(dir2, f))), f).toBe(0);
     }
+  });
+
+  it("dtype bfloat16 / float16: half-size weights, torch_dtype set, values rounded like PyTorch", () => {
+    const model = tinyModel("tslm_llama");
+    for (const [dtype, conv, back] of [
+      ["bfloat16", f32ToBf16, bf16ToF32],
+      ["float16", f32ToF16, f16ToF32],
+    ] as const) {
+      const dir = join(tmp, `half_${dtype}`);
+      savePretrained(model, dir, { dtype });
+      expect(readConfig(dir).torch_dtype).toBe(dtype);
+      const again = fromPretrained(dir);
+      for (const [k, t] of model.stateDict()) {
+        const want = back(conv(Float32Array.from(t.toTypedArray() as Float32Array)));
+        expect(Array.from(again.stateDict().get(k)!.toTypedArray()), k).toEqual(Array.from(want));
+      }
+    }
+    expect(() => savePretrained(model, join(tmp, "bad_dtype"), { dtype: "int8" as "float16" })).toThrow(/dtype must be "float32", "float16" or "bfloat16"/);
   });
 
   it("writes or copies the tokenizer", () => {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Tensor } from "../../src/tensor/tensor.js";
-import { bf16ToF32, f16ToF32, loadSafetensors, openSafetensors, readSafetensorsHeader, saveSafetensors } from "../../src/io/index.js";
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16, loadSafetensors, openSafetensors, readSafetensorsHeader, saveSafetensors } from "../../src/io/index.js";
 import { readJSON, repoRoot } from "../helpers.js";
 
 interface ExpectedTensor {
@@ -16,6 +16,9 @@ interface ExpectedTensor {
   values: (number | string)[];
 }
 interface Expected {
+  half_source: Record<string, { shape: number[]; bits: number[] }>;
+  patterns_to_f16_sha256: string;
+  patterns_to_bf16_sha256: string;
   all_f16_to_f32_sha256: string;
   all_bf16_to_f32_sha256: string;
   files: Record<string, { tensors: Record<string, ExpectedTensor>; metadata?: Record<string, string>; transposed_base?: { shape: number[]; bits: number[] } } & Record<string, unknown>>;
@@ -160,6 +163,32 @@ describe("safetensors writer", () => {
     const out = join(tmp, "i64.safetensors");
     saveSafetensors(out, tensors, undefined, { intDtype: "I64" });
     expect(Buffer.compare(readFileSync(out), readFileSync(fx("int64_only.safetensors")))).toBe(0);
+  });
+
+  for (const [floatDtype, file] of [["F16", "f16_from_f32.safetensors"], ["BF16", "bf16_from_f32.safetensors"]] as const) {
+    it(`floatDtype ${floatDtype}: rounds like PyTorch, byte-identical to save_file(t.${floatDtype === "F16" ? "half" : "bfloat16"}())`, () => {
+      const tensors: Record<string, Tensor> = {};
+      for (const [k, e] of Object.entries(expected.half_source)) tensors[k] = new Tensor(f32FromBits(e.bits), e.shape);
+      const out = join(tmp, file);
+      saveSafetensors(out, tensors, undefined, { floatDtype });
+      expect(Buffer.compare(readFileSync(out), readFileSync(fx(file)))).toBe(0);
+    });
+  }
+
+  it("F16 and BF16 rounding of 2^20 float32 bit patterns across the whole range equals PyTorch's", () => {
+    // p_i = i * 2654435761 mod 2^32, NaNs replaced by 0, exactly as the golden script builds them.
+    const n = 1 << 20;
+    const pat = new Float32Array(n);
+    const bits = new Uint32Array(pat.buffer);
+    for (let i = 0; i < n; i++) bits[i] = Number((BigInt(i) * 2654435761n) % 4294967296n);
+    for (let i = 0; i < n; i++) if (Number.isNaN(pat[i])) pat[i] = 0;
+    const sha = (a: Uint16Array): string => createHash("sha256").update(new Uint8Array(a.buffer)).digest("hex");
+    expect(sha(f32ToF16(pat))).toBe(expected.patterns_to_f16_sha256);
+    expect(sha(f32ToBf16(pat))).toBe(expected.patterns_to_bf16_sha256);
+    // NaN stays NaN through both, and converts back to NaN.
+    const nan = Float32Array.from([NaN, -NaN]);
+    expect(Array.from(f16ToF32(f32ToF16(nan))).every(Number.isNaN)).toBe(true);
+    expect(Array.from(bf16ToF32(f32ToBf16(nan))).every(Number.isNaN)).toBe(true);
   });
 
   it("round-trips offsets, int32 default dtype, metadata and keys that look like integers", () => {

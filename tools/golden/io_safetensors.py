@@ -10,6 +10,8 @@ need Python):
                              same tensors, write a byte-identical file.
   f16.safetensors            F16 special values (+-0, subnormals, max, +-inf, NaNs) and a matrix.
   bf16.safetensors           BF16 likewise.
+  f16_from_f32.safetensors   float32 values (rounding ties, overflow, subnormals) converted by
+  bf16_from_f32.safetensors  PyTorch's .half() / .bfloat16(): tslm's floatDtype writer must match.
   int.safetensors            I64 (within int32), I32, U8 and BOOL tensors.
   int64_only.safetensors     I64 tensors only, for the byte-identity test of tslm's I64 writer.
   int64_big.safetensors      an I64 value outside int32: tslm must refuse it, naming the key.
@@ -124,6 +126,27 @@ def main() -> None:
     every = torch.arange(65536, dtype=torch.int32).to(torch.int16)
     expected["all_f16_to_f32_sha256"] = hashlib.sha256(every.view(torch.float16).float().numpy().tobytes()).hexdigest()
     expected["all_bf16_to_f32_sha256"] = hashlib.sha256(every.view(torch.bfloat16).float().numpy().tobytes()).hexdigest()
+
+    # --- float32 -> F16 / BF16 as PyTorch rounds (for tslm's floatDtype writer option). No NaNs:
+    # PyTorch's NaN results differ between its scalar and vectorised paths.
+    tie16 = [1 + 2**-11, 1 + 3 * 2**-11, 65519.0, 65520.0, 70000.0, -1e10, 2**-25, 2**-25 * (1 + 2**-20), 3 * 2**-26, 2**-14 * (1 - 2**-12), 1e-10]
+    tieb = [1 + 2**-8, 1 + 3 * 2**-8, 3.3895314e38, 3.4028235e38, -1e-39, 1e-45]
+    half_src = {
+        "ties": torch.tensor(tie16 + tieb + [0.0, -0.0, float("inf"), float("-inf")], dtype=torch.float32),
+        "randn": torch.randn(4, 5) * 100,
+        "tiny": torch.randn(7) * 1e-6,
+        "scalar": torch.tensor(0.1),
+    }
+    save_file({k: t.half() for k, t in half_src.items()}, os.path.join(OUT, "f16_from_f32.safetensors"))
+    save_file({k: t.bfloat16() for k, t in half_src.items()}, os.path.join(OUT, "bf16_from_f32.safetensors"))
+    expected["half_source"] = {k: {"shape": list(t.shape), "bits": f32_bits(t)} for k, t in half_src.items()}
+    # 2^20 float32 bit patterns spread over the whole space: p_i = i * 2654435761 mod 2^32, NaNs
+    # replaced by 0 (test/io/safetensors.test.ts builds the same list).
+    pat = ((np.arange(2**20, dtype=np.uint64) * 2654435761) % 2**32).astype(np.uint32)
+    pf = torch.from_numpy(pat.view(np.float32).copy())
+    pf[torch.isnan(pf)] = 0.0
+    expected["patterns_to_f16_sha256"] = hashlib.sha256(pf.half().numpy().tobytes()).hexdigest()
+    expected["patterns_to_bf16_sha256"] = hashlib.sha256(pf.bfloat16().view(torch.int16).numpy().tobytes()).hexdigest()
 
     # --- Integer types.
     ints = {
