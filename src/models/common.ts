@@ -1,6 +1,6 @@
 // What the model files share: config.json field readers (typed, validated, unknown keys kept for
 // round-trip), the causal-LM forward contract, and the shifted causal-LM loss.
-import { crossEntropy, narrow } from "../ops/index.js";
+import { crossEntropy } from "../ops/index.js";
 import { arange } from "../tensor/create.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
 import type { DynamicCache } from "../nn/attention.js";
@@ -140,11 +140,14 @@ export function defaultPositions(past: number, T: number): Tensor {
 
 /**
  * transformers' ForCausalLMLoss: logits at t predict labels at t + 1; labels equal to -100 are
- * ignored; the mean is over the remaining targets.
+ * ignored; the mean is over the remaining targets. Like transformers, the labels are shifted
+ * (padded with -100 at the end) rather than the logits sliced, so the [B, T, V] logits are used
+ * in place: no copy of them forward and no scatter of their gradient backward.
  */
 export function causalLMLoss(logits: Tensor, labels: Tensor): Tensor {
-  const T = logits.shape[1];
-  const shiftLogits = narrow(logits, 1, 0, T - 1); // (B, T-1, V)
-  const shiftLabels = narrow(labels, 1, 1, T - 1); // (B, T-1)
-  return crossEntropy(shiftLogits, shiftLabels, { ignoreIndex: -100 });
+  const [B, T] = labels.shape;
+  const src = labels.toTypedArray();
+  const shifted = new Int32Array(B * T).fill(-100);
+  for (let b = 0; b < B; b++) shifted.set(src.subarray(b * T + 1, (b + 1) * T), b * T); // (B, T): labels[:, 1:] then -100
+  return crossEntropy(logits, new Tensor(shifted, [B, T]), { ignoreIndex: -100 });
 }

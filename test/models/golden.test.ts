@@ -4,10 +4,11 @@
 // and must reproduce transformers' logits, loss and the gradient of the loss for every parameter.
 //
 // Metrics (float32 on both sides; differences are summation order and transcendental rounding):
-//   logits    max |tslm - hf| over all elements <= 1e-4                     (absolute)
+//   logits    max |tslm - hf| over all elements <= 1e-5                     (absolute)
 //   loss      |tslm - hf| <= 1e-5                                            (absolute)
-//   gradients max |tslm - hf| / max |hf| <= 1e-3 per parameter tensor      (relative to the tensor's scale)
-// The measured errors are printed per case.
+//   gradients max |tslm - hf| / max |hf| <= 1e-4 per parameter tensor      (relative to the tensor's scale)
+// Issue 4 asks for 1e-4 (logits) and 1e-3 (gradients); the measured errors are about 1e-7 and 1e-6
+// (printed per case), so the bounds here are 10x tighter than asked and still ~100x above the noise.
 import { beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -22,7 +23,7 @@ const CASES = readdirSync(DIR, { withFileTypes: true })
   .map((d) => d.name)
   .sort();
 
-const TOL = { logits: 1e-4, loss: 1e-5, gradRel: 1e-3 };
+const TOL = { logits: 1e-5, loss: 1e-5, gradRel: 1e-4 };
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
