@@ -245,6 +245,27 @@ describe.skipIf(!nat)("native ops vs ref", () => {
         }
       });
 
+      // The vector approximations themselves, on dense sweeps against double precision: about one
+      // float ulp (2^-23 = 1.19e-7 relative) for exp, two for tanh, sigmoid and SiLU.
+      it("vector exp / tanh / sigmoid / silu accuracy sweeps (rtol 1.5e-7 / 2e-7 / 2.5e-7 / 3e-7)", () => {
+        const sweeps: [UnaryOp, number, number, number][] = [
+          [UnaryOp.Exp, -87, 88, 1.5e-7],
+          [UnaryOp.Tanh, -10, 10, 2e-7],
+          [UnaryOp.Sigmoid, -80, 80, 2.5e-7],
+          [UnaryOp.Silu, -80, 80, 3e-7],
+        ];
+        const n = 400001;
+        for (const [op, lo, hi, rtol] of sweeps) {
+          const x = Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+          const want = new Float32Array(n);
+          const got = new Float32Array(n);
+          ref.unary(op, x, want, n, 0);
+          k.unary(op, x, got, n, 0);
+          // atol at the bottom of the normal range: below it the reference keeps denormals.
+          close(`unary op ${op} sweep [${lo}, ${hi}]`, got, want, { atol: 1.2e-38, rtol });
+        }
+      });
+
       it("unaryBackward: every op (atol 1e-6, rtol 1e-5)", () => {
         for (const op of unaryOps) {
           for (const n of [1, 13, 37000]) {
