@@ -9,3 +9,4 @@ export * from "./nn/index.js";
 export * from "./models/index.js";
 export * from "./train/optim.js";
 export * from "./io/index.js";
+export * from "./data/index.js";

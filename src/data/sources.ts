@@ -1,0 +1,256 @@
+// Corpus sources: plain-text files, folders of them, and JSONL files, read as a stream of documents.
+//
+// Contract:
+//   - resolveSources() turns what the user named (files, folders, JSONL with a field) into a sorted,
+//     checked list of files with their sizes and modification times (the cache key uses both).
+//     Folders are walked recursively; entries are visited in code-unit order of their names, so the
+//     order (and therefore the token stream) is the same on every machine. Hidden entries (names
+//     starting with ".") are skipped: editors' swap files and temp files (".x.tmp-...") never leak
+//     into a corpus. Default extensions: .txt and .md; .jsonl / .ndjson files found by extension.
+//   - readDocuments() yields a document as one or more pieces of text, never the whole corpus (nor
+//     a whole large file) as one string. Documents: a .txt/.md file is one document; a JSONL line is
+//     one document (its `field`, a string). Blank JSONL lines and empty files are skipped.
+//   - Large text files are cut into pieces of about `chunkBytes` just before a line that starts
+//     with a non-whitespace character (falling back to a space before a word, then to any code
+//     point boundary for pathological single-line files). For GPT-2-style byte-level BPE such cuts
+//     leave the ids unchanged (test/data/sources.test.ts checks it on a Gutenberg book); tokenizers
+//     that add a prefix space to every call (Metaspace, ByteLevel add_prefix_space) see one space
+//     before each piece. Hugging Face's run_clm goes further and tokenizes every line separately.
+//   - Bytes that are not UTF-8 are an error naming the file and the byte offset; malformed JSON or
+//     a missing / non-string field is an error naming the file and the line number.
+import { closeSync, openSync, readSync, readdirSync, statSync } from "node:fs";
+import { extname, join, resolve } from "node:path";
+
+export type SourceFormat = "txt" | "jsonl";
+
+/** One source as the user names it. A bare string is a file or folder path with the defaults. */
+export interface SourceSpec {
+  path: string;
+  /** Default: "jsonl" for .jsonl / .ndjson files, "txt" otherwise. */
+  format?: SourceFormat;
+  /** JSONL: the field holding the document text (default "text"). */
+  field?: string;
+  /** Folders: file extensions to include, with the dot (default [".txt", ".md"]). */
+  extensions?: string[];
+}
+
+export type SourceInput = string | SourceSpec;
+
+/** A resolved file of the corpus. */
+export interface SourceFile {
+  /** Absolute path. */
+  path: string;
+  format: SourceFormat;
+  /** JSONL only. */
+  field?: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export const DEFAULT_EXTENSIONS: readonly string[] = [".txt", ".md"];
+const JSONL_EXTENSIONS = new Set([".jsonl", ".ndjson"]);
+
+function formatOf(path: string, spec: SourceSpec): SourceFormat {
+  if (spec.format !== undefined) {
+    if (spec.format !== "txt" && spec.format !== "jsonl") throw new Error(`data source ${spec.path}: format must be "txt" or "jsonl", got ${JSON.stringify(spec.format)}`);
+    return spec.format;
+  }
+  return JSONL_EXTENSIONS.has(extname(path).toLowerCase()) ? "jsonl" : "txt";
+}
+
+function walk(dir: string, exts: Set<string>, out: string[]): void {
+  const names = readdirSync(dir).filter((n) => !n.startsWith(".")).sort();
+  for (const name of names) {
+    const p = join(dir, name);
+    const st = statSync(p); // follows symlinks, like a user would expect of a folder of texts
+    if (st.isDirectory()) walk(p, exts, out);
+    else if (st.isFile() && exts.has(extname(name).toLowerCase())) out.push(p);
+  }
+}
+
+/**
+ * Resolves sources to files (in the given order; folder contents sorted). Throws before any work
+ * for a missing path, a folder without matching files, or a corpus whose files are all empty.
+ */
+export function resolveSources(inputs: SourceInput | SourceInput[]): SourceFile[] {
+  const list = Array.isArray(inputs) ? inputs : [inputs];
+  if (list.length === 0) throw new Error("data: no sources given");
+  const out: SourceFile[] = [];
+  for (const input of list) {
+    const spec: SourceSpec = typeof input === "string" ? { path: input } : input;
+    if (typeof spec.path !== "string" || spec.path === "") throw new Error(`data: a source needs a path, got ${JSON.stringify(input)}`);
+    for (const k of Object.keys(spec)) {
+      if (!["path", "format", "field", "extensions"].includes(k)) throw new Error(`data source ${spec.path}: unknown option "${k}"`);
+    }
+    const abs = resolve(spec.path);
+    let st;
+    try {
+      st = statSync(abs);
+    } catch {
+      throw new Error(`data source not found: ${spec.path}`);
+    }
+    let files: string[];
+    if (st.isDirectory()) {
+      const exts = (spec.extensions ?? [...DEFAULT_EXTENSIONS]).map((e) => (e.startsWith(".") ? e : "." + e).toLowerCase());
+      files = [];
+      walk(abs, new Set(exts), files);
+      if (files.length === 0) throw new Error(`data source ${spec.path}: no files with extension ${exts.join(", ")} in this folder`);
+    } else files = [abs];
+    for (const f of files) {
+      const fst = f === abs ? st : statSync(f);
+      const format = formatOf(f, spec);
+      out.push({ path: f, format, ...(format === "jsonl" ? { field: spec.field ?? "text" } : {}), size: fst.size, mtimeMs: fst.mtimeMs });
+    }
+  }
+  if (out.every((f) => f.size === 0)) throw new Error(`data: every source file is empty (${out.map((f) => f.path).join(", ")})`);
+  return out;
+}
+
+/** A piece of a document; `end` marks the document's last piece. */
+export interface DocumentPiece {
+  text: string;
+  end: boolean;
+}
+
+export interface ReadOptions {
+  /** Bytes read per call and the target size of text pieces (default 1 MiB). */
+  chunkBytes?: number;
+  /** Called with the number of bytes just read (for progress bars). */
+  onBytes?: (n: number) => void;
+}
+
+/** Offset of the first byte that cannot start or continue valid UTF-8, or -1 if none. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    let n: number;
+    let min: number;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) [n, min] = [1, 0x80];
+    else if (c >= 0xe0 && c <= 0xef) [n, min] = [2, 0x800];
+    else if (c >= 0xf0 && c <= 0xf4) [n, min] = [3, 0x10000];
+    else return i;
+    if (i + n > b.length - 1) return -1; // truncated at the end: may continue in the next chunk
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k]!;
+      if ((d & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/** Reads a file by chunks and yields its UTF-8 text chunk by chunk (errors name file and offset). */
+function* readText(path: string, chunkBytes: number, onBytes?: (n: number) => void): Generator<string> {
+  const fd = openSync(path, "r");
+  try {
+    const buf = new Uint8Array(chunkBytes);
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    let pos = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, chunkBytes, pos);
+      if (n === 0) break;
+      const bytes = buf.subarray(0, n);
+      let text: string;
+      try {
+        text = decoder.decode(bytes, { stream: true });
+      } catch {
+        const at = firstInvalidUtf8(bytes);
+        throw new Error(`${path}: invalid UTF-8 at byte ${pos + Math.max(at, 0)}`);
+      }
+      pos += n;
+      onBytes?.(n);
+      yield text;
+    }
+    try {
+      const tail = decoder.decode();
+      if (tail) yield tail;
+    } catch {
+      throw new Error(`${path}: invalid UTF-8 at byte ${pos} (the file ends inside a character)`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where to cut `s` so that the head is at most about `target` code units; 0 = keep it all. */
+function cutPoint(s: string, target: number): number {
+  // Preferred: just after a newline that is followed by a non-whitespace character.
+  for (let i = s.lastIndexOf("\n", s.length - 2); i >= 0 && i >= target / 4; i = s.lastIndexOf("\n", i - 1)) {
+    if (!/\s/.test(s[i + 1]!)) return i + 1;
+  }
+  // A single very long line: before a space that precedes a word (" word" is one GPT-2 token).
+  for (let i = s.lastIndexOf(" ", s.length - 2); i > 0 && i >= target / 4; i = s.lastIndexOf(" ", i - 1)) {
+    if (!/\s/.test(s[i - 1]!) && !/\s/.test(s[i + 1]!)) return i;
+  }
+  // No whitespace at all: any boundary that does not split a surrogate pair.
+  let i = target;
+  const c = s.charCodeAt(i - 1);
+  if (c >= 0xd800 && c <= 0xdbff) i--;
+  return i;
+}
+
+function* textDocuments(file: SourceFile, chunkBytes: number, onBytes?: (n: number) => void): Generator<DocumentPiece> {
+  let pending = "";
+  let any = false;
+  for (const text of readText(file.path, chunkBytes, onBytes)) {
+    pending += text;
+    // Keep at most ~2 chunks pending: cut off a head piece once there is more than one chunk.
+    while (pending.length > chunkBytes) {
+      const at = cutPoint(pending, chunkBytes);
+      if (at <= 0 || at >= pending.length) break;
+      yield { text: pending.slice(0, at), end: false };
+      any = true;
+      pending = pending.slice(at);
+    }
+  }
+  if (pending.length > 0 || any) yield { text: pending, end: true };
+}
+
+function* jsonlDocuments(file: SourceFile, chunkBytes: number, onBytes?: (n: number) => void): Generator<DocumentPiece> {
+  const field = file.field ?? "text";
+  let pending = "";
+  let line = 0;
+  const parse = function* (raw: string): Generator<DocumentPiece> {
+    line++;
+    const s = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (s.trim() === "") return;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(s);
+    } catch (e) {
+      throw new Error(`${file.path}:${line}: malformed JSON (${(e as Error).message})`);
+    }
+    if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new Error(`${file.path}:${line}: expected a JSON object with a "${field}" field`);
+    const v = (obj as Record<string, unknown>)[field];
+    if (v === undefined) {
+      const keys = Object.keys(obj).slice(0, 8).map((k) => JSON.stringify(k)).join(", ");
+      throw new Error(`${file.path}:${line}: no field "${field}" (fields: ${keys || "none"})`);
+    }
+    if (typeof v !== "string") throw new Error(`${file.path}:${line}: field "${field}" is ${v === null ? "null" : typeof v}, expected a string`);
+    if (v.length > 0) yield { text: v, end: true };
+  };
+  for (const text of readText(file.path, chunkBytes, onBytes)) {
+    pending += text;
+    let start = 0;
+    for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n", start)) {
+      yield* parse(pending.slice(start, nl));
+      start = nl + 1;
+    }
+    pending = pending.slice(start);
+  }
+  if (pending.length > 0) yield* parse(pending);
+}
+
+/** The documents of one file, piece by piece (see the contract at the top). */
+export function readDocuments(file: SourceFile, opts: ReadOptions = {}): Generator<DocumentPiece> {
+  const chunkBytes = opts.chunkBytes ?? 1 << 20;
+  if (!(Number.isInteger(chunkBytes) && chunkBytes >= 16)) throw new Error(`readDocuments: chunkBytes must be an integer >= 16, got ${chunkBytes}`);
+  return file.format === "jsonl" ? jsonlDocuments(file, chunkBytes, opts.onBytes) : textDocuments(file, chunkBytes, opts.onBytes);
+}

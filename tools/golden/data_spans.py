@@ -1,0 +1,95 @@
+"""Golden table for T5 span corruption lengths (fixtures/data/t5_lengths.json).
+
+What it pins: the length arithmetic of Hugging Face's T5 pretraining example
+(examples/flax/language-modeling/run_t5_mlm_flax.py, `compute_input_and_target_lengths`) and the
+span counts of T5's `random_spans_noise_mask` (t5/data/preprocessors.py). Neither function ships in
+an installed package, so this script restates them from their documented behaviour, in Python, where
+`round()` / `np.round()` round halves to even exactly as the references do. The TypeScript
+implementation (src/data/collators/spans.ts) is checked against this table by
+test/data/spans.test.ts, which catches any slip in rounding or in the search loop.
+
+Run:  .venv/bin/python tools/golden/data_spans.py
+"""
+import json
+import os
+
+import numpy as np
+
+
+def lengths_for(tokens_length, noise_density, mean_noise_span_length):
+    """Corrupted input and target lengths for a raw length (HF: _tokens_length_to_inputs_length_targets_length)."""
+    num_noise_tokens = int(round(tokens_length * noise_density))
+    num_nonnoise_tokens = tokens_length - num_noise_tokens
+    num_noise_spans = int(round(num_noise_tokens / mean_noise_span_length))
+    # Inputs: kept tokens, one sentinel per span, EOS. Targets: noise tokens, one sentinel per span, EOS.
+    return num_nonnoise_tokens + num_noise_spans + 1, num_noise_tokens + num_noise_spans + 1
+
+
+def compute_input_and_target_lengths(inputs_length, noise_density, mean_noise_span_length):
+    """Longest raw length whose corrupted inputs fit in inputs_length, and its target length."""
+    tokens_length = inputs_length
+    while lengths_for(tokens_length + 1, noise_density, mean_noise_span_length)[0] <= inputs_length:
+        tokens_length += 1
+    _, targets_length = lengths_for(tokens_length, noise_density, mean_noise_span_length)
+    # HF keeps targets no longer than the raw length when noise_density is exactly 0.5.
+    if noise_density == 0.5 and targets_length > tokens_length:
+        targets_length -= 1
+    return tokens_length, targets_length
+
+
+def noise_span_counts(length, noise_density, mean_noise_span_length):
+    """Noise tokens and noise spans that T5's random_spans_noise_mask uses for a raw length."""
+    num_noise_tokens = int(np.round(length * noise_density))
+    num_noise_tokens = min(max(num_noise_tokens, 1), length - 1)
+    num_nonnoise_tokens = length - num_noise_tokens
+    num_noise_spans = int(np.round(min(num_noise_tokens, num_nonnoise_tokens) / mean_noise_span_length))
+    return num_noise_tokens, max(num_noise_spans, 1)
+
+
+def main():
+    densities = [0.15, 0.1, 0.25, 0.3, 0.5]
+    means = [3.0, 1.0, 2.0, 2.5, 5.0]
+    input_lengths = [4, 8, 10, 16, 31, 32, 64, 100, 128, 256, 512, 568, 1024]
+    lengths = []
+    for d in densities:
+        for m in means:
+            for n in input_lengths:
+                t, g = compute_input_and_target_lengths(n, d, m)
+                lengths.append([n, d, m, t, g])
+    counts = []
+    for d in densities:
+        for m in means:
+            for length in list(range(2, 80)) + [100, 114, 128, 256, 512, 568]:
+                nt, ns = noise_span_counts(length, d, m)
+                counts.append([length, d, m, nt, ns])
+    out = {
+        "source": "tools/golden/data_spans.py (HF run_t5_mlm_flax.py compute_input_and_target_lengths; "
+                  "T5 random_spans_noise_mask counts)",
+        "numpy_version": np.__version__,
+        "lengths_columns": ["inputs_length", "noise_density", "mean_noise_span_length", "tokens_length", "targets_length"],
+        "lengths": lengths,
+        "span_counts_columns": ["length", "noise_density", "mean_noise_span_length", "noise_tokens", "noise_spans"],
+        "span_counts": counts,
+    }
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    path = os.path.join(root, "fixtures", "data", "t5_lengths.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        # One row per line: small, and diffs stay readable.
+        f.write("{\n")
+        items = list(out.items())
+        for i, (k, v) in enumerate(items):
+            end = "," if i + 1 < len(items) else ""
+            if isinstance(v, list) and v and isinstance(v[0], list):
+                rows = ",\n".join("  " + json.dumps(r) for r in v)
+                f.write(f"{json.dumps(k)}: [\n{rows}\n]{end}\n")
+            else:
+                f.write(f"{json.dumps(k)}: {json.dumps(v)}{end}\n")
+        f.write("}\n")
+    # The classic T5 setting: 512 input tokens come from 568 raw tokens, with 114 target tokens.
+    assert compute_input_and_target_lengths(512, 0.15, 3.0) == (568, 114), compute_input_and_target_lengths(512, 0.15, 3.0)
+    print(f"wrote {path}: {len(lengths)} length cases, {len(counts)} span-count cases")
+
+
+if __name__ == "__main__":
+    main()
