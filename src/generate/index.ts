@@ -7,3 +7,4 @@ export * from "./config.js";
 export * from "./sampling.js";
 export * from "./stopping.js";
 export * from "./beam_search.js";
+export * from "./streamer.js";

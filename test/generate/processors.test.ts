@@ -1,0 +1,78 @@
+// Every logits processor / warper against its Hugging Face counterpart on fixed scores
+// (fixtures/generate/processors.json, made by tools/golden/generate_processors.py).
+// Tolerance: -inf (and +inf) positions must match exactly; other values within 1e-6 absolute
+// (float32 reordering in softmax-based warpers only moves values that are then kept verbatim).
+import { describe, expect, it } from "vitest";
+import {
+  ForcedBOSTokenLogitsProcessor,
+  ForcedEOSTokenLogitsProcessor,
+  FrequencyPresencePenaltyLogitsProcessor,
+  LogitBiasLogitsProcessor,
+  LogitNormalization,
+  LogitsProcessor,
+  MinLengthLogitsProcessor,
+  MinNewTokensLengthLogitsProcessor,
+  MinPLogitsWarper,
+  NoRepeatNGramLogitsProcessor,
+  RepetitionPenaltyLogitsProcessor,
+  SequenceBiasLogitsProcessor,
+  SuppressTokensAtBeginLogitsProcessor,
+  SuppressTokensLogitsProcessor,
+  TemperatureLogitsWarper,
+  TopKLogitsWarper,
+  TopPLogitsWarper,
+} from "../../src/generate/index.js";
+import { fixtureF32, readJSON } from "../helpers.js";
+
+interface Case {
+  name: string;
+  processor: string;
+  args: Record<string, any>;
+  input_ids: number[][];
+  scores: (number | string)[];
+  vocab_size: number;
+  expected: (number | string)[];
+}
+const fx = readJSON<{ cases: Case[] }>("fixtures/generate/processors.json");
+
+function build(c: Case): LogitsProcessor {
+  const a = c.args;
+  const keep = a.min_tokens_to_keep !== undefined ? { minTokensToKeep: a.min_tokens_to_keep } : {};
+  switch (c.processor) {
+    case "temperature": return new TemperatureLogitsWarper(a.temperature);
+    case "top_k": return new TopKLogitsWarper(a.top_k, keep);
+    case "top_p": return new TopPLogitsWarper(a.top_p, keep);
+    case "min_p": return new MinPLogitsWarper(a.min_p, keep);
+    case "repetition_penalty": return new RepetitionPenaltyLogitsProcessor(a.penalty, a.prompt_ignore_length ?? 0);
+    case "no_repeat_ngram": return new NoRepeatNGramLogitsProcessor(a.ngram_size);
+    case "min_length": return new MinLengthLogitsProcessor(a.min_length, a.eos_token_id);
+    case "min_new_tokens": return new MinNewTokensLengthLogitsProcessor(a.prompt_length, a.min_new_tokens, a.eos_token_id);
+    case "forced_bos": return new ForcedBOSTokenLogitsProcessor(a.bos_token_id);
+    case "forced_eos": return new ForcedEOSTokenLogitsProcessor(a.max_length, a.eos_token_id);
+    case "suppress_tokens": return new SuppressTokensLogitsProcessor(a.suppress_tokens);
+    case "begin_suppress_tokens": return new SuppressTokensAtBeginLogitsProcessor(a.begin_suppress_tokens, a.begin_index);
+    case "sequence_bias": return new SequenceBiasLogitsProcessor(a.sequence_bias);
+    case "logit_bias": return new LogitBiasLogitsProcessor(a.logit_bias);
+    case "renormalize_logits": return new LogitNormalization();
+    case "frequency_presence": return new FrequencyPresencePenaltyLogitsProcessor(a.frequency_penalty, a.presence_penalty, a.prompt_length);
+    default: throw new Error(`unknown processor ${c.processor}`);
+  }
+}
+
+describe("logits processors vs Hugging Face", () => {
+  for (const c of fx.cases) {
+    it(c.name, () => {
+      const scores = fixtureF32(c.scores);
+      const expected = fixtureF32(c.expected);
+      const out = build(c).apply(c.input_ids, scores);
+      const bad: string[] = [];
+      for (let i = 0; i < expected.length; i++) {
+        const e = expected[i];
+        const a = out[i];
+        const ok = Number.isFinite(e) ? Math.abs(a - e) <= 1e-6 : Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e));
+        if (!ok) bad.push(`[${Math.floor(i / c.vocab_size)}, ${i % c.vocab_size}] got ${a}, expected ${e}`);
+      }
+      expect(bad, `${c.name}: ${bad.length} mismatches`).toEqual([]);
+    });
+  }
+});
