@@ -21,6 +21,7 @@ import { basename, join } from "node:path";
 import type { Module } from "../nn/module.js";
 import { loadModel, modelEntry, type PretrainedModel } from "../models/registry.js";
 import { atomicWriteFile, atomicWriteJSON } from "./atomic.js";
+import { stringifyHF } from "./json.js";
 import { readConfig, readGenerationConfig, writeConfig, writeGenerationConfig, CONFIG_NAME, GENERATION_CONFIG_NAME, type ConfigDict } from "./config.js";
 import { openCheckpoint, saveCheckpoint, type SavedCheckpoint } from "./sharded.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -82,12 +83,12 @@ export interface SavePretrainedOptions {
   /** A tokenizer to write as tokenizer.json, or a directory (or file) whose tokenizer files to copy. */
   tokenizer?: TokenizerLike | string;
   /** generation_config.json content to write (default: none). */
+  generationConfig?: ConfigDict;
   /**
    * Float dtype of the weights file: "float32" (default, exact), or "float16" / "bfloat16" (half the
    * size, rounded like PyTorch's .half() / .bfloat16()); config.json's torch_dtype says which.
    */
   dtype?: "float32" | "float16" | "bfloat16";
-  generationConfig?: ConfigDict;
 }
 
 export interface SavedPretrained extends SavedCheckpoint {
@@ -121,12 +122,16 @@ export function savePretrained(model: PretrainedModel | Module, dir: string, opt
   const floatDtype = ({ float32: "F32", float16: "F16", bfloat16: "BF16" } as const)[dtype];
   if (!floatDtype) throw new Error(`savePretrained: dtype must be "float32", "float16" or "bfloat16", got ${JSON.stringify(dtype)}`);
   const config = configForSave(m, dtype);
+  // Everything that can fail on bad input fails before the first file is written.
+  stringifyHF(config);
+  if (opts.generationConfig) stringifyHF(opts.generationConfig);
+  const tok = opts.tokenizer;
+  if (typeof tok === "string" && !existsSync(tok)) throw new Error(`savePretrained: tokenizer path ${tok} does not exist`);
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   const saved = saveCheckpoint(dir, m.stateDict(), { maxShardSize: opts.maxShardSize, metadata: { format: "pt" }, floatDtype });
   written.push(...saved.files);
   if (saved.index) written.push("model.safetensors.index.json");
-  const tok = opts.tokenizer;
   if (typeof tok === "string") {
     // A directory: copy every tokenizer file it has. A file: copy that file under its own name.
     const isDir = statSync(tok).isDirectory();
