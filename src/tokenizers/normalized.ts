@@ -447,6 +447,8 @@ export class NormalizedString {
 const WS = /^\p{White_Space}$/u;
 /** Rust `char::is_whitespace` (the Unicode White_Space property). */
 export function isWhitespace(c: string): boolean {
+  const cp = c.charCodeAt(0);
+  if (cp < 0x80) return cp === 0x20 || (cp >= 0x09 && cp <= 0x0d);
   return WS.test(c);
 }
 

@@ -170,6 +170,7 @@ export class BertNormalizer implements Normalizer {
   ) {}
 
   normalize(n: NormalizedString): void {
+    if (this.asciiFast(n)) return;
     if (this.cleanText) {
       // Remove NUL, U+FFFD and "other" chars (Cc/Cf/Cn/Co/Cs) except \t \n \r; whitespace -> ' '.
       n.filter((c) => !inRanges(CLEAN_TEXT_REMOVED, c.codePointAt(0)!));
@@ -197,6 +198,33 @@ export class BertNormalizer implements Normalizer {
       n.filter((c) => !isNonspacingMark(c));
     }
     if (this.lowercase) lowercase(n);
+  }
+
+  /**
+   * Printable ASCII plus tab / newline / carriage return: every step maps one char to one char
+   * (whitespace to ' ', A-Z to a-z, nothing to strip or pad), so the alignment is unchanged.
+   */
+  private asciiFast(n: NormalizedString): boolean {
+    const s = n.normalized;
+    let changed = false;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x20 && c < 0x7f) {
+        if (this.lowercase && c >= 0x41 && c <= 0x5a) changed = true;
+      } else if (c === 0x09 || c === 0x0a || c === 0x0d) {
+        if (this.cleanText) changed = true;
+      } else return false;
+    }
+    if (!changed) return true;
+    let out = "";
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (this.cleanText && (c === 0x09 || c === 0x0a || c === 0x0d)) out += " ";
+      else if (this.lowercase && c >= 0x41 && c <= 0x5a) out += String.fromCharCode(c + 32);
+      else out += s[i];
+    }
+    n.setSameShape(out);
+    return true;
   }
 
   toJSON(): JsonObject {

@@ -22,7 +22,7 @@ import { PreTokenizer, preTokenizerFromJSON } from "./pre_tokenizers.js";
 import { Model, modelFromJSON } from "./models/index.js";
 import { PostProcessor, postProcess, postProcessorFromJSON } from "./post_processors.js";
 import { Decoder, decodeWith, decoderFromJSON } from "./decoders.js";
-import { FastByteLevelBPE, TokenColumns } from "./fast_bytelevel.js";
+import { FastBert, FastByteLevelBPE, TokenColumns } from "./fast_paths.js";
 import {
   Encoding, PadOptions, Side, TruncationOptions, TruncationStrategy, emptyEncoding, padEncoding, truncatePair,
 } from "./encoding.js";
@@ -206,15 +206,16 @@ export class Tokenizer {
    */
   useFastPath = true;
 
-  /** The byte-level BPE fast path for the current pre-tokenizer and model (or null). */
-  private fastPath(): FastByteLevelBPE | null {
+  /** The fast path for the current pre-tokenizer and model (or null). */
+  private fastPath(): FastByteLevelBPE | FastBert | null {
     if (!this.useFastPath) return null;
     if (this.fastFor?.pre !== this.preTokenizer || this.fastFor?.model !== this.model) {
-      this.fastFor = { pre: this.preTokenizer, model: this.model, fast: FastByteLevelBPE.detect(this.preTokenizer, this.model) };
+      const fast = FastByteLevelBPE.detect(this.preTokenizer, this.model) ?? FastBert.detect(this.preTokenizer, this.model);
+      this.fastFor = { pre: this.preTokenizer, model: this.model, fast };
     }
     return this.fastFor.fast;
   }
-  private fastFor: { pre: PreTokenizer | null; model: Model; fast: FastByteLevelBPE | null } | null = null;
+  private fastFor: { pre: PreTokenizer | null; model: Model; fast: FastByteLevelBPE | FastBert | null } | null = null;
 
   /** Encode one sequence without post-processing; typeId as HF: 0 first, 1 pair. */
   private encodeSequence(text: string, typeId: number): Encoding {

@@ -49,7 +49,21 @@ export class WordPiece {
     return [{ id: this.vocab.get(this.unkToken)!, value: this.unkToken, offsets: [0, word.length] }];
   }
 
+  private readonly cache = new Map<string, Token[]>();
+
+  /** Tokens of one word. The array may be shared with a cache: callers read it, never mutate it. */
   tokenize(word: string): Token[] {
+    const hit = this.cache.get(word);
+    if (hit) return hit;
+    const out = this.tokenizeUncached(word);
+    if (word.length < 256) {
+      if (this.cache.size >= 100_000) this.cache.clear();
+      this.cache.set(word, out);
+    }
+    return out;
+  }
+
+  private tokenizeUncached(word: string): Token[] {
     let nChars = 0;
     for (const _ of word) nChars++;
     if (nChars > this.maxInputCharsPerWord) return this.unk(word);

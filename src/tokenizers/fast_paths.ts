@@ -1,15 +1,17 @@
-// Fast path for byte-level BPE tokenizers (GPT-2, LLaMA-3, Qwen3 style):
+// Fast paths for the two common pipelines, taken when the normalizer left every split with an
+// identity alignment (unit i of the text is unit i of the input):
 //
-//   [Split(regex, Isolated)] + ByteLevel(add_prefix_space=false)  ->  BPE
+//   byte-level BPE (GPT-2, LLaMA-3, Qwen3): [Split(regex, Isolated)] + ByteLevel(no prefix space) -> BPE
+//   BERT: BertPreTokenizer -> WordPiece (or any model)
 //
-// when the normalizer left the text unchanged. The general pipeline builds a NormalizedString (with
-// per-unit alignments) for every word; here a word is just a substring, and a cache maps each
-// distinct word straight to its token ids and offsets inside the word. The output is identical to
-// the general path (the golden tests run through both: whatever the fast path declines, e.g. text
-// the normalizer changes, goes the general way).
+// The general pipeline builds a NormalizedString (with per-unit alignments) for every word; here a
+// word is just a substring, and (byte-level) a cache maps each distinct word straight to its token
+// ids and offsets inside the word. The output is identical to the general path (the golden tests
+// run through both; whatever a fast path declines goes the general way).
 
 import type { PreTokenizer } from "./pre_tokenizers.js";
-import { ByteLevel, BYTE_TO_CHAR, GPT2_PATTERN, PreTokenizerSequence, Split } from "./pre_tokenizers.js";
+import { BertPreTokenizer, ByteLevel, BYTE_TO_CHAR, GPT2_PATTERN, PreTokenizerSequence, Split, isPunctuation } from "./pre_tokenizers.js";
+import { isWhitespace } from "./normalized.js";
 import type { Model } from "./models/index.js";
 import { BPE } from "./models/bpe.js";
 import { charAt } from "./normalized.js";
@@ -144,5 +146,46 @@ export class FastByteLevelBPE {
       this.cache.set(word, w);
     }
     return w;
+  }
+}
+
+/** BertPreTokenizer (split on whitespace, isolate punctuation) followed by any model. */
+export class FastBert {
+  private constructor(private readonly model: Model) {}
+
+  static detect(pre: PreTokenizer | null, model: Model): FastBert | null {
+    return pre instanceof BertPreTokenizer ? new FastBert(model) : null;
+  }
+
+  encode(text: string, shift: number, firstWordId: number, out: TokenColumns): number {
+    let wordId = firstWordId;
+    let start = -1; // start of the current word
+    const flush = (end: number) => {
+      if (start >= 0 && end > start) {
+        for (const t of this.model.tokenize(text.slice(start, end))) {
+          out.ids.push(t.id);
+          out.tokens.push(t.value);
+          out.starts.push(shift + start + t.offsets[0]);
+          out.ends.push(shift + start + t.offsets[1]);
+          out.wordIds.push(wordId);
+        }
+        wordId++;
+      }
+      start = -1;
+    };
+    for (let i = 0; i < text.length; ) {
+      const c = text.charCodeAt(i);
+      const ch = c >= 0xd800 && c <= 0xdbff ? charAt(text, i) : text[i]!;
+      const end = i + ch.length;
+      if (isWhitespace(ch)) flush(i);
+      else if (isPunctuation(ch)) {
+        flush(i);
+        start = i;
+        flush(end);
+      } else if (start < 0) start = i;
+      i = end;
+    }
+    flush(text.length);
+    return wordId;
   }
 }
