@@ -112,8 +112,15 @@ class GPT2Attention extends Module {
     const [B, T, C] = x.shape;
     const H = this._H;
     const D = C / H;
-    const qkv = this.c_attn.forward(x); // (B, T, 3C)
-    const heads = (i: number) => transpose(reshape(narrow(qkv, 2, i * C, C), [B, T, H, D]), 1, 2); // (B, H, T, D)
+    // c_attn's weight [C, 3C] holds the q, k and v projections side by side. Projecting with each
+    // column block (a strided view, read in place by the GEMM) equals splitting the fused output,
+    // but its backward scatters three [C, C] weight gradients instead of three [B, T, C] ones.
+    const W = this.c_attn.weight;
+    const bias = this.c_attn.bias;
+    const heads = (i: number) => {
+      const y = linear(x, narrow(W, 1, i * C, C).T, narrow(bias, 0, i * C, C)); // (B, T, C)
+      return transpose(reshape(y, [B, T, H, D]), 1, 2); // (B, H, T, D)
+    };
     const q = heads(0);
     let k = heads(1);
     let v = heads(2);

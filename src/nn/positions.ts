@@ -8,7 +8,7 @@
 // Rotary numbers follow transformers' modeling_rope_utils in float32: inv_freq, the scaled
 // variants, and the angles pos * inv_freq are rounded to float32 at the same steps torch does, so
 // that cos/sin tables agree to about one float32 ulp.
-import { add, cat, mul, narrow, neg } from "../ops/index.js";
+import { add, matmul, mul } from "../ops/index.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
 
 const f = Math.fround;
@@ -144,10 +144,30 @@ export class RotaryEmbedding {
 
 /** rotate_half: [x1, x2] -> [-x2, x1] over the last dim. */
 export function rotateHalf(x: Tensor): Tensor {
-  const D = x.shape[x.ndim - 1];
-  const x1 = narrow(x, -1, 0, D / 2);
-  const x2 = narrow(x, -1, D / 2, D / 2);
-  return cat([neg(x2), x1], -1);
+  return matmul(x, rotateHalfMatrix(x.shape[x.ndim - 1]));
+}
+
+const rotateHalfMatrices = new Map<number, Tensor>();
+
+/**
+ * The [D, D] signed permutation R with x @ R = rotate_half(x). One small GEMM (K = D) replaces the
+ * narrow / neg / cat chain and its strided copies and scatters, forward and backward; each output
+ * is one product by +-1 plus exact zeros, so the values equal transformers' rotate_half exactly.
+ */
+function rotateHalfMatrix(D: number): Tensor {
+  let r = rotateHalfMatrices.get(D);
+  if (!r) {
+    if (D % 2 !== 0) throw new Error(`rotateHalf: the last dim must be even, got ${D}`);
+    const h = D / 2;
+    const m = new Float32Array(D * D);
+    for (let j = 0; j < h; j++) {
+      m[(j + h) * D + j] = -1; // out[j] = -x[j + D/2]
+      m[j * D + j + h] = 1; // out[j + D/2] = x[j]
+    }
+    r = new Tensor(m, [D, D]);
+    rotateHalfMatrices.set(D, r);
+  }
+  return r;
 }
 
 /** x * cos + rotate_half(x) * sin; x [B, H, T, D], cos/sin broadcasting [B or 1, 1, T, D]. */
