@@ -10,9 +10,9 @@
 //   - readDocuments() yields a document as one or more pieces of text, never the whole corpus (nor
 //     a whole large file) as one string. Documents: a .txt/.md file is one document; a JSONL line is
 //     one document (its `field`, a string). Blank JSONL lines and empty files are skipped.
-//   - Large text files are cut into pieces of about `chunkBytes` just before a line that starts
-//     with a non-whitespace character (falling back to a space before a word, then to any code
-//     point boundary for pathological single-line files). For GPT-2-style byte-level BPE such cuts
+//   - Large text files are cut into pieces of about `chunkBytes` after a single newline between two
+//     non-whitespace characters (falling back to a space between two words, then to any code point
+//     boundary for pathological files without whitespace). For GPT-2-style byte-level BPE such cuts
 //     leave the ids unchanged (test/data/sources.test.ts checks it on a Gutenberg book); tokenizers
 //     that add a prefix space to every call (Metaspace, ByteLevel add_prefix_space) see one space
 //     before each piece. Hugging Face's run_clm goes further and tokenizes every line separately.
@@ -133,9 +133,9 @@ export function firstInvalidUtf8(b: Uint8Array): number {
     else if (c >= 0xe0 && c <= 0xef) [n, min] = [2, 0x800];
     else if (c >= 0xf0 && c <= 0xf4) [n, min] = [3, 0x10000];
     else return i;
-    if (i + n > b.length - 1) return -1; // truncated at the end: may continue in the next chunk
     let cp = c & (0x3f >> n);
     for (let k = 1; k <= n; k++) {
+      if (i + k >= b.length) return -1; // truncated at the end: may continue in the next chunk
       const d = b[i + k]!;
       if ((d & 0xc0) !== 0x80) return i;
       cp = (cp << 6) | (d & 0x3f);
@@ -181,9 +181,11 @@ function* readText(path: string, chunkBytes: number, onBytes?: (n: number) => vo
 
 /** Where to cut `s` so that the head is at most about `target` code units; 0 = keep it all. */
 function cutPoint(s: string, target: number): number {
-  // Preferred: just after a newline that is followed by a non-whitespace character.
-  for (let i = s.lastIndexOf("\n", s.length - 2); i >= 0 && i >= target / 4; i = s.lastIndexOf("\n", i - 1)) {
-    if (!/\s/.test(s[i + 1]!)) return i + 1;
+  // Preferred: just after a single newline between two non-whitespace characters. (After a run of
+  // whitespace GPT-2's pattern \s+(?!\S) looks at the next character, so "\n\n" | "W" would not
+  // give the ids of "\n\nW"; "x\n" | "W" does.)
+  for (let i = s.lastIndexOf("\n", s.length - 2); i >= 1 && i >= target / 4; i = s.lastIndexOf("\n", i - 1)) {
+    if (!/\s/.test(s[i + 1]!) && !/\s/.test(s[i - 1]!)) return i + 1;
   }
   // A single very long line: before a space that precedes a word (" word" is one GPT-2 token).
   for (let i = s.lastIndexOf(" ", s.length - 2); i > 0 && i >= target / 4; i = s.lastIndexOf(" ", i - 1)) {
