@@ -79,6 +79,30 @@ for (const kernelSet of KERNEL_SETS) {
         expect(bad, "gradients over tolerance").toEqual([]);
       });
 
+      // Six plain SGD steps (p -= lr * grad) on the fixture batch, as transformers + torch took
+      // them: exercises repeated forward/backward, in-place updates and tied parameters.
+      // Tolerance: |loss_tslm - loss_hf| <= 1e-5 at every step (measured <= 1e-6; errors compound).
+      it(`${name}: a 6-step SGD loss trajectory`, () => {
+        const { model, ref } = load(name);
+        const lr = ref.get("sgd_lr")!.item();
+        const want = ref.get("sgd_losses")!.toTypedArray();
+        const got: number[] = [];
+        for (let step = 0; step < want.length; step++) {
+          model.zeroGrad();
+          const loss = model.forward({ inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, labels: ref.get("labels")! }).loss!;
+          got.push(loss.item());
+          loss.backward();
+          for (const p of model.parameters()) {
+            const g = p.grad!.toTypedArray();
+            const d = p.data as Float32Array;
+            for (let i = 0; i < g.length; i++) d[i] -= lr * g[i];
+          }
+        }
+        const worst = maxAbsDiff(got, want);
+        console.log(`[${kernelSet}] ${name}: SGD losses ${got.map((x) => x.toFixed(4)).join(" ")}, max |diff| ${worst.toExponential(2)}`);
+        expect(worst).toBeLessThanOrEqual(1e-5);
+      });
+
       it(`${name}: KV-cached incremental decoding equals the full forward`, () => {
         const { model, ref } = load(name);
         // Row 0 of the fixture (unpadded): prefill 4 tokens, then feed 1, then the rest at once.

@@ -7,7 +7,9 @@ For each case this writes fixtures/models/<name>/:
       input_ids [B, T] int64, attention_mask [B, T] int64 (row 1 right-padded),
       labels [B, T] int64 (-100 at padding), logits [B, T, V] f32, loss [] f32,
       grad.<parameter name> f32 for EVERY parameter in model.named_parameters()
-      (tied parameters appear once, under the embedding's name)
+      (tied parameters appear once, under the embedding's name),
+      sgd_losses [6] f32: the loss before each of 6 plain SGD steps (p -= sgd_lr * grad) on the
+      same batch, starting from the saved weights; sgd_lr [1] f32
 
 Run from the repository root:  .venv/bin/python tools/golden/models.py
 Deterministic: torch seeded per case, one thread, eval mode (dropout off), eager attention.
@@ -74,6 +76,10 @@ CASES = {
 }
 
 
+TRAJ_STEPS = 6
+TRAJ_LR = 0.2
+
+
 def make(name, build, T, seed):
     torch.manual_seed(seed)
     model = build()
@@ -102,6 +108,20 @@ def make(name, build, T, seed):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     model.save_pretrained(d)
+    # A short training trajectory from the saved weights (llm.c's test_gpt2 idea): plain SGD,
+    # p -= lr * grad, eval mode (no dropout), same batch; loss before each of TRAJ_STEPS updates.
+    traj_model = type(model).from_pretrained(d, attn_implementation="eager").eval()
+    losses = []
+    for _ in range(TRAJ_STEPS):
+        loss = traj_model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss
+        losses.append(loss.item())
+        traj_model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in traj_model.parameters():
+                p -= TRAJ_LR * p.grad
+    ref["sgd_losses"] = torch.tensor(losses, dtype=torch.float32)
+    ref["sgd_lr"] = torch.tensor([TRAJ_LR], dtype=torch.float32)
     save_file(ref, os.path.join(d, "reference.safetensors"), metadata={"generator": "tools/golden/models.py", "torch": torch.__version__})
     # Self-check: the saved directory reloads to the same logits.
     m2 = type(model).from_pretrained(d, attn_implementation="eager").eval()
