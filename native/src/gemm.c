@@ -17,8 +17,9 @@
  * Threads: C is cut into tm x tn rectangles (tm * tn = threads), choosing the factorisation that
  * minimises the largest rectangle's compute plus its A-packing (so 2048x768 splits rows and
  * 256x50257 splits columns). Batched products whose matrices are small run one matrix per thread
- * instead (attention heads). Shapes with M = 1 or N = 1 (decoding) skip packing and run a
- * memory-bound GEMV split over the output. Each phase is one tslm_parallel_for (fork-join).
+ * instead (attention heads). Shapes with M <= 32 or N = 1 (decoding) skip packing and run
+ * memory-bound small-M / GEMV kernels split over the output. Each phase is one tslm_parallel_for
+ * (fork-join) whose tasks the threads take dynamically.
  */
 #define _POSIX_C_SOURCE 200809L /* posix_memalign under -std=c11 */
 #include <math.h>
@@ -30,8 +31,6 @@
 #include "gemm_internal.h"
 
 #define MAX_THREADS 256
-/* Columns per GEMV call (its output buffer, 4 KB, stays in L1). */
-#define GEMV_CHUNK 1024
 /* Minimum work (multiply-adds; see work_units) per thread before a product is split: below this
  * the fork-join (a few microseconds) costs more than it saves. 2^18 FMAs is about 5 us on one core. */
 #define MIN_WORK_PER_THREAD (1L << 18)
@@ -273,18 +272,22 @@ static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *
   }
 }
 
-/* ---- the GEMV path (M = 1 or N = 1) ---------------------------------------------------------- */
+/* ---- the small-M / GEMV path ----------------------------------------------------------------
+ * M <= GEMM_SMALL_M = 32 (decoding a batch of a few sequences), or N = 1 (computed as its transpose,
+ * C^T = op(B)^T op(A)^T, so that it is again one row times a matrix). No packing: the matrix is
+ * streamed once, split over threads by ranges of output columns. */
 
 typedef struct {
   gemv_fn fn;
-  int cols_mode;  /* 1: out[j] uses row j of the matrix; 0: column j */
-  long K, n;
-  const float *x; /* contiguous when incx == 1 */
-  long incx;
+  int cols_mode;       /* 1: output j uses row j of the matrix; 0: column j */
+  int m;               /* rows of X (and of the output) */
+  long K, n, chunk;    /* chunk: output columns per kernel call (m x chunk floats stay in L1) */
+  const float *xs;     /* X[i][k] = xs[i*xs_i + k*xs_k] */
+  long xs_i, xs_k;
   const float *mat;
   long ld;
-  float *y;
-  long incy;
+  float *y;            /* output (i, j) at y[i*y_i + j*y_j] */
+  long y_i, y_j;
   float alpha, beta;
 } gemv_ctx;
 
@@ -295,52 +298,72 @@ static void gemv_task(void *vctx, int t, int nt) {
   const long j0 = min_l(g->n, units * t / nt * 16), j1 = min_l(g->n, units * (t + 1) / nt * 16);
   if (j1 <= j0) return;
   const int w = tslm_worker_id();
-  const float *x = g->x;
-  if (g->incx != 1) {
+  const float *X = g->xs;
+  long ldx = g->xs_i;
+  if (g->xs_k != 1) { /* strided rows (transposed A, or a column of B): copy them contiguous */
     float *xb = bbuf[w];
-    for (long k = 0; k < g->K; k++) xb[k] = g->x[k * g->incx];
-    x = xb;
+    for (int i = 0; i < g->m; i++)
+      for (long k = 0; k < g->K; k++) xb[i * g->K + k] = g->xs[i * g->xs_i + k * g->xs_k];
+    X = xb;
+    ldx = g->K;
   }
   float *out = abuf[w];
-  for (long j = j0; j < j1; j += GEMV_CHUNK) {
-    const long len = min_l(GEMV_CHUNK, j1 - j);
-    g->fn(g->K, len, x, g->cols_mode ? g->mat + j * g->ld : g->mat + j, g->ld, out);
-    float *y = g->y + j * g->incy;
-    const float alpha = g->alpha, beta = g->beta;
-    if (beta == 0.0f)
-      for (long i = 0; i < len; i++) y[i * g->incy] = alpha * out[i];
-    else
-      for (long i = 0; i < len; i++) y[i * g->incy] = alpha * out[i] + beta * y[i * g->incy];
+  const float alpha = g->alpha, beta = g->beta;
+  for (long j = j0; j < j1; j += g->chunk) {
+    const long len = min_l(g->chunk, j1 - j);
+    g->fn(g->K, len, g->m, X, ldx, g->cols_mode ? g->mat + j * g->ld : g->mat + j, g->ld, out, g->chunk);
+    for (int i = 0; i < g->m; i++) {
+      float *y = g->y + i * g->y_i + j * g->y_j;
+      const float *o = out + i * g->chunk;
+      const long yj = g->y_j;
+      if (beta == 0.0f)
+        for (long q = 0; q < len; q++) y[q * yj] = alpha * o[q];
+      else
+        for (long q = 0; q < len; q++) y[q * yj] = alpha * o[q] + beta * y[q * yj];
+    }
   }
 }
 
-/* Sets up g for a product with M == 1 (a row vector times op(B)) or N == 1 (op(A) times a column
- * vector, computed as its transpose). */
+static int is_small(const gemm_prob *p) { return p->M <= GEMM_SMALL_M || p->N == 1; }
+
+/* Output columns per kernel call: the m x chunk output block stays in L1 (16 KB). */
+static long small_chunk(int m) {
+  long c = 4096 / m / 16 * 16;
+  return c < 16 ? 16 : c > 1024 ? 1024 : c;
+}
+
 static void gemv_setup(const gemm_arch *ar, const gemm_prob *p, gemv_ctx *g) {
   g->K = p->K;
   g->alpha = p->alpha;
   g->beta = p->beta;
-  if (p->M == 1) {
-    /* x = op(A)[0, :];  y = C[0, :];  y[j] = sum_k x[k] op(B)[k, j] */
-    g->x = p->A;
-    g->incx = p->ta ? p->lda : 1;
+  if (p->M <= GEMM_SMALL_M) {
+    /* X = op(A) (M rows);  output = C;  C[i, j] = sum_k X[i, k] op(B)[k, j] */
+    g->m = (int)p->M;
+    g->xs = p->A;
+    g->xs_i = p->ta ? 1 : p->lda;
+    g->xs_k = p->ta ? p->lda : 1;
     g->mat = p->B;
     g->ld = p->ldb;
-    g->cols_mode = p->tb; /* B stored N x K: out[j] = dot(x, row j) */
+    g->cols_mode = p->tb; /* B stored N x K: C[i, j] = dot(X row i, B row j) */
     g->n = p->N;
     g->y = p->C;
-    g->incy = 1;
+    g->y_i = p->ldc;
+    g->y_j = 1;
   } else {
-    /* N == 1: x = op(B)[:, 0];  y = C[:, 0];  y[i] = sum_k op(A)[i, k] x[k] */
-    g->x = p->B;
-    g->incx = p->tb ? 1 : p->ldb;
+    /* N == 1: x = op(B)[:, 0];  C[i, 0] = sum_k op(A)[i, k] x[k] */
+    g->m = 1;
+    g->xs = p->B;
+    g->xs_i = 0;
+    g->xs_k = p->tb ? 1 : p->ldb;
     g->mat = p->A;
     g->ld = p->lda;
-    g->cols_mode = !p->ta; /* A row-major M x K: out[i] = dot(row i, x) */
+    g->cols_mode = !p->ta; /* A row-major M x K: C[i, 0] = dot(A row i, x) */
     g->n = p->M;
     g->y = p->C;
-    g->incy = p->ldc;
+    g->y_i = 0;
+    g->y_j = p->ldc;
   }
+  g->chunk = small_chunk(g->m);
   g->fn = g->cols_mode ? ar->gemv_cols : ar->gemv_rows;
 }
 
@@ -356,12 +379,10 @@ static void scale_c(const gemm_prob *p) {
   }
 }
 
-static int is_gemv(const gemm_prob *p) { return p->M == 1 || p->N == 1; }
-
 /* Work of one matrix in units where MIN_WORK_PER_THREAD is worth a thread. */
 static double work_units(const gemm_prob *p) {
-  if (is_gemv(p)) /* memory-bound: count matrix elements read, 8x dearer than an FMA */
-    return 8.0 * (double)p->K * (double)(p->M == 1 ? p->N : p->M);
+  if (is_small(p)) /* memory-bound: count matrix elements read as 8 FMAs each */
+    return (8.0 + (double)(p->N == 1 ? 1 : p->M)) * (double)p->K * (double)(p->N == 1 ? p->M : p->N);
   return (double)p->M * (double)p->N * (double)p->K;
 }
 
@@ -373,7 +394,7 @@ static void gemm_one(const gemm_arch *ar, const gemm_prob *p, int nt, float *bpa
     scale_c(p);
     return;
   }
-  if (is_gemv(p)) {
+  if (is_small(p)) {
     gemv_ctx g;
     gemv_setup(ar, p, &g);
     if (nt > 1) {
@@ -411,9 +432,10 @@ static void batch_task(void *vctx, int t, int nt) {
 /* Buffer sizes per thread for p: the A block (or the GEMV output chunk), and the B block (or a
  * copy of a strided GEMV x). */
 static void buffer_needs(const gemm_arch *ar, const gemm_prob *p, size_t *an, size_t *bn) {
-  if (is_gemv(p)) {
-    *an = GEMV_CHUNK;
-    *bn = (size_t)max_l(p->K, 1);
+  if (is_small(p)) {
+    const int m = p->N == 1 && p->M > GEMM_SMALL_M ? 1 : (int)p->M;
+    *an = (size_t)(m * small_chunk(m));
+    *bn = (size_t)(m * max_l(p->K, 1));
     return;
   }
   const long kc = min_l(ar->kc, p->K);
@@ -446,9 +468,9 @@ static int gemm_run(const gemm_prob *p, long sa, long sb, long sc, long batch) {
   for (int w = 0; w < nt; w++) {
     if (reserve(&abuf[w], &acap[w], an)) return 1;
     /* GEMV: each thread may copy a strided x. */
-    if (is_gemv(p) && reserve(&bbuf[w], &bcap[w], bn)) return 1;
+    if (is_small(p) && reserve(&bbuf[w], &bcap[w], bn)) return 1;
   }
-  if (!is_gemv(p) && reserve(&bshared, &bshared_cap, bn)) return 1;
+  if (!is_small(p) && reserve(&bshared, &bshared_cap, bn)) return 1;
   for (long b = 0; b < batch; b++) {
     gemm_prob q = *p;
     q.A += b * sa;

@@ -70,32 +70,45 @@ TARGET static void ukr_6x16(long kc, const float *Ap, const float *Bp, float *C,
   }
 }
 
-/* GEMV rows mode (see gemm_avx512.c): four rows of B per pass over out. */
-TARGET static void gemv_rows_avx2(long K, long n, const float *x, const float *B, long ldb, float *out) {
+/* Small-M rows mode (see gemm_internal.h): four rows of B per pass over the m output rows, which
+ * stay in L1 (the driver sizes n for that). */
+TARGET static void gemv_rows_avx2(long K, long n, int m, const float *X, long ldx, const float *B, long ldb,
+                                  float *out, long ldo) {
   const long nv = n & ~7L;
-  memset(out, 0, (size_t)n * sizeof(float));
+  for (int i = 0; i < m; i++) memset(out + i * ldo, 0, (size_t)n * sizeof(float));
   long k = 0;
   for (; k + 4 <= K; k += 4) {
     const float *b = B + k * ldb;
-    const __m256 x0 = _mm256_set1_ps(x[k]), x1 = _mm256_set1_ps(x[k + 1]), x2 = _mm256_set1_ps(x[k + 2]),
-                 x3 = _mm256_set1_ps(x[k + 3]);
     long j = 0;
     for (; j < nv; j += 8) {
-      __m256 o = _mm256_loadu_ps(out + j);
-      __m256 p = _mm256_mul_ps(x1, _mm256_loadu_ps(b + ldb + j));
-      o = _mm256_fmadd_ps(x0, _mm256_loadu_ps(b + j), o);
-      o = _mm256_fmadd_ps(x2, _mm256_loadu_ps(b + 2 * ldb + j), o);
-      p = _mm256_fmadd_ps(x3, _mm256_loadu_ps(b + 3 * ldb + j), p);
-      _mm256_storeu_ps(out + j, _mm256_add_ps(o, p));
+      const __m256 b0 = _mm256_loadu_ps(b + j), b1 = _mm256_loadu_ps(b + ldb + j);
+      const __m256 b2 = _mm256_loadu_ps(b + 2 * ldb + j), b3 = _mm256_loadu_ps(b + 3 * ldb + j);
+      for (int i = 0; i < m; i++) {
+        const float *x = X + i * ldx + k;
+        float *o = out + i * ldo + j;
+        __m256 p = _mm256_mul_ps(_mm256_broadcast_ss(x + 1), b1);
+        __m256 q = _mm256_fmadd_ps(_mm256_broadcast_ss(x), b0, _mm256_loadu_ps(o));
+        p = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 3), b3, p);
+        q = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 2), b2, q);
+        _mm256_storeu_ps(o, _mm256_add_ps(p, q));
+      }
     }
-    for (; j < n; j++) out[j] += x[k] * b[j] + x[k + 1] * b[ldb + j] + x[k + 2] * b[2 * ldb + j] + x[k + 3] * b[3 * ldb + j];
+    for (; j < n; j++)
+      for (int i = 0; i < m; i++) {
+        const float *x = X + i * ldx + k;
+        out[i * ldo + j] += x[0] * b[j] + x[1] * b[ldb + j] + x[2] * b[2 * ldb + j] + x[3] * b[3 * ldb + j];
+      }
   }
   for (; k < K; k++) {
     const float *b = B + k * ldb;
-    const __m256 xk = _mm256_set1_ps(x[k]);
-    long j = 0;
-    for (; j < nv; j += 8) _mm256_storeu_ps(out + j, _mm256_fmadd_ps(xk, _mm256_loadu_ps(b + j), _mm256_loadu_ps(out + j)));
-    for (; j < n; j++) out[j] += x[k] * b[j];
+    for (int i = 0; i < m; i++) {
+      const float xk = X[i * ldx + k];
+      const __m256 vx = _mm256_set1_ps(xk);
+      float *o = out + i * ldo;
+      long j = 0;
+      for (; j < nv; j += 8) _mm256_storeu_ps(o + j, _mm256_fmadd_ps(vx, _mm256_loadu_ps(b + j), _mm256_loadu_ps(o + j)));
+      for (; j < n; j++) o[j] += xk * b[j];
+    }
   }
 }
 
@@ -106,46 +119,43 @@ TARGET static float hsum256(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-/* GEMV cols mode: four dot products at a time, two accumulators each. */
-TARGET static void gemv_cols_avx2(long K, long n, const float *x, const float *B, long ldb, float *out) {
-  const long kv = K & ~15L;
+/* Dot products of IB rows of X with JB rows of B; IB x JB accumulators (constant after inlining). */
+#define COLS_BLOCK(IB, JB)                                                                          \
+  {                                                                                                 \
+    __m256 acc[IB][JB];                                                                             \
+    for (int ii = 0; ii < IB; ii++)                                                                 \
+      for (int jj = 0; jj < JB; jj++) acc[ii][jj] = _mm256_setzero_ps();                            \
+    long k = 0;                                                                                     \
+    for (; k < kv; k += 8) {                                                                        \
+      __m256 bv[JB];                                                                                \
+      for (int jj = 0; jj < JB; jj++) bv[jj] = _mm256_loadu_ps(B + (j + jj) * ldb + k);             \
+      for (int ii = 0; ii < IB; ii++) {                                                             \
+        const __m256 xv = _mm256_loadu_ps(X + (i + ii) * ldx + k);                                  \
+        for (int jj = 0; jj < JB; jj++) acc[ii][jj] = _mm256_fmadd_ps(xv, bv[jj], acc[ii][jj]);     \
+      }                                                                                             \
+    }                                                                                               \
+    for (int ii = 0; ii < IB; ii++)                                                                 \
+      for (int jj = 0; jj < JB; jj++) {                                                             \
+        float sum = hsum256(acc[ii][jj]);                                                           \
+        const float *x = X + (i + ii) * ldx, *b = B + (j + jj) * ldb;                               \
+        for (long kk = k; kk < K; kk++) sum += x[kk] * b[kk];                                       \
+        out[(i + ii) * ldo + j + jj] = sum;                                                         \
+      }                                                                                             \
+  }
+
+/* Small-M cols mode: blocks of 2 rows of X x 4 rows of B (8 accumulators, 8 independent FMA
+ * chains); the 4 B rows are reused from L1 by every pair of X rows. */
+TARGET static void gemv_cols_avx2(long K, long n, int m, const float *X, long ldx, const float *B, long ldb,
+                                  float *out, long ldo) {
+  const long kv = K & ~7L;
   long j = 0;
   for (; j + 4 <= n; j += 4) {
-    const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
-    long k = 0;
-    for (; k < kv; k += 16) {
-      const __m256 xa = _mm256_loadu_ps(x + k), xb = _mm256_loadu_ps(x + k + 8);
-      a0 = _mm256_fmadd_ps(xa, _mm256_loadu_ps(b0 + k), a0);
-      e0 = _mm256_fmadd_ps(xb, _mm256_loadu_ps(b0 + k + 8), e0);
-      a1 = _mm256_fmadd_ps(xa, _mm256_loadu_ps(b1 + k), a1);
-      e1 = _mm256_fmadd_ps(xb, _mm256_loadu_ps(b1 + k + 8), e1);
-      a2 = _mm256_fmadd_ps(xa, _mm256_loadu_ps(b2 + k), a2);
-      e2 = _mm256_fmadd_ps(xb, _mm256_loadu_ps(b2 + k + 8), e2);
-      a3 = _mm256_fmadd_ps(xa, _mm256_loadu_ps(b3 + k), a3);
-      e3 = _mm256_fmadd_ps(xb, _mm256_loadu_ps(b3 + k + 8), e3);
-    }
-    float s0 = hsum256(_mm256_add_ps(a0, e0)), s1 = hsum256(_mm256_add_ps(a1, e1));
-    float s2 = hsum256(_mm256_add_ps(a2, e2)), s3 = hsum256(_mm256_add_ps(a3, e3));
-    for (; k < K; k++) {
-      s0 += x[k] * b0[k];
-      s1 += x[k] * b1[k];
-      s2 += x[k] * b2[k];
-      s3 += x[k] * b3[k];
-    }
-    out[j] = s0;
-    out[j + 1] = s1;
-    out[j + 2] = s2;
-    out[j + 3] = s3;
+    int i = 0;
+    for (; i + 2 <= m; i += 2) COLS_BLOCK(2, 4)
+    for (; i < m; i++) COLS_BLOCK(1, 4)
   }
   for (; j < n; j++) {
-    const float *b = B + j * ldb;
-    __m256 a = _mm256_setzero_ps();
-    long k = 0;
-    for (; k + 8 <= K; k += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), _mm256_loadu_ps(b + k), a);
-    float s = hsum256(a);
-    for (; k < K; k++) s += x[k] * b[k];
-    out[j] = s;
+    for (int i = 0; i < m; i++) COLS_BLOCK(1, 1)
   }
 }
 

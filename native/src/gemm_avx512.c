@@ -223,7 +223,7 @@ TARGET static void pack_b_avx512(long kc, long nc, const float *src, long ld, in
 /* GEMV, rows mode: out[j] = sum_k x[k] * B[k*ldb + j] for j < n (n <= 1024, out stays in L1).
  * Eight rows of B are streamed at once (eight sequential streams the prefetcher follows) and
  * added into out, so out is loaded and stored once per eight rows. Memory-bound by design. */
-TARGET static void gemv_rows_avx512(long K, long n, const float *x, const float *B, long ldb, float *out) {
+TARGET static void gemv_row1(long K, long n, const float *x, const float *B, long ldb, float *out) {
   const long nv = n & ~15L;
   const __mmask16 mt = (__mmask16)((1u << (n - nv)) - 1);
   memset(out, 0, (size_t)n * sizeof(float));
@@ -272,47 +272,86 @@ TARGET static void gemv_rows_avx512(long K, long n, const float *x, const float 
   }
 }
 
-/* GEMV, cols mode: out[j] = dot(x, B[j*ldb : +K]). Four rows at a time share each load of x; two
- * accumulators per row give eight independent FMA chains. */
-TARGET static void gemv_cols_avx512(long K, long n, const float *x, const float *B, long ldb, float *out) {
-  const long kv = K & ~31L;
+/* Small-M rows mode for m > 1: four rows of B per pass over the m output rows (in L1); each B
+ * vector is loaded once and used by all m rows. */
+TARGET static void gemv_rows_avx512(long K, long n, int m, const float *X, long ldx, const float *B, long ldb,
+                                    float *out, long ldo) {
+  if (m == 1) {
+    gemv_row1(K, n, X, B, ldb, out);
+    return;
+  }
+  const long nv = n & ~15L;
+  const __mmask16 mt = (__mmask16)((1u << (n - nv)) - 1);
+  for (int i = 0; i < m; i++) memset(out + i * ldo, 0, (size_t)n * sizeof(float));
+  long k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const float *b = B + k * ldb;
+    for (long j = 0; j < n; j += 16) {
+      const __mmask16 mk = j < nv ? (__mmask16)0xFFFF : mt;
+      const __m512 b0 = _mm512_maskz_loadu_ps(mk, b + j), b1 = _mm512_maskz_loadu_ps(mk, b + ldb + j);
+      const __m512 b2 = _mm512_maskz_loadu_ps(mk, b + 2 * ldb + j), b3 = _mm512_maskz_loadu_ps(mk, b + 3 * ldb + j);
+      for (int i = 0; i < m; i++) {
+        const float *x = X + i * ldx + k;
+        float *o = out + i * ldo + j;
+        __m512 p = _mm512_mul_ps(_mm512_set1_ps(x[1]), b1);
+        __m512 q = _mm512_fmadd_ps(_mm512_set1_ps(x[0]), b0, _mm512_maskz_loadu_ps(mk, o));
+        p = _mm512_fmadd_ps(_mm512_set1_ps(x[3]), b3, p);
+        q = _mm512_fmadd_ps(_mm512_set1_ps(x[2]), b2, q);
+        _mm512_mask_storeu_ps(o, mk, _mm512_add_ps(p, q));
+      }
+    }
+  }
+  for (; k < K; k++) {
+    const float *b = B + k * ldb;
+    for (int i = 0; i < m; i++) {
+      const __m512 xk = _mm512_set1_ps(X[i * ldx + k]);
+      float *o = out + i * ldo;
+      for (long j = 0; j < n; j += 16) {
+        const __mmask16 mk = j < nv ? (__mmask16)0xFFFF : mt;
+        _mm512_mask_storeu_ps(o + j, mk, _mm512_fmadd_ps(xk, _mm512_maskz_loadu_ps(mk, b + j), _mm512_maskz_loadu_ps(mk, o + j)));
+      }
+    }
+  }
+}
+
+/* Dot products of IB rows of X with JB rows of B: IB x JB accumulators (registers once the
+ * constant loops are unrolled), K in 16-float steps with a masked tail. */
+#define COLS_BLOCK(IB, JB)                                                                            \
+  {                                                                                                   \
+    __m512 acc[IB][JB];                                                                               \
+    for (int ii = 0; ii < IB; ii++)                                                                   \
+      for (int jj = 0; jj < JB; jj++) acc[ii][jj] = _mm512_setzero_ps();                              \
+    for (long k = 0; k < K; k += 16) {                                                                \
+      const __mmask16 mk = K - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);        \
+      __m512 bv[JB];                                                                                  \
+      for (int jj = 0; jj < JB; jj++) bv[jj] = _mm512_maskz_loadu_ps(mk, B + (j + jj) * ldb + k);     \
+      for (int ii = 0; ii < IB; ii++) {                                                               \
+        const __m512 xv = _mm512_maskz_loadu_ps(mk, X + (i + ii) * ldx + k);                          \
+        for (int jj = 0; jj < JB; jj++) acc[ii][jj] = _mm512_fmadd_ps(xv, bv[jj], acc[ii][jj]);       \
+      }                                                                                               \
+    }                                                                                                 \
+    for (int ii = 0; ii < IB; ii++)                                                                   \
+      for (int jj = 0; jj < JB; jj++) out[(i + ii) * ldo + j + jj] = _mm512_reduce_add_ps(acc[ii][jj]); \
+  }
+
+/* Small-M cols mode (B stored N x K: a Linear weight, or the tied LM head): blocks of up to 4 rows
+ * of X x 4 rows of B, so each B row is read from memory once and reused from L1 by every block of
+ * X rows. With m = 1, 8 rows of B give 8 independent FMA chains. */
+TARGET static void gemv_cols_avx512(long K, long n, int m, const float *X, long ldx, const float *B, long ldb,
+                                    float *out, long ldo) {
   long j = 0;
+  if (m == 1) {
+    const int i = 0;
+    for (; j + 8 <= n; j += 8) COLS_BLOCK(1, 8)
+  }
   for (; j + 4 <= n; j += 4) {
-    const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
-    long k = 0;
-    for (; k < kv; k += 32) {
-      const __m512 xa = _mm512_loadu_ps(x + k), xb = _mm512_loadu_ps(x + k + 16);
-      a0 = _mm512_fmadd_ps(xa, _mm512_loadu_ps(b0 + k), a0);
-      e0 = _mm512_fmadd_ps(xb, _mm512_loadu_ps(b0 + k + 16), e0);
-      a1 = _mm512_fmadd_ps(xa, _mm512_loadu_ps(b1 + k), a1);
-      e1 = _mm512_fmadd_ps(xb, _mm512_loadu_ps(b1 + k + 16), e1);
-      a2 = _mm512_fmadd_ps(xa, _mm512_loadu_ps(b2 + k), a2);
-      e2 = _mm512_fmadd_ps(xb, _mm512_loadu_ps(b2 + k + 16), e2);
-      a3 = _mm512_fmadd_ps(xa, _mm512_loadu_ps(b3 + k), a3);
-      e3 = _mm512_fmadd_ps(xb, _mm512_loadu_ps(b3 + k + 16), e3);
-    }
-    for (; k < K; k += 16) {
-      const __mmask16 m = K - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
-      const __m512 xa = _mm512_maskz_loadu_ps(m, x + k);
-      a0 = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, b0 + k), a0);
-      a1 = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, b1 + k), a1);
-      a2 = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, b2 + k), a2);
-      a3 = _mm512_fmadd_ps(xa, _mm512_maskz_loadu_ps(m, b3 + k), a3);
-    }
-    out[j] = _mm512_reduce_add_ps(_mm512_add_ps(a0, e0));
-    out[j + 1] = _mm512_reduce_add_ps(_mm512_add_ps(a1, e1));
-    out[j + 2] = _mm512_reduce_add_ps(_mm512_add_ps(a2, e2));
-    out[j + 3] = _mm512_reduce_add_ps(_mm512_add_ps(a3, e3));
+    int i = 0;
+    for (; i + 4 <= m; i += 4) COLS_BLOCK(4, 4)
+    for (; i + 2 <= m; i += 2) COLS_BLOCK(2, 4)
+    for (; i < m; i++) COLS_BLOCK(1, 4)
   }
   for (; j < n; j++) {
-    const float *b = B + j * ldb;
-    __m512 a = _mm512_setzero_ps();
-    for (long k = 0; k < K; k += 16) {
-      const __mmask16 m = K - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
-      a = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + k), _mm512_maskz_loadu_ps(m, b + k), a);
-    }
-    out[j] = _mm512_reduce_add_ps(a);
+    for (int i = 0; i < m; i++) COLS_BLOCK(1, 1)
   }
 }
 

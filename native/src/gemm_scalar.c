@@ -29,29 +29,38 @@ static void ukr_scalar(long kc, const float *Ap, const float *Bp, float *C, long
   }
 }
 
-static void gemv_rows_scalar(long K, long n, const float *x, const float *B, long ldb, float *out) {
-  for (long j = 0; j < n; j++) out[j] = 0.0f;
-  for (long k = 0; k < K; k++) {
-    const float xk = x[k];
-    const float *b = B + k * ldb;
-    for (long j = 0; j < n; j++) out[j] += xk * b[j];
+static void gemv_rows_scalar(long K, long n, int m, const float *X, long ldx, const float *B, long ldb, float *out,
+                             long ldo) {
+  for (int i = 0; i < m; i++) {
+    float *o = out + i * ldo;
+    const float *x = X + i * ldx;
+    for (long j = 0; j < n; j++) o[j] = 0.0f;
+    for (long k = 0; k < K; k++) {
+      const float xk = x[k];
+      const float *b = B + k * ldb;
+      for (long j = 0; j < n; j++) o[j] += xk * b[j];
+    }
   }
 }
 
-static void gemv_cols_scalar(long K, long n, const float *x, const float *B, long ldb, float *out) {
+static void gemv_cols_scalar(long K, long n, int m, const float *X, long ldx, const float *B, long ldb, float *out,
+                             long ldo) {
   for (long j = 0; j < n; j++) {
     const float *b = B + j * ldb;
-    /* Four partial sums break the dependency chain and let the compiler vectorise. */
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    long k = 0;
-    for (; k + 4 <= K; k += 4) {
-      s0 += x[k] * b[k];
-      s1 += x[k + 1] * b[k + 1];
-      s2 += x[k + 2] * b[k + 2];
-      s3 += x[k + 3] * b[k + 3];
+    for (int i = 0; i < m; i++) {
+      const float *x = X + i * ldx;
+      /* Four partial sums break the dependency chain and let the compiler vectorise. */
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      long k = 0;
+      for (; k + 4 <= K; k += 4) {
+        s0 += x[k] * b[k];
+        s1 += x[k + 1] * b[k + 1];
+        s2 += x[k + 2] * b[k + 2];
+        s3 += x[k + 3] * b[k + 3];
+      }
+      for (; k < K; k++) s0 += x[k] * b[k];
+      out[i * ldo + j] = (s0 + s1) + (s2 + s3);
     }
-    for (; k < K; k++) s0 += x[k] * b[k];
-    out[j] = (s0 + s1) + (s2 + s3);
   }
 }
 

@@ -3,7 +3,7 @@
 // threads, all four transpose combinations, alpha/beta (beta = 0 must not read C), batches with
 // broadcast (stride 0) operands, offsets and leading dimensions wider than the rows, and sizes that
 // hit every edge: 1, primes, non-multiples of the register tiles (14x32, 6x16, 4x16), K across
-// several K blocks, N across an NC block, M = 1 / N = 1 (the GEMV path).
+// several K blocks, N across an NC block, M <= 32 / N = 1 (the small-M and GEMV paths).
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { loadNative, type NativeAddon } from "../../src/kernels/native/index.js";
@@ -191,6 +191,12 @@ function buildCases(): Case[] {
     [300, 1, 1000],
     [2, 3, 4],
     [64, 64, 64],
+    [8, 45, 70],
+    [9, 45, 70],
+    [32, 45, 70],
+    [33, 45, 70],
+    [5, 1000, 300],
+    [3, 1100, 33],
   ];
   for (const [M, N, K] of shapes) {
     for (const [transA, transB] of trans) {
@@ -212,6 +218,8 @@ function buildCases(): Case[] {
     specs.push({ M: 48, N: 40, K: 64, transA, transB, batch: 6, beta: 1, pad: 1 });
     specs.push({ M: 1, N: 33, K: 64, transA, transB, batch: 5, alpha: 0.125 });
     specs.push({ M: 1, N: 3000, K: 64, transA, transB, batch: 4, beta: 1 });
+    // Small M (decoding a few sequences), threaded over columns.
+    specs.push({ M: 4, N: 3000, K: 70, transA, transB, beta: 0.5, pad: 3, off: 2 });
     // Big enough to be threaded: a tall shape (rows split) and a wide one (columns split, N across
     // an NC block of 4096).
     specs.push({ M: 300, N: 70, K: 200, transA, transB, beta: 1 });
