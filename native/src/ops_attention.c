@@ -353,6 +353,21 @@ static inline TGT void K(at_axpy_rows2)(float *o0, float *o1, int64_t Dp, const 
   }
 }
 
+/* s[j] = a . K_j for j in [0, n), K rows of length D with leading dimension D: one horizontal sum
+ * per key. Used instead of the transposed layout when there are too few query rows (decoding with a
+ * KV cache) to pay for transposing K. */
+static inline TGT void K(at_dot_keys)(const float *a, int64_t D, const float *Kr, int64_t n, float *s) {
+  for (int64_t j = 0; j < n; j++) {
+    const float *kj = Kr + j * D;
+    vacc acc = vzero();
+    int64_t d = 0;
+    for (; d + VL <= D; d += VL) acc = vfma(vload(a + d), vload(kj + d), acc);
+    float t = (float)vhsum(acc);
+    for (; d < D; d++) t += a[d] * kj[d];
+    s[j] = t;
+  }
+}
+
 /* Finishes query row i's raw dot products with keys [kb, kb + nkp) in s: scaled, masked, causal
  * and padding positions (j >= Tk) set to -inf. Returns the row max over the block. */
 static inline TGT float K(at_finish)(const at_ctx *c, int64_t bh, int64_t i, int64_t kb, int64_t nkp, float *s) {
@@ -402,9 +417,11 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
   const int64_t Tq = c->Tq, Tk = c->Tk, D = c->D, Dv = c->Dv;
   const int64_t Tkp = at_round(Tk > 0 ? Tk : 1, VL), Dvp = at_round(Dv > 0 ? Dv : 1, VL);
   const int pad_v = Dv % VL != 0;
-  float *Kt = (float *)malloc(sizeof(float) * (size_t)(D * Tkp + (pad_v ? Tk * Dvp : 0) + AT_BQ * (AT_BK + Dvp + 2)));
+  /* Few query rows per head (decoding): transposing K would cost more than the scores themselves. */
+  const int direct = Tq < 8;
+  float *Kt = (float *)malloc(sizeof(float) * (size_t)((direct ? 0 : D * Tkp) + (pad_v ? Tk * Dvp : 0) + AT_BQ * (AT_BK + Dvp + 2)));
   if (!Kt) return 0;
-  float *Vp = Kt + D * Tkp;
+  float *Vp = Kt + (direct ? 0 : D * Tkp);
   float *S = Vp + (pad_v ? Tk * Dvp : 0); /* [AT_BQ][AT_BK] */
   float *O = S + AT_BQ * AT_BK;           /* [AT_BQ][Dvp] */
   float *M = O + AT_BQ * Dvp, *L = M + AT_BQ;
@@ -414,9 +431,9 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
     const int64_t bh = it / c->nqc, ch = it % c->nqc;
     const int64_t i0 = ch * qchunk, i1 = i0 + qchunk < Tq ? i0 + qchunk : Tq;
     if (i0 >= i1) continue;
-    const float *q = c->q + bh * Tq * D, *v = c->v + bh * Tk * Dv;
+    const float *q = c->q + bh * Tq * D, *v = c->v + bh * Tk * Dv, *kh = c->k + bh * Tk * D;
     if (packed != bh) {
-      K(at_transpose)(c->k + bh * Tk * D, Tk, D, Kt, Tkp);
+      if (!direct) K(at_transpose)(c->k + bh * Tk * D, Tk, D, Kt, Tkp);
       if (pad_v) K(at_pad_rows)(v, Tk, Dv, Vp, Dvp);
       packed = bh;
     }
@@ -437,8 +454,14 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
           /* Rows r and r + 1 share the loads of K and V (the last row of an odd block goes alone). */
           const int two = r + 1 < nq;
           float *s0 = S + r * AT_BK, *s1 = s0 + AT_BK;
-          if (two) K(at_dot_row2)(q + (qb + r) * D, q + (qb + r + 1) * D, D, Kt + kb, Tkp, nkp, s0, s1);
-          else K(at_dot_row)(q + (qb + r) * D, D, Kt + kb, Tkp, nkp, s0);
+          if (direct) {
+            K(at_dot_keys)(q + (qb + r) * D, D, kh + kb * D, nk, s0);
+            if (two) K(at_dot_keys)(q + (qb + r + 1) * D, D, kh + kb * D, nk, s1);
+          } else if (two) {
+            K(at_dot_row2)(q + (qb + r) * D, q + (qb + r + 1) * D, D, Kt + kb, Tkp, nkp, s0, s1);
+          } else {
+            K(at_dot_row)(q + (qb + r) * D, D, Kt + kb, Tkp, nkp, s0);
+          }
           for (int t = 0; t <= two; t++) {
             const int64_t rr = r + t;
             float *s = S + rr * AT_BK;
