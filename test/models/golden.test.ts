@@ -79,6 +79,21 @@ for (const kernelSet of KERNEL_SETS) {
         expect(bad, "gradients over tolerance").toEqual([]);
       });
 
+      // Left padding with generate()-style position ids: logits at real positions within 1e-5
+      // max-abs (padding query rows attend to no real key; their values are a masking convention).
+      it(`${name}: left-padded batch with explicit position ids (real positions)`, () => {
+        const { model, ref } = load(name);
+        const mask = ref.get("left_attention_mask")!;
+        const logits = noGrad(() => model.forward({ inputIds: ref.get("left_input_ids")!, attentionMask: mask, positionIds: ref.get("left_position_ids")! }).logits);
+        const want = ref.get("left_logits")!.toTypedArray();
+        const got = logits.toTypedArray();
+        const m = mask.toTypedArray();
+        const V = logits.shape[2];
+        let worst = 0;
+        for (let r = 0; r < m.length; r++) if (m[r]) for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(got[r * V + v] - want[r * V + v]));
+        expect(worst, "left-padded logits max |diff|").toBeLessThanOrEqual(1e-5);
+      });
+
       // Six plain SGD steps (p -= lr * grad) on the fixture batch, as transformers + torch took
       // them: exercises repeated forward/backward, in-place updates and tied parameters.
       // Tolerance: |loss_tslm - loss_hf| <= 1e-5 at every step (measured <= 1e-6; errors compound).

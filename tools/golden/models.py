@@ -8,6 +8,8 @@ For each case this writes fixtures/models/<name>/:
       labels [B, T] int64 (-100 at padding), logits [B, T, V] f32, loss [] f32,
       grad.<parameter name> f32 for EVERY parameter in model.named_parameters()
       (tied parameters appear once, under the embedding's name),
+      left_input_ids, left_attention_mask, left_position_ids [B, T] int64 and left_logits [B, T, V]:
+      the same batch left-padded with generate()-style position ids,
       sgd_losses [6] f32: the loss before each of 6 plain SGD steps (p -= sgd_lr * grad) on the
       same batch, starting from the saved weights; sgd_lr [1] f32
 
@@ -105,6 +107,21 @@ def make(name, build, T, seed):
     }
     for pname, p in model.named_parameters():
         ref["grad." + pname] = p.grad.detach().contiguous()
+    # Left padding as batched generation uses it: row 1 shifted right by 3 pad tokens, position ids
+    # from the mask as generate() computes them (cumsum - 1, pads at 1). Only real positions are
+    # compared (padding query rows see no real key; their values are a masking convention).
+    left_ids = torch.zeros_like(input_ids)
+    left_mask = torch.zeros_like(attention_mask)
+    left_ids[0] = input_ids[0]
+    left_mask[0] = 1
+    left_ids[1, 3:] = input_ids[1, : T - 3]
+    left_mask[1, 3:] = 1
+    left_pos = (left_mask.cumsum(-1) - 1).masked_fill(left_mask == 0, 1)
+    with torch.no_grad():
+        ref["left_logits"] = model(input_ids=left_ids, attention_mask=left_mask, position_ids=left_pos).logits.contiguous()
+    ref["left_input_ids"] = left_ids
+    ref["left_attention_mask"] = left_mask
+    ref["left_position_ids"] = left_pos
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     model.save_pretrained(d)
