@@ -10,3 +10,5 @@ export * from "./models/index.js";
 export * from "./train/optim.js";
 export * from "./io/index.js";
 export * from "./data/index.js";
+export * from "./generate/index.js";
+export * from "./prompting/index.js";

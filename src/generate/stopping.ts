@@ -69,7 +69,7 @@ export class MaxTimeCriteria implements StoppingCriteria {
 }
 
 /** What StopStringCriteria needs of a tokenizer. */
-export interface TextDecoder {
+export interface TokenTextDecoder {
   decode(ids: ArrayLike<number>, opts?: { skipSpecialTokens?: boolean }): string;
 }
 
@@ -81,7 +81,7 @@ export class StopStringCriteria implements StoppingCriteria {
   private readonly maxStop: number;
 
   constructor(
-    private readonly tokenizer: TextDecoder,
+    private readonly tokenizer: TokenTextDecoder,
     stopStrings: string | readonly string[],
     readonly promptLength: number,
     private readonly decodeOptions: { skipSpecialTokens?: boolean } = { skipSpecialTokens: true },
