@@ -177,7 +177,12 @@ export interface MultiHeadAttentionOptions {
   bias?: boolean;
   /** Bias on the output projection (default: same as `bias`). */
   outBias?: boolean;
-  /** Projection field names = checkpoint key segments (default q_proj, k_proj, v_proj, o_proj). */
+  /**
+   * Projection field names = checkpoint key segments (default q_proj, k_proj, v_proj, o_proj; T5
+   * q, k, v, o). A name may be a dotted path when the checkpoint nests the projections, e.g. BERT's
+   * { q: "self.query", k: "self.key", v: "self.value", o: "output.dense" }: the field named
+   * "self.query" yields the key "<prefix>.self.query.weight".
+   */
   names?: { q: string; k: string; v: string; o: string };
   /** Score scale (default 1/sqrt(headDim)). */
   scale?: number;

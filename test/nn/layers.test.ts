@@ -8,6 +8,7 @@ import {
   GatedFeedForward,
   Generator,
   KVCache,
+  LayerNorm,
   MASK_MIN,
   MultiHeadAttention,
   ParamSource,
@@ -18,6 +19,8 @@ import {
   noGrad,
   ones,
   paddingMask,
+  postNormResidual,
+  preNormResidual,
   randn,
   relativePositionBucket,
   repeatKV,
@@ -28,6 +31,7 @@ import {
   tensor,
   useKernels,
   type RopeParameters,
+  type Tensor,
 } from "../../src/index.js";
 import { KERNEL_SETS, assertClose, readJSON } from "../helpers.js";
 
@@ -129,6 +133,50 @@ for (const kernelSet of KERNEL_SETS) {
       const bias = randn([1, 2, 3, 5], { generator: new Generator(10), requiresGrad: true });
       const r = gradcheck((a, e, b) => attn.forward(a, { kv: e, bias: b }), [x, enc, bias]);
       expect(r.mismatches).toEqual([]);
+    });
+
+    it("projection names may be dotted paths (BERT nests q/k/v under self, o under output)", () => {
+      const names = { q: "self.query", k: "self.key", v: "self.value", o: "output.dense" };
+      const attn = new MultiHeadAttention(ParamSource.init({ seed: 17 }).at("bert.encoder.layer.0.attention"), { dModel: 8, nHeads: 2, names });
+      expect(attn.namedParameters().map(([k]) => k)).toEqual([
+        "self.query.weight", "self.query.bias", "self.key.weight", "self.key.bias",
+        "self.value.weight", "self.value.bias", "output.dense.weight", "output.dense.bias",
+      ]);
+      expect(attn.parameters()[0].name).toBe("bert.encoder.layer.0.attention.self.query.weight");
+      const again = new MultiHeadAttention(ParamSource.load(attn.stateDict()), { dModel: 8, nHeads: 2, names });
+      expect(Array.from(again.parameters()[6].toTypedArray())).toEqual(Array.from(attn.parameters()[6].toTypedArray()));
+    });
+
+    it("cross-attention with a cache projects the encoder states once and reuses them", () => {
+      const attn = new MultiHeadAttention(ParamSource.init({ seed: 18, std: 0.3 }), { dModel: 8, nHeads: 2 });
+      const g = new Generator(19);
+      const enc = randn([2, 5, 8], { generator: g });
+      const x = randn([2, 3, 8], { generator: g });
+      noGrad(() => {
+        const full = attn.forward(x, { kv: enc }).toTypedArray();
+        const cache = new KVCache();
+        const first = attn.forward(x.narrow(1, 0, 2).contiguous(), { kv: enc, cache });
+        expect(cache.length).toBe(5);
+        const second = attn.forward(x.narrow(1, 2, 1).contiguous(), { kv: enc, cache });
+        expect(cache.length).toBe(5);
+        const a = first.toTypedArray();
+        const b = second.toTypedArray();
+        const inc = new Float32Array(full.length);
+        for (let bb = 0; bb < 2; bb++) {
+          inc.set(a.subarray(bb * 16, bb * 16 + 16), bb * 24);
+          inc.set(b.subarray(bb * 8, bb * 8 + 8), bb * 24 + 16);
+        }
+        assertClose("cross-attention with cache", inc, full, { atol: 1e-6, rtol: 1e-5 });
+      });
+    });
+
+    it("pre-LN and post-LN residual wiring", () => {
+      const src = ParamSource.init({ seed: 20 });
+      const ln = new LayerNorm(src.at("ln"), 4);
+      const x = randn([2, 4], { generator: new Generator(21) });
+      const f = (h: Tensor) => h.mul(2);
+      assertClose("pre-LN", preNormResidual(x, ln, f).toTypedArray(), x.add(ln.forward(x).mul(2)).toTypedArray(), { atol: 0, rtol: 0 });
+      assertClose("post-LN", postNormResidual(x, ln, f).toTypedArray(), ln.forward(x.add(x.mul(2))).toTypedArray(), { atol: 0, rtol: 0 });
     });
 
     it("grouped-query attention equals explicit softmax(q k^T / sqrt(D)) v with repeated heads", () => {
