@@ -239,32 +239,41 @@ async function streamBench(): Promise<void> {
     console.log(`\n# streaming: tslm encoder not available (${(err as Error).message})`);
     return;
   }
-  const files: string[] = [];
-  for (let i = 0; i < STREAM_COPIES; i++) files.push(...FILES);
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
+  const mib = (x: number) => fmt(x / 2 ** 20, 0);
   const rss0 = process.memoryUsage().rss;
+  const samples: string[] = [];
   let peak = rss0;
   let tokens = 0;
   let bytes = 0;
   let pending = "";
-  let n = 0;
   const t0 = performance.now();
-  // Lines from 1 MB reads, grouped into ~4 KB texts; only the current group is held.
-  forEachLine(files, (line) => {
-    pending += line;
-    if (pending.length >= CHUNK) {
-      tokens += enc(pending).length;
-      bytes += Buffer.byteLength(pending);
-      pending = "";
-      if (++n % 2000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
-    }
-  });
+  // Lines from 1 MB reads, grouped into ~4 KB texts; only the current group is held. One pass
+  // per copy of the corpus, with the memory after each (RSS and live heap after a GC).
+  for (let copy = 1; copy <= STREAM_COPIES; copy++) {
+    forEachLine(FILES, (line) => {
+      pending += line;
+      if (pending.length >= CHUNK) {
+        tokens += enc(pending).length;
+        bytes += Buffer.byteLength(pending);
+        pending = "";
+      }
+    });
+    const rss = process.memoryUsage().rss;
+    peak = Math.max(peak, rss);
+    gc?.();
+    if (copy === 1 || copy % 5 === 0) samples.push(`x${copy}: RSS ${mib(rss)} MiB, heap ${mib(process.memoryUsage().heapUsed)} MiB`);
+  }
   if (pending.length > 0) tokens += enc(pending).length;
   const s = (performance.now() - t0) / 1000;
-  peak = Math.max(peak, process.memoryUsage().rss);
   console.log(`\n# streaming encode: corpus x${STREAM_COPIES} = ${fmt(bytes / 1e6, 0)} MB read in 1 MB chunks`);
-  console.log(`tslm: ${tokens} tokens in ${fmt(s, 1)} s (${fmt(bytes / 1e6 / s)} MB/s); RSS before ${fmt(rss0 / 2 ** 20, 0)} MiB, peak ${fmt(peak / 2 ** 20, 0)} MiB`);
+  console.log(`tslm: ${tokens} tokens in ${fmt(s, 1)} s (${fmt(bytes / 1e6 / s)} MB/s); RSS at start ${mib(rss0)} MiB, peak ${mib(peak)} MiB; V8 heap limit ${mib(v8HeapLimit())} MiB`);
+  console.log(`after each pass: ${samples.join("; ")}`);
+}
+
+function v8HeapLimit(): number {
+  return (require("node:v8") as typeof import("node:v8")).getHeapStatistics().heap_size_limit;
 }
 
 if (!SKIP_ENCODE) await encodeBench();
