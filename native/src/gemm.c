@@ -241,8 +241,81 @@ static void schedule(const gemm_arch *ar, long M, long ns, int nt, block_ctx *c)
   c->npack = nt == 1 ? 1 : (int)min_l(ns, 4L * nt);
 }
 
+/* ---- the fused path (moderate M) -------------------------------------------------------------
+ * When all of A's rows fit in L2 as one packed block (M <= FUSED_M: prefill, the LM head over a
+ * few hundred tokens), B is not packed into a shared panel at all: each task packs all of A once
+ * per K block (kept per thread), then for each of its strips packs that one strip (48 KB, stays in
+ * L1/L2) and immediately runs every sliver over it. Packing B into a 6 MB panel written to L3 and
+ * read back cost 5-12% at these sizes; here B goes from memory straight to L2 once. Tasks are
+ * ranges of strips over all of N, taken dynamically; there is no barrier between K blocks' packing
+ * and compute, only one fork-join per K block. */
+#define FUSED_M 448
+
+typedef struct {
+  const gemm_arch *ar;
+  const gemm_prob *p;
+  long pc, kc;
+  float beta;
+  long ns, spt; /* strips over all of N, strips per task */
+  unsigned long stamp;
+} fused_ctx;
+
+static void fused_task(void *vctx, int t, int nt) {
+  (void)nt;
+  fused_ctx *c = (fused_ctx *)vctx;
+  const gemm_arch *ar = c->ar;
+  const gemm_prob *p = c->p;
+  const int MR = ar->mr, NR = ar->nr;
+  const int w = tslm_worker_id();
+  float *ap = abuf[w], *bp = bbuf[w];
+  if (a_stamp[w] != c->stamp || a_rowblock[w] != -1) {
+    if (ar->pack_a)
+      ar->pack_a(p->M, c->kc, p->ta ? p->A + c->pc * p->lda : p->A + c->pc, p->lda, p->ta, ap);
+    else
+      pack_a(p, 0, p->M, c->pc, c->kc, MR, ap);
+    a_stamp[w] = c->stamp;
+    a_rowblock[w] = -1;
+  }
+  const long s0 = t * c->spt, s1 = min_l(c->ns, s0 + c->spt);
+  for (long s = s0; s < s1; s++) {
+    const long j = s * NR;
+    const int nr = (int)min_l(NR, p->N - j);
+    pack_b_strips(ar, p, c->pc, c->kc, j, nr, 0, 1, bp);
+    for (long ir = 0; ir < p->M; ir += MR) {
+      const int mr = (int)min_l(MR, p->M - ir);
+      ar->ukr(c->kc, ap + ir * c->kc, bp, p->C + ir * p->ldc + j, p->ldc, p->alpha, c->beta, mr, nr);
+    }
+  }
+}
+
+static void gemm_fused(const gemm_arch *ar, const gemm_prob *p, int nt) {
+  fused_ctx c;
+  c.ar = ar;
+  c.p = p;
+  c.ns = (p->N + ar->nr - 1) / ar->nr;
+  const long ntasks = nt == 1 ? 1 : min_l(c.ns, (long)TASKS_PER_THREAD * nt);
+  c.spt = (c.ns + ntasks - 1) / ntasks;
+  const int nts = (int)((c.ns + c.spt - 1) / c.spt);
+  const long nkb = (p->K + ar->kc - 1) / ar->kc;
+  const long kcb = min_l(ar->kc, round_up((p->K + nkb - 1) / nkb, 16));
+  for (long pc = 0; pc < p->K; pc += kcb) {
+    c.pc = pc;
+    c.kc = min_l(kcb, p->K - pc);
+    c.beta = pc == 0 ? p->beta : 1.0f;
+    c.stamp = __atomic_add_fetch(&block_stamp, 1, __ATOMIC_RELAXED);
+    if (nt > 1)
+      tslm_parallel_for(nts, fused_task, &c);
+    else
+      for (int t = 0; t < nts; t++) fused_task(&c, t, nts);
+  }
+}
+
 /* One matrix through the packed path (nt = 1: on the calling thread only); bpack receives B. */
 static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *bpack) {
+  if (p->M <= FUSED_M) {
+    gemm_fused(ar, p, nt);
+    return;
+  }
   block_ctx c;
   c.ar = ar;
   c.p = p;
@@ -439,6 +512,11 @@ static void buffer_needs(const gemm_arch *ar, const gemm_prob *p, size_t *an, si
     return;
   }
   const long kc = min_l(ar->kc, p->K);
+  if (p->M <= FUSED_M) { /* all of A; one B strip */
+    *an = (size_t)(round_up(p->M, ar->mr) * kc);
+    *bn = (size_t)(ar->nr * kc);
+    return;
+  }
   *an = (size_t)(min_l(round_up(p->M, ar->mr), ar->mc) * kc);
   *bn = (size_t)(min_l(round_up(p->N, ar->nr), ar->nc) * kc);
 }
@@ -465,12 +543,13 @@ static int gemm_run(const gemm_prob *p, long sa, long sb, long sc, long batch) {
   }
 
   const int nt = per >= 2.0 * MIN_WORK_PER_THREAD ? threads : 1;
+  const int fused = !is_small(p) && p->M <= FUSED_M;
   for (int w = 0; w < nt; w++) {
     if (reserve(&abuf[w], &acap[w], an)) return 1;
-    /* GEMV: each thread may copy a strided x. */
-    if (is_small(p) && reserve(&bbuf[w], &bcap[w], bn)) return 1;
+    /* small M: each thread may copy strided rows of X; fused: each thread packs its own strips */
+    if ((is_small(p) || fused) && reserve(&bbuf[w], &bcap[w], bn)) return 1;
   }
-  if (!is_small(p) && reserve(&bshared, &bshared_cap, bn)) return 1;
+  if (!is_small(p) && !fused && reserve(&bshared, &bshared_cap, bn)) return 1;
   for (long b = 0; b < batch; b++) {
     gemm_prob q = *p;
     q.A += b * sa;
