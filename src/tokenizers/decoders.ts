@@ -22,8 +22,9 @@ export function decodeWith(d: Decoder, tokens: string[]): string {
   return d.decodeChain(tokens).join("");
 }
 
-const lossy = new TextDecoder("utf-8", { fatal: false });
-const strict = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: keep a leading U+FEFF as text (the default would swallow it; Rust does not).
+const lossy = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const utf8 = new TextEncoder();
 
 export class ByteLevelDecoder implements Decoder {

@@ -233,6 +233,27 @@ BASE += [
     "multiple\n\nparagraphs\n\nof text.\n",
 ]
 
+BASE += ["\ufeffBOM at the start", "\ufeff", "\ufeff\ufeff two"]
+
+# Seeded random strings over a pool of tricky pieces: they found the BOM decoding bug above.
+RANDOM_POOL = (
+    list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") * 3
+    + list(" \t\n\r.,;:'\"!?()[]{}<>-_=+*/\\|@#$%^&~`") * 2
+    + list("éèêëàâäôöûüçñßøåæœÉÀ") + list("你好世界中文字符测试北京") + list("こんにちはカタカナ漢字") + list("한국어")
+    + ["😀", "👍", "🏽", "\u200d", "👨", "👩", "❤", "\ufe0f", "🇫", "🇷", "\u0301", "\u0300", "\u0323", "\u0308", "\u00a0",
+       "\u3000", "\u2003", "\u0085", "\ufeff", "\u200b", "ſ", "K", "ﬁ", "①", "Å", "Ω", "İ", "\x00", "\x7f", "\ufffd",
+       "ा", "ि", "्", "न", "\U0001d400", "𠀀"]
+    + ["<|endoftext|>", "<s>", "</s>", "[CLS]", "[SEP]", "<|im_start|>", "<|begin_of_text|>", "'s", "'LL", "  ", "   ", "\n\n"]
+)
+
+
+def random_strings(seed=20261128, n=100):
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(RANDOM_POOL) for _ in range(rng.randint(1, 30))) for _ in range(n)]
+
+
 # Combinations to widen coverage of boundaries between categories.
 WORDS = ["hello", "Hello", "世界", "😀", "123", "x\u0301", "\t", "  ", "\n", "it's", "<|endoftext|>", "[SEP]", "é", "–", "ﬁ"]
 
@@ -254,6 +275,7 @@ def strings():
     for n in range(1, 9):
         out.append(" " * n + "word")
         out.append("word" + " " * n)
+    out += random_strings()
     seen = set()
     uniq = []
     for s in out:
