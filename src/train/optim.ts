@@ -115,7 +115,7 @@ export interface AdamWOptions {
   weightDecay: number;
 }
 
-interface AdamState {
+export interface AdamState {
   step: number;
   m: Float32Array;
   v: Float32Array;
@@ -158,8 +158,14 @@ export class AdamW {
     for (const g of this.paramGroups) for (const p of g.params) p.grad = null;
   }
 
-  /** The moments and step counts, in parameter order (for checkpoints). */
+  /** A parameter's moments and step count (for checkpoints); undefined before its first step. */
   getState(p: Tensor): AdamState | undefined {
     return this.state.get(p);
+  }
+
+  /** Restores a parameter's moments and step count (for resuming). */
+  setState(p: Tensor, s: AdamState): void {
+    if (s.m.length !== p.size || s.v.length !== p.size) throw new Error(`AdamW.setState: moments of ${s.m.length} elements for parameter ${p.name ?? ""} of ${p.size}`);
+    this.state.set(p, { step: s.step, m: s.m, v: s.v });
   }
 }
