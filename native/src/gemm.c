@@ -242,14 +242,27 @@ static void schedule(const gemm_arch *ar, long M, long ns, int nt, block_ctx *c)
 }
 
 /* ---- the fused path (moderate M) -------------------------------------------------------------
- * When all of A's rows fit in L2 as one packed block (M <= FUSED_M: prefill, the LM head over a
- * few hundred tokens), B is not packed into a shared panel at all: each task packs all of A once
+ * When all of A's rows fit in L2 as one packed block (M x kc floats <= 640 KB: M up to about 420
+ * with K >= 768, 640 with K = 512; prefill, the LM head over a few hundred tokens), B is not packed into a shared panel at all: each task packs all of A once
  * per K block (kept per thread), then for each of its strips packs that one strip (48 KB, stays in
  * L1/L2) and immediately runs every sliver over it. Packing B into a 6 MB panel written to L3 and
  * read back cost 5-12% at these sizes; here B goes from memory straight to L2 once. Tasks are
  * ranges of strips over all of N, taken dynamically; there is no barrier between K blocks' packing
  * and compute, only one fork-join per K block. */
-#define FUSED_M 448
+#define FUSED_A_BYTES (640L * 1024)
+#define FUSED_M 640 /* the largest M that can qualify (with a short K) */
+
+/* Equal K blocks of at most KC (K = 512 -> 2 x 256, not 384 + 128: a short block wastes the C
+ * loads and stores it costs). Multiples of 16 keep the packing on its vector path. */
+static long k_block(const gemm_arch *ar, long K) {
+  const long nkb = (K + ar->kc - 1) / ar->kc;
+  return min_l(ar->kc, round_up((K + nkb - 1) / nkb, 16));
+}
+
+/* The fused path applies when the whole packed A block (M x kc) fits in about 2/3 of L2. */
+static int use_fused(const gemm_arch *ar, const gemm_prob *p) {
+  return p->M <= FUSED_M && round_up(p->M, ar->mr) * k_block(ar, p->K) * (long)sizeof(float) <= FUSED_A_BYTES;
+}
 
 typedef struct {
   const gemm_arch *ar;
@@ -296,8 +309,7 @@ static void gemm_fused(const gemm_arch *ar, const gemm_prob *p, int nt) {
   const long ntasks = nt == 1 ? 1 : min_l(c.ns, (long)TASKS_PER_THREAD * nt);
   c.spt = (c.ns + ntasks - 1) / ntasks;
   const int nts = (int)((c.ns + c.spt - 1) / c.spt);
-  const long nkb = (p->K + ar->kc - 1) / ar->kc;
-  const long kcb = min_l(ar->kc, round_up((p->K + nkb - 1) / nkb, 16));
+  const long kcb = k_block(ar, p->K);
   for (long pc = 0; pc < p->K; pc += kcb) {
     c.pc = pc;
     c.kc = min_l(kcb, p->K - pc);
@@ -312,7 +324,7 @@ static void gemm_fused(const gemm_arch *ar, const gemm_prob *p, int nt) {
 
 /* One matrix through the packed path (nt = 1: on the calling thread only); bpack receives B. */
 static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *bpack) {
-  if (p->M <= FUSED_M) {
+  if (use_fused(ar, p)) {
     gemm_fused(ar, p, nt);
     return;
   }
@@ -324,10 +336,7 @@ static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *
     c.jc = jc;
     c.nc = min_l(ar->nc, p->N - jc);
     schedule(ar, p->M, (c.nc + ar->nr - 1) / ar->nr, nt, &c);
-    /* Equal K blocks of at most KC (K = 512 -> 2 x 256, not 384 + 128: a short block wastes the
-     * C loads and stores it costs). Multiples of 16 keep the packing on its vector path. */
-    const long nkb = (p->K + ar->kc - 1) / ar->kc;
-    const long kcb = min_l(ar->kc, round_up((p->K + nkb - 1) / nkb, 16));
+    const long kcb = k_block(ar, p->K);
     for (long pc = 0; pc < p->K; pc += kcb) {
       c.pc = pc;
       c.kc = min_l(kcb, p->K - pc);
@@ -512,7 +521,7 @@ static void buffer_needs(const gemm_arch *ar, const gemm_prob *p, size_t *an, si
     return;
   }
   const long kc = min_l(ar->kc, p->K);
-  if (p->M <= FUSED_M) { /* all of A; one B strip */
+  if (use_fused(ar, p)) { /* all of A; one B strip */
     *an = (size_t)(round_up(p->M, ar->mr) * kc);
     *bn = (size_t)(ar->nr * kc);
     return;
@@ -543,7 +552,7 @@ static int gemm_run(const gemm_prob *p, long sa, long sb, long sc, long batch) {
   }
 
   const int nt = per >= 2.0 * MIN_WORK_PER_THREAD ? threads : 1;
-  const int fused = !is_small(p) && p->M <= FUSED_M;
+  const int fused = !is_small(p) && use_fused(ar, p);
   for (int w = 0; w < nt; w++) {
     if (reserve(&abuf[w], &acap[w], an)) return 1;
     /* small M: each thread may copy strided rows of X; fused: each thread packs its own strips */
