@@ -8,3 +8,4 @@ export * from "./sampling.js";
 export * from "./stopping.js";
 export * from "./beam_search.js";
 export * from "./streamer.js";
+export * from "./generate.js";
