@@ -353,6 +353,104 @@ static inline TGT void K(at_axpy_rows2)(float *o0, float *o1, int64_t Dp, const 
   }
 }
 
+/* Four rows at once (AVX-512 and the scalar pass, whose register files hold the 16 accumulators):
+ * per step 4 loads of Bt and 4 broadcasts feed 16 FMAs, against 6 loads per 8 FMAs for two rows,
+ * which matters because loads, not FMAs, bound these loops. */
+static inline TGT void K(at_dot_row4)(const float *const *a, int64_t D, const float *Bt, int64_t ldb, int64_t n,
+                                      float *const *s) {
+  int64_t j = 0;
+  for (; j + 4 * VL <= n; j += 4 * VL) {
+    vf acc[4][4];
+    for (int r = 0; r < 4; r++)
+      for (int u = 0; u < 4; u++) acc[r][u] = vzero();
+    const float *b = Bt + j;
+    for (int64_t d = 0; d < D; d++, b += ldb) {
+      const vf b0 = vload(b), b1 = vload(b + VL), b2 = vload(b + 2 * VL), b3 = vload(b + 3 * VL);
+      for (int r = 0; r < 4; r++) {
+        const vf p = vset1(a[r][d]);
+        acc[r][0] = vfma(p, b0, acc[r][0]);
+        acc[r][1] = vfma(p, b1, acc[r][1]);
+        acc[r][2] = vfma(p, b2, acc[r][2]);
+        acc[r][3] = vfma(p, b3, acc[r][3]);
+      }
+    }
+    for (int r = 0; r < 4; r++)
+      for (int u = 0; u < 4; u++) vstore(s[r] + j + u * VL, acc[r][u]);
+  }
+  for (; j + VL <= n; j += VL) {
+    vf acc[4] = {vzero(), vzero(), vzero(), vzero()};
+    const float *b = Bt + j;
+    for (int64_t d = 0; d < D; d++, b += ldb) {
+      const vf b0 = vload(b);
+      for (int r = 0; r < 4; r++) acc[r] = vfma(vset1(a[r][d]), b0, acc[r]);
+    }
+    for (int r = 0; r < 4; r++) vstore(s[r] + j, acc[r]);
+  }
+}
+
+static inline TGT void K(at_axpy_rows4)(float *const *o, int64_t Dp, const float *const *cf, int64_t cs,
+                                        const float *M, int64_t ldm, int64_t n) {
+  int64_t c = 0;
+  for (; c + 4 * VL <= Dp; c += 4 * VL) {
+    vf acc[4][4];
+    for (int r = 0; r < 4; r++)
+      for (int u = 0; u < 4; u++) acc[r][u] = vload(o[r] + c + u * VL);
+    const float *m = M + c;
+    for (int64_t j = 0; j < n; j++, m += ldm) {
+      const vf m0 = vload(m), m1 = vload(m + VL), m2 = vload(m + 2 * VL), m3 = vload(m + 3 * VL);
+      for (int r = 0; r < 4; r++) {
+        const vf p = vset1(cf[r][j * cs]);
+        acc[r][0] = vfma(p, m0, acc[r][0]);
+        acc[r][1] = vfma(p, m1, acc[r][1]);
+        acc[r][2] = vfma(p, m2, acc[r][2]);
+        acc[r][3] = vfma(p, m3, acc[r][3]);
+      }
+    }
+    for (int r = 0; r < 4; r++)
+      for (int u = 0; u < 4; u++) vstore(o[r] + c + u * VL, acc[r][u]);
+  }
+  for (; c + VL <= Dp; c += VL) {
+    vf acc[4];
+    for (int r = 0; r < 4; r++) acc[r] = vload(o[r] + c);
+    const float *m = M + c;
+    for (int64_t j = 0; j < n; j++, m += ldm) {
+      const vf m0 = vload(m);
+      for (int r = 0; r < 4; r++) acc[r] = vfma(vset1(cf[r][j * cs]), m0, acc[r]);
+    }
+    for (int r = 0; r < 4; r++) vstore(o[r] + c, acc[r]);
+  }
+}
+
+/* Rows handled together by the two loops below: 4 where the register file holds 16 accumulators
+ * (AVX-512: 32 zmm; scalar), 2 with AVX2's 16 ymm registers. */
+#if OPS_PASS == 1
+#define AT_RG 2
+#else
+#define AT_RG 4
+#endif
+
+/* s[r] = a[r] . Bt for nr <= AT_RG rows, in groups of 4, 2 and 1. */
+static inline TGT void K(at_dot_rows)(const float *const *a, int nr, int64_t D, const float *Bt, int64_t ldb,
+                                      int64_t n, float *const *s) {
+  int r = 0;
+#if AT_RG == 4
+  for (; r + 4 <= nr; r += 4) K(at_dot_row4)(a + r, D, Bt, ldb, n, s + r);
+#endif
+  for (; r + 2 <= nr; r += 2) K(at_dot_row2)(a[r], a[r + 1], D, Bt, ldb, n, s[r], s[r + 1]);
+  for (; r < nr; r++) K(at_dot_row)(a[r], D, Bt, ldb, n, s[r]);
+}
+
+/* o[r] += sum_j cf[r][j*cs] M_j for nr <= AT_RG rows, in groups of 4, 2 and 1. */
+static inline TGT void K(at_axpy_rowsn)(float *const *o, const float *const *cf, int nr, int64_t Dp, int64_t cs,
+                                        const float *M, int64_t ldm, int64_t n) {
+  int r = 0;
+#if AT_RG == 4
+  for (; r + 4 <= nr; r += 4) K(at_axpy_rows4)(o + r, Dp, cf + r, cs, M, ldm, n);
+#endif
+  for (; r + 2 <= nr; r += 2) K(at_axpy_rows2)(o[r], o[r + 1], Dp, cf[r], cf[r + 1], cs, M, ldm, n);
+  for (; r < nr; r++) K(at_axpy_rows)(o[r], Dp, cf[r], cs, M, ldm, n);
+}
+
 /* s[j] = a . K_j for j in [0, n), K rows of length D with leading dimension D: one horizontal sum
  * per key. Used instead of the transposed layout when there are too few query rows (decoding with a
  * KV cache) to pay for transposing K. */
@@ -450,21 +548,23 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
       if (c->causal && qb + nq - 1 + shift + 1 < kmax) kmax = qb + nq - 1 + shift + 1;
       for (int64_t kb = 0; kb < kmax; kb += AT_BK) {
         const int64_t nk = kb + AT_BK <= kmax ? AT_BK : kmax - kb, nkp = at_round(nk, VL);
-        for (int64_t r = 0; r < nq; r += 2) {
-          /* Rows r and r + 1 share the loads of K and V (the last row of an odd block goes alone). */
-          const int two = r + 1 < nq;
-          float *s0 = S + r * AT_BK, *s1 = s0 + AT_BK;
-          if (direct) {
-            K(at_dot_keys)(q + (qb + r) * D, D, kh + kb * D, nk, s0);
-            if (two) K(at_dot_keys)(q + (qb + r + 1) * D, D, kh + kb * D, nk, s1);
-          } else if (two) {
-            K(at_dot_row2)(q + (qb + r) * D, q + (qb + r + 1) * D, D, Kt + kb, Tkp, nkp, s0, s1);
-          } else {
-            K(at_dot_row)(q + (qb + r) * D, D, Kt + kb, Tkp, nkp, s0);
+        for (int64_t r = 0; r < nq; r += AT_RG) {
+          /* Up to AT_RG rows share every load of K and V. */
+          const int nr = (int)(r + AT_RG <= nq ? AT_RG : nq - r);
+          const float *qs[AT_RG];
+          float *ss[AT_RG], *os[AT_RG];
+          for (int t = 0; t < nr; t++) {
+            qs[t] = q + (qb + r + t) * D;
+            ss[t] = S + (r + t) * AT_BK;
+            os[t] = O + (r + t) * Dvp;
           }
-          for (int t = 0; t <= two; t++) {
+          if (direct)
+            for (int t = 0; t < nr; t++) K(at_dot_keys)(qs[t], D, kh + kb * D, nk, ss[t]);
+          else
+            K(at_dot_rows)(qs, nr, D, Kt + kb, Tkp, nkp, ss);
+          for (int t = 0; t < nr; t++) {
             const int64_t rr = r + t;
-            float *s = S + rr * AT_BK;
+            float *s = ss[t];
             const float mb = K(at_finish)(c, bh, qb + rr, kb, nkp, s);
             const float mnew = mb > M[rr] ? mb : M[rr];
             if (mnew == -INFINITY) { /* nothing visible yet in this row: contributes nothing */
@@ -473,7 +573,7 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
             }
             /* Online softmax: rescale what was accumulated under the old max. */
             const float alpha = expf(M[rr] - mnew);
-            float *o = O + rr * Dvp;
+            float *o = os[t];
             if (alpha != 1.0f) {
               const vf va = vset1(alpha);
               for (int64_t d = 0; d < Dvp; d += VL) vstore(o + d, vmul(vload(o + d), va));
@@ -488,8 +588,7 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
             L[rr] = L[rr] * alpha + (float)vhsum(ps);
             M[rr] = mnew;
           }
-          if (two) K(at_axpy_rows2)(O + r * Dvp, O + (r + 1) * Dvp, Dvp, s0, s1, 1, V + kb * Dvp, Dvp, nk);
-          else K(at_axpy_rows)(O + r * Dvp, Dvp, s0, 1, V + kb * Dvp, Dvp, nk);
+          K(at_axpy_rowsn)(os, (const float *const *)ss, nr, Dvp, 1, V + kb * Dvp, Dvp, nk);
         }
       }
       for (int64_t r = 0; r < nq; r++) {
@@ -523,7 +622,7 @@ static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
                                + Tq         /* Drow */
                                + 2 * AT_BQ * AT_BK  /* P, dS */
                                + AT_BK * Dp + AT_BK * Dvp /* dK, dV block tiles */
-                               + 2 * AT_BK); /* dP, two rows */
+                               + 4 * AT_BK); /* dP, up to 4 rows */
   float *Qp = (float *)malloc(sizeof(float) * need);
   if (!Qp) return 0;
   float *Kp = Qp + Tq * Dp, *Kt = Kp + Tkp * Dp, *Vt = Kt + D * Tkp, *dOp = Vt + Dv * Tkp;
@@ -552,20 +651,24 @@ static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
       if (c->causal && kb - shift > 0) qstart = kb - shift;
       for (int64_t qb = qstart; qb < Tq; qb += AT_BQ) {
         const int64_t nq = qb + AT_BQ <= Tq ? AT_BQ : Tq - qb;
-        for (int64_t r = 0; r < nq; r += 2) {
-          /* Rows r and r + 1 share the loads of K^T, V^T and K (an odd last row goes alone). */
-          const int two = r + 1 < nq;
+        for (int64_t r = 0; r < nq; r += AT_RG) {
+          /* Up to AT_RG rows share every load of K^T, V^T and K. */
+          const int nr = (int)(r + AT_RG <= nq ? AT_RG : nq - r);
           const int64_t i = qb + r;
-          float *p0 = P + r * AT_BK, *ds0 = dS + r * AT_BK;
-          if (two) {
-            K(at_dot_row2)(q + i * D, q + (i + 1) * D, D, Kt + kb, Tkp, nkp, p0, p0 + AT_BK);
-            K(at_dot_row2)(go + i * Dv, go + (i + 1) * Dv, Dv, Vt + kb, Tkp, nkp, dP, dP + AT_BK);
-          } else {
-            K(at_dot_row)(q + i * D, D, Kt + kb, Tkp, nkp, p0);
-            K(at_dot_row)(go + i * Dv, Dv, Vt + kb, Tkp, nkp, dP);
+          const float *qs[AT_RG], *gos[AT_RG];
+          float *ps[AT_RG], *dss[AT_RG], *dps[AT_RG], *dqs[AT_RG];
+          for (int t = 0; t < nr; t++) {
+            qs[t] = q + (i + t) * D;
+            gos[t] = go + (i + t) * Dv;
+            ps[t] = P + (r + t) * AT_BK;
+            dss[t] = dS + (r + t) * AT_BK;
+            dps[t] = dP + t * AT_BK;
+            dqs[t] = dQ + (i + t) * Dp;
           }
-          for (int t = 0; t <= two; t++) {
-            float *p = p0 + t * AT_BK, *ds = ds0 + t * AT_BK, *dp = dP + t * AT_BK;
+          K(at_dot_rows)(qs, nr, D, Kt + kb, Tkp, nkp, ps);
+          K(at_dot_rows)(gos, nr, Dv, Vt + kb, Tkp, nkp, dps);
+          for (int t = 0; t < nr; t++) {
+            float *p = ps[t], *ds = dss[t], *dp = dps[t];
             const float l = lse[i + t];
             if (l == -INFINITY) { /* a row that saw no key has no gradient */
               memset(p, 0, sizeof(float) * AT_BK);
@@ -581,19 +684,22 @@ static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
               vstore(ds + j, vmul(vmul(pj, vsub(vload(dp + j), vd)), vs));
             }
           }
-          if (two) K(at_axpy_rows2)(dQ + i * Dp, dQ + (i + 1) * Dp, Dp, ds0, ds0 + AT_BK, 1, Kp + kb * Dp, Dp, nk);
-          else K(at_axpy_rows)(dQ + i * Dp, Dp, ds0, 1, Kp + kb * Dp, Dp, nk);
+          K(at_axpy_rowsn)(dqs, (const float *const *)dss, nr, Dp, 1, Kp + kb * Dp, Dp, nk);
         }
         /* The block's dV and dK rows gather over the nq query rows (coefficients down a column of
-         * P and dS), two key rows at a time sharing the loads of dO and Q. */
-        int64_t j = 0;
-        for (; j + 2 <= nk; j += 2) {
-          K(at_axpy_rows2)(dVb + j * Dvp, dVb + (j + 1) * Dvp, Dvp, P + j, P + j + 1, AT_BK, dOp + qb * Dvp, Dvp, nq);
-          K(at_axpy_rows2)(dKb + j * Dp, dKb + (j + 1) * Dp, Dp, dS + j, dS + j + 1, AT_BK, Qp + qb * Dp, Dp, nq);
-        }
-        for (; j < nk; j++) {
-          K(at_axpy_rows)(dVb + j * Dvp, Dvp, P + j, AT_BK, dOp + qb * Dvp, Dvp, nq);
-          K(at_axpy_rows)(dKb + j * Dp, Dp, dS + j, AT_BK, Qp + qb * Dp, Dp, nq);
+         * P and dS), AT_RG key rows at a time sharing the loads of dO and Q. */
+        for (int64_t j = 0; j < nk; j += AT_RG) {
+          const int nj = (int)(j + AT_RG <= nk ? AT_RG : nk - j);
+          float *dvs[AT_RG], *dks[AT_RG];
+          const float *pc[AT_RG], *dsc[AT_RG];
+          for (int t = 0; t < nj; t++) {
+            dvs[t] = dVb + (j + t) * Dvp;
+            dks[t] = dKb + (j + t) * Dp;
+            pc[t] = P + j + t;
+            dsc[t] = dS + j + t;
+          }
+          K(at_axpy_rowsn)(dvs, pc, nj, Dvp, AT_BK, dOp + qb * Dvp, Dvp, nq);
+          K(at_axpy_rowsn)(dks, dsc, nj, Dp, AT_BK, Qp + qb * Dp, Dp, nq);
         }
       }
       for (int64_t j = 0; j < nk; j++) {
@@ -606,5 +712,7 @@ static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
   free(Qp);
   return 1;
 }
+
+#undef AT_RG
 
 #endif
