@@ -3,6 +3,11 @@
 //
 //   npx tsx bench/kernels.ts            # all sizes, native on 1 thread and on all threads, and ref
 //   npx tsx bench/kernels.ts --quick    # the smaller size only, fewer repeats
+//   npx tsx bench/kernels.ts --cpu      # time by process CPU time, single thread only
+//
+// --cpu counts the CPU time this process used (user + system) instead of wall time: on a machine
+// shared with other jobs it excludes the time the thread waited descheduled, so single-thread
+// figures stay meaningful; multi-thread columns are then omitted (CPU time adds over threads).
 //
 // These kernels do a few flops per element, so the figure of merit is bandwidth: GB/s counts the
 // bytes each kernel must read and write once (e.g. add reads a and b and writes out: 12 bytes per
@@ -14,6 +19,7 @@ import { refKernels } from "../src/kernels/ref/index.js";
 import { BinaryOp, UnaryOp, type Kernels } from "../src/kernels/types.js";
 
 const quick = process.argv.includes("--quick");
+const cpuTime = process.argv.includes("--cpu");
 const load = loadNative();
 if (!load.ok) {
   console.error(`bench/kernels: ${load.reason}`);
@@ -33,9 +39,16 @@ function median(fn: () => void, reps: number, warm = 2): number {
   for (let i = 0; i < warm; i++) fn();
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    ts.push(performance.now() - t0);
+    if (cpuTime) {
+      const c0 = process.cpuUsage();
+      fn();
+      const c = process.cpuUsage(c0);
+      ts.push((c.user + c.system) / 1000);
+    } else {
+      const t0 = performance.now();
+      fn();
+      ts.push(performance.now() - t0);
+    }
   }
   ts.sort((a, b) => a - b);
   return ts[Math.floor(ts.length / 2)];
@@ -77,7 +90,13 @@ const sizes: [string, number, number][] = quick
     ];
 const reps = quick ? 7 : 21;
 
-console.log(`tslm kernel bandwidth (isa ${nat.isa()}, ${allThreads} threads available; median of ${reps} runs)`);
+console.log(
+  `tslm kernel bandwidth (isa ${nat.isa()}, ${allThreads} threads available; median of ${reps} runs` +
+    `${cpuTime ? ", CPU time" : ""})`,
+);
+/** Multi-thread figures, or "-" under --cpu. */
+const multi = (f: () => number): number => (cpuTime ? NaN : f());
+const fmt = (x: number, digits: number) => (Number.isNaN(x) ? "-" : x.toFixed(digits));
 for (const [label, rows, C] of sizes) {
   const n = rows * C;
   const src = randn(n);
@@ -96,15 +115,15 @@ for (const [label, rows, C] of sizes) {
     nat.setThreads(1);
     const t1 = median(() => c.run(nat), reps);
     nat.setThreads(allThreads);
-    const tn = median(() => c.run(nat), reps);
+    const tn = multi(() => median(() => c.run(nat), reps));
     const tr = median(() => c.run(refKernels), quick ? 1 : 3, 1);
     const g1 = c.bytes / t1 / 1e6;
     const gn = c.bytes / tn / 1e6;
     console.log(
       c.name.padEnd(15) +
         t1.toFixed(2).padStart(13) + g1.toFixed(1).padStart(7) + (g1 / copyGBs).toFixed(2).padStart(8) +
-        tn.toFixed(2).padStart(14) + gn.toFixed(1).padStart(7) + (gn / copyGBs).toFixed(2).padStart(8) +
-        tr.toFixed(1).padStart(10) + (tr / Math.min(t1, tn)).toFixed(0).padStart(8),
+        fmt(tn, 2).padStart(14) + fmt(gn, 1).padStart(7) + fmt(gn / copyGBs, 2).padStart(8) +
+        tr.toFixed(1).padStart(10) + (tr / (Number.isNaN(tn) ? t1 : Math.min(t1, tn))).toFixed(0).padStart(8),
     );
   }
 }
@@ -130,13 +149,13 @@ for (const [B, H, T] of quick ? [[1, 12, 256]] : [[1, 12, 256], [1, 12, 1024]]) 
   const bwd = (kk: Kernels | Omit<Kernels, "name">) =>
     kk.attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, BH, H, T, T, D, D, 1 / 8, true, null, 0, null);
   const r = quick ? 3 : 5;
-  const rate = (flops: number, ms: number) => (flops / ms / 1e6).toFixed(1);
+  const rate = (flops: number, ms: number) => fmt(flops / ms / 1e6, 1);
   nat.setThreads(1);
   const f1 = median(() => fwd(nat), r, 1);
   const b1 = median(() => bwd(nat), r, 1);
   nat.setThreads(allThreads);
-  const fn = median(() => fwd(nat), r, 1);
-  const bn = median(() => bwd(nat), r, 1);
+  const fn = multi(() => median(() => fwd(nat), r, 1));
+  const bn = multi(() => median(() => bwd(nat), r, 1));
   let rf = "-";
   let rb = "-";
   if (T <= 256) {

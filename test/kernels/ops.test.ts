@@ -484,7 +484,7 @@ describe.skipIf(!nat)("native ops vs ref", () => {
         D: number;
         Dv: number;
         causal: boolean;
-        mask?: "bias" | "padding" | "full-row";
+        mask?: "bias" | "padding" | "full-row" | "transposed";
       }
       const attnCases: AttnCase[] = [
         { name: "tiny", B: 1, H: 1, Tq: 1, Tk: 1, D: 1, Dv: 1, causal: false },
@@ -495,6 +495,7 @@ describe.skipIf(!nat)("native ops vs ref", () => {
         { name: "decode Tq=1 Tk=77", B: 2, H: 4, Tq: 1, Tk: 77, D: 64, Dv: 64, causal: true },
         { name: "cross Tq=19 Tk=50 D=7 Dv=13", B: 1, H: 2, Tq: 19, Tk: 50, D: 7, Dv: 13, causal: false },
         { name: "fully masked rows", B: 1, H: 2, Tq: 9, Tk: 9, D: 8, Dv: 8, causal: false, mask: "full-row" },
+        { name: "mask stored [Tk, Tq] (strided j)", B: 2, H: 2, Tq: 21, Tk: 70, D: 32, Dv: 32, causal: true, mask: "transposed" },
         { name: "Tq > Tk causal (rows with no key)", B: 1, H: 1, Tq: 12, Tk: 5, D: 16, Dv: 16, causal: true },
         { name: "BH=8 T=256 D=64 causal", B: 2, H: 4, Tq: 256, Tk: 256, D: 64, Dv: 64, causal: true },
       ];
@@ -520,6 +521,10 @@ describe.skipIf(!nat)("native ops vs ref", () => {
             mask = new Float32Array(c.B * c.Tk);
             for (let j = c.Tk - 5; j < c.Tk; j++) mask[c.Tk + j] = -Infinity;
             mStrides = i32([c.Tk, 0, 0, 1]);
+          } else if (c.mask === "transposed") {
+            // One [Tk, Tq] bias shared by batch and heads, read with a non-unit key stride.
+            mask = randn(c.Tk * c.Tq, 98);
+            mStrides = i32([0, 0, 1, c.Tq]);
           } else if (c.mask === "full-row") {
             // [1, 1, Tq, Tk] broadcast over batch and heads; rows 2 and 5 see no key at all.
             mask = new Float32Array(c.Tq * c.Tk);
