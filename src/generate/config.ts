@@ -11,6 +11,9 @@
 // or its caching (output_scores, use_cache, ...) are accepted and have no effect here.
 import { readFileSync } from "node:fs";
 import {
+  EpsilonLogitsWarper,
+  EtaLogitsWarper,
+  ExponentialDecayLengthPenalty,
   FrequencyPresencePenaltyLogitsProcessor,
   ForcedBOSTokenLogitsProcessor,
   ForcedEOSTokenLogitsProcessor,
@@ -20,6 +23,7 @@ import {
   MinLengthLogitsProcessor,
   MinNewTokensLengthLogitsProcessor,
   MinPLogitsWarper,
+  NoBadWordsLogitsProcessor,
   NoRepeatNGramLogitsProcessor,
   RepetitionPenaltyLogitsProcessor,
   SequenceBiasLogitsProcessor,
@@ -28,6 +32,7 @@ import {
   TemperatureLogitsWarper,
   TopKLogitsWarper,
   TopPLogitsWarper,
+  TypicalLogitsWarper,
 } from "./logits_process.js";
 
 export type EarlyStopping = boolean | "never";
@@ -46,6 +51,9 @@ export interface GenerationConfigFields {
   top_k: number;
   top_p: number;
   min_p: number | null;
+  typical_p: number;
+  epsilon_cutoff: number;
+  eta_cutoff: number;
   repetition_penalty: number;
   no_repeat_ngram_size: number;
   length_penalty: number;
@@ -59,6 +67,8 @@ export interface GenerationConfigFields {
   suppress_tokens: number[] | null;
   begin_suppress_tokens: number[] | null;
   sequence_bias: Array<[number[], number]> | null;
+  bad_words_ids: number[][] | null;
+  exponential_decay_length_penalty: [number, number] | null;
   renormalize_logits: boolean;
   decoder_start_token_id: number | null;
   // OpenAI request fields with no HF equivalent.
@@ -82,6 +92,9 @@ export const GENERATION_DEFAULTS: Readonly<GenerationConfigFields> = Object.free
   top_k: 50,
   top_p: 1.0,
   min_p: null,
+  typical_p: 1.0,
+  epsilon_cutoff: 0.0,
+  eta_cutoff: 0.0,
   repetition_penalty: 1.0,
   no_repeat_ngram_size: 0,
   length_penalty: 1.0,
@@ -95,6 +108,8 @@ export const GENERATION_DEFAULTS: Readonly<GenerationConfigFields> = Object.free
   suppress_tokens: null,
   begin_suppress_tokens: null,
   sequence_bias: null,
+  bad_words_ids: null,
+  exponential_decay_length_penalty: null,
   renormalize_logits: false,
   decoder_start_token_id: null,
   frequency_penalty: 0,
@@ -135,15 +150,10 @@ const INERT_FIELDS = new Set([
  * error: silently ignoring it would generate different text than Python.
  */
 const UNSUPPORTED_UNLESS_OFF: Record<string, readonly unknown[]> = {
-  typical_p: [null, 1, 1.0],
-  epsilon_cutoff: [null, 0],
-  eta_cutoff: [null, 0],
   top_h: [null],
   encoder_repetition_penalty: [null, 1],
   encoder_no_repeat_ngram_size: [null, 0],
-  bad_words_ids: [null],
   guidance_scale: [null, 1],
-  exponential_decay_length_penalty: [null],
   num_beam_groups: [null, 1],
   diversity_penalty: [null, 0],
   penalty_alpha: [null],
@@ -184,6 +194,9 @@ export interface GenerationOptions {
   topK?: number;
   topP?: number;
   minP?: number | null;
+  typicalP?: number;
+  epsilonCutoff?: number;
+  etaCutoff?: number;
   repetitionPenalty?: number;
   noRepeatNgramSize?: number;
   lengthPenalty?: number;
@@ -197,6 +210,8 @@ export interface GenerationOptions {
   suppressTokens?: number[] | null;
   beginSuppressTokens?: number[] | null;
   sequenceBias?: Array<[number[], number]> | null;
+  badWordsIds?: number[][] | null;
+  exponentialDecayLengthPenalty?: [number, number] | null;
   renormalizeLogits?: boolean;
   decoderStartTokenId?: number | null;
   frequencyPenalty?: number;
@@ -230,6 +245,9 @@ export class GenerationConfig implements GenerationConfigFields {
   top_k = 50;
   top_p = 1.0;
   min_p: number | null = null;
+  typical_p = 1.0;
+  epsilon_cutoff = 0.0;
+  eta_cutoff = 0.0;
   repetition_penalty = 1.0;
   no_repeat_ngram_size = 0;
   length_penalty = 1.0;
@@ -243,6 +261,8 @@ export class GenerationConfig implements GenerationConfigFields {
   suppress_tokens: number[] | null = null;
   begin_suppress_tokens: number[] | null = null;
   sequence_bias: Array<[number[], number]> | null = null;
+  bad_words_ids: number[][] | null = null;
+  exponential_decay_length_penalty: [number, number] | null = null;
   renormalize_logits = false;
   decoder_start_token_id: number | null = null;
   frequency_penalty = 0;
@@ -357,6 +377,22 @@ export class GenerationConfig implements GenerationConfigFields {
     nonNegInt("top_k", this.top_k);
     if (!(typeof this.top_p === "number" && this.top_p >= 0 && this.top_p <= 1)) err(`top_p must be in [0, 1], got ${JSON.stringify(this.top_p)}`);
     if (this.min_p !== null && !(typeof this.min_p === "number" && this.min_p >= 0 && this.min_p <= 1)) err(`min_p must be in [0, 1], got ${JSON.stringify(this.min_p)}`);
+    if (!(typeof this.typical_p === "number" && this.typical_p > 0 && this.typical_p <= 1)) err(`typical_p must be in (0, 1], got ${JSON.stringify(this.typical_p)}`);
+    for (const name of ["epsilon_cutoff", "eta_cutoff"] as const) {
+      const v = this[name];
+      if (!(typeof v === "number" && v >= 0 && v < 1)) err(`${name} must be in [0, 1), got ${JSON.stringify(v)}`);
+    }
+    if (this.bad_words_ids !== null) {
+      try {
+        new NoBadWordsLogitsProcessor(this.bad_words_ids);
+      } catch (e) {
+        err((e as Error).message);
+      }
+    }
+    const edp = this.exponential_decay_length_penalty;
+    if (edp !== null && (!Array.isArray(edp) || edp.length !== 2 || !isInt(edp[0]) || edp[0] < 0 || typeof edp[1] !== "number" || !Number.isFinite(edp[1]))) {
+      err(`exponential_decay_length_penalty must be [start_index, decay_factor], got ${JSON.stringify(edp)}`);
+    }
     if (!(typeof this.repetition_penalty === "number" && this.repetition_penalty > 0 && Number.isFinite(this.repetition_penalty))) {
       err(`repetition_penalty must be a number > 0, got ${JSON.stringify(this.repetition_penalty)}`);
     }
@@ -446,8 +482,9 @@ export interface ProcessorContext {
 /**
  * The processor list HF's `_get_logits_processor` builds for this config, in HF's order:
  *   logit_bias / sequence_bias, repetition_penalty, frequency/presence penalties, no_repeat_ngram,
- *   min_length, min_new_tokens, forced BOS, forced EOS, suppress_tokens, begin_suppress_tokens,
- *   then, only when do_sample: temperature, top_k, top_p, min_p; last, renormalize_logits.
+ *   bad_words_ids, min_length, min_new_tokens, forced BOS, forced EOS, exponential decay length
+ *   penalty, suppress_tokens, begin_suppress_tokens, then, only when do_sample: temperature,
+ *   top_k, top_p, min_p, typical_p, epsilon_cutoff, eta_cutoff; last, renormalize_logits.
  * logit_bias sits with sequence_bias (OpenAI biases the raw logits) and the OpenAI penalties right
  * after HF's repetition penalty; neither exists in HF. With num_beams > 1 the warpers keep at least
  * (number of EOS ids + 1) tokens, as HF does.
@@ -462,6 +499,7 @@ export function buildLogitsProcessors(config: GenerationConfig, ctx: ProcessorCo
     list.push(new FrequencyPresencePenaltyLogitsProcessor(config.frequency_penalty, config.presence_penalty, ctx.promptLength));
   }
   if (config.no_repeat_ngram_size > 0) list.push(new NoRepeatNGramLogitsProcessor(config.no_repeat_ngram_size));
+  if (config.bad_words_ids !== null) list.push(new NoBadWordsLogitsProcessor(config.bad_words_ids, eos.length > 0 ? eos : null));
   if (config.min_length > 0 && eos.length > 0) list.push(new MinLengthLogitsProcessor(config.min_length, eos));
   if (config.min_new_tokens !== null && config.min_new_tokens > 0 && eos.length > 0) {
     list.push(new MinNewTokensLengthLogitsProcessor(ctx.promptLength, config.min_new_tokens, eos));
@@ -469,6 +507,11 @@ export function buildLogitsProcessors(config: GenerationConfig, ctx: ProcessorCo
   if (config.forced_bos_token_id !== null) list.push(new ForcedBOSTokenLogitsProcessor(config.forced_bos_token_id));
   if (config.forced_eos_token_id !== null) {
     list.push(new ForcedEOSTokenLogitsProcessor(ctx.maxLength ?? config.maxLengthFor(ctx.promptLength), config.forced_eos_token_id));
+  }
+  if (config.exponential_decay_length_penalty !== null) {
+    if (eos.length === 0) throw new Error("exponential_decay_length_penalty needs eos_token_id");
+    const [start, factor] = config.exponential_decay_length_penalty;
+    list.push(new ExponentialDecayLengthPenalty(start, factor, eos, ctx.promptLength));
   }
   if (config.suppress_tokens !== null) list.push(new SuppressTokensLogitsProcessor(config.suppress_tokens));
   if (config.begin_suppress_tokens !== null) {
@@ -482,6 +525,9 @@ export function buildLogitsProcessors(config: GenerationConfig, ctx: ProcessorCo
     if (config.top_k !== 0) list.push(new TopKLogitsWarper(config.top_k, { minTokensToKeep: keep }));
     if (config.top_p < 1.0) list.push(new TopPLogitsWarper(config.top_p, { minTokensToKeep: keep }));
     if (config.min_p !== null) list.push(new MinPLogitsWarper(config.min_p, { minTokensToKeep: keep }));
+    if (config.typical_p < 1.0) list.push(new TypicalLogitsWarper(config.typical_p, { minTokensToKeep: keep }));
+    if (config.epsilon_cutoff > 0) list.push(new EpsilonLogitsWarper(config.epsilon_cutoff, { minTokensToKeep: keep }));
+    if (config.eta_cutoff > 0) list.push(new EtaLogitsWarper(config.eta_cutoff, { minTokensToKeep: keep }));
   }
   if (config.renormalize_logits) list.push(new LogitNormalization());
   return list;

@@ -261,6 +261,116 @@ export class MinPLogitsWarper implements LogitsProcessor {
   }
 }
 
+/**
+ * Locally typical sampling (HF TypicalLogitsWarper, Meister et al. 2022): rank tokens by
+ * |-log p - H| (H the entropy), keep the smallest such set whose probability reaches `mass`.
+ */
+export class TypicalLogitsWarper implements LogitsProcessor {
+  private readonly keep: number;
+  private readonly filterValue: number;
+  constructor(readonly mass: number, opts: FilterOptions = {}) {
+    if (!(typeof mass === "number" && mass > 0 && mass < 1)) throw new Error(`typical_p must be in (0, 1), got ${mass}`);
+    this.keep = opts.minTokensToKeep ?? 1;
+    checkPositiveInt(this.keep, "min_tokens_to_keep", "TypicalLogitsWarper");
+    this.filterValue = opts.filterValue ?? NEG_INF;
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "TypicalLogitsWarper");
+    const logp = new Float32Array(V);
+    const shifted = new Float32Array(V);
+    const sorted = new Float32Array(V);
+    const probs = new Float32Array(V);
+    const m32 = Math.fround(this.mass);
+    for (let off = 0; off < scores.length; off += V) {
+      const row = scores.subarray(off, off + V);
+      logp.set(row);
+      logSoftmaxRows(logp, V);
+      // Entropy: nansum skips the -inf * 0 terms of filtered tokens.
+      let ent = 0;
+      for (let i = 0; i < V; i++) {
+        const t = logp[i] * Math.fround(Math.exp(logp[i]));
+        if (!Number.isNaN(t)) ent += t;
+      }
+      const H = Math.fround(-ent);
+      for (let i = 0; i < V; i++) shifted[i] = Math.fround(Math.abs(Math.fround(-logp[i] - H)));
+      const order = argsortAscending(shifted);
+      for (let i = 0; i < V; i++) sorted[i] = row[order[i]];
+      softmaxRowF32(sorted, probs);
+      let cum = 0;
+      let lastInd = 0;
+      for (let i = 0; i < V; i++) {
+        cum += probs[i];
+        if (Math.fround(cum) < m32) lastInd++;
+      }
+      lastInd = Math.min(lastInd, V - 1);
+      const cut = shifted[order[lastInd]];
+      for (let i = Math.min(this.keep, V); i < V; i++) if (shifted[order[i]] > cut) row[order[i]] = this.filterValue;
+    }
+    return scores;
+  }
+}
+
+/** HF EpsilonLogitsWarper (Hewitt et al. 2022): remove tokens with probability < epsilon, keeping the min_tokens_to_keep best. */
+export class EpsilonLogitsWarper implements LogitsProcessor {
+  private readonly eps32: number;
+  private readonly keep: number;
+  private readonly filterValue: number;
+  constructor(readonly epsilon: number, opts: FilterOptions = {}) {
+    if (!(typeof epsilon === "number" && epsilon > 0 && epsilon < 1)) throw new Error(`epsilon_cutoff must be in (0, 1), got ${epsilon}`);
+    this.keep = opts.minTokensToKeep ?? 1;
+    checkPositiveInt(this.keep, "min_tokens_to_keep", "EpsilonLogitsWarper");
+    this.eps32 = Math.fround(epsilon);
+    this.filterValue = opts.filterValue ?? NEG_INF;
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "EpsilonLogitsWarper");
+    const probs = new Float32Array(V);
+    for (let off = 0; off < scores.length; off += V) {
+      const row = scores.subarray(off, off + V);
+      softmaxRowF32(row, probs);
+      const kth = kthLargest(row, Math.min(this.keep, V));
+      for (let i = 0; i < V; i++) if (probs[i] < this.eps32 && row[i] < kth) row[i] = this.filterValue;
+    }
+    return scores;
+  }
+}
+
+/**
+ * HF EtaLogitsWarper (Hewitt et al. 2022): remove tokens with probability < eta, where
+ * eta = min(epsilon, sqrt(epsilon) * exp(-entropy)), keeping the min_tokens_to_keep best.
+ */
+export class EtaLogitsWarper implements LogitsProcessor {
+  private readonly eps32: number;
+  private readonly keep: number;
+  private readonly filterValue: number;
+  constructor(readonly epsilon: number, opts: FilterOptions = {}) {
+    if (!(typeof epsilon === "number" && epsilon > 0 && epsilon < 1)) throw new Error(`eta_cutoff must be in (0, 1), got ${epsilon}`);
+    this.keep = opts.minTokensToKeep ?? 1;
+    checkPositiveInt(this.keep, "min_tokens_to_keep", "EtaLogitsWarper");
+    this.eps32 = Math.fround(epsilon);
+    this.filterValue = opts.filterValue ?? NEG_INF;
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "EtaLogitsWarper");
+    const probs = new Float32Array(V);
+    const logp = new Float32Array(V);
+    const sqrtEps = Math.fround(Math.sqrt(this.eps32));
+    for (let off = 0; off < scores.length; off += V) {
+      const row = scores.subarray(off, off + V);
+      softmaxRowF32(row, probs);
+      // torch Categorical(logits).entropy(): -sum(p * clamp(log p, min=float32 min)).
+      logp.set(row);
+      logSoftmaxRows(logp, V);
+      let ent = 0;
+      for (let i = 0; i < V; i++) ent += Math.max(logp[i], -3.4028234663852886e38) * probs[i];
+      const eta = Math.min(this.eps32, Math.fround(sqrtEps * Math.fround(Math.exp(Math.fround(ent)))));
+      const kth = kthLargest(row, Math.min(this.keep, V));
+      for (let i = 0; i < V; i++) if (probs[i] < eta && row[i] < kth) row[i] = this.filterValue;
+    }
+    return scores;
+  }
+}
+
 // ------------------------------------------------------------------ processors (every decoding mode)
 
 /**
@@ -543,6 +653,67 @@ export class LogitBiasLogitsProcessor implements LogitsProcessor {
     for (const id of this.ids) if (id >= V) throw new Error(`logit_bias: token ${id} is outside the vocabulary (${V})`);
     for (let off = 0; off < scores.length; off += V) {
       for (let j = 0; j < this.ids.length; j++) scores[off + this.ids[j]] = Math.fround(scores[off + this.ids[j]] + this.biases[j]);
+    }
+    return scores;
+  }
+}
+
+/**
+ * HF NoBadWordsLogitsProcessor: bans token sequences (a one-token sequence at every step, a longer
+ * one's last token when the row ends with the rest). A one-token sequence equal to an EOS id is
+ * dropped, as in HF, so EOS stays reachable.
+ */
+export class NoBadWordsLogitsProcessor implements LogitsProcessor {
+  private readonly inner: SequenceBiasLogitsProcessor | null;
+  constructor(badWordsIds: ReadonlyArray<readonly number[]>, eosTokenId: number | readonly number[] | null = null) {
+    if (!Array.isArray(badWordsIds) || badWordsIds.length === 0) throw new Error("bad_words_ids must be a non-empty list of token-id lists");
+    badWordsIds.forEach((w, i) => {
+      if (!Array.isArray(w) || w.length === 0 || w.some((t) => !Number.isInteger(t) || t < 0)) {
+        throw new Error(`bad_words_ids[${i}] must be a non-empty list of token ids, got ${JSON.stringify(w)}`);
+      }
+    });
+    const eos = eosTokenId === null ? [] : typeof eosTokenId === "number" ? [eosTokenId] : [...eosTokenId];
+    const seen = new Set<string>();
+    const entries: Array<[number[], number]> = [];
+    for (const w of badWordsIds) {
+      if (w.length === 1 && eos.includes(w[0])) continue;
+      const key = w.join(",");
+      if (seen.has(key)) continue; // HF builds a dict: duplicates collapse
+      seen.add(key);
+      entries.push([[...w], NEG_INF]);
+    }
+    this.inner = entries.length > 0 ? new SequenceBiasLogitsProcessor(entries) : null;
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    return this.inner ? this.inner.apply(inputIds, scores) : scores;
+  }
+}
+
+/**
+ * HF ExponentialDecayLengthPenalty: after `start` generated tokens, raise the EOS scores by
+ * |score| * (factor ** (T - promptLength - start) - 1), so ending becomes ever more likely.
+ */
+export class ExponentialDecayLengthPenalty implements LogitsProcessor {
+  private readonly eos: number[];
+  private readonly regulationStart: number;
+  constructor(readonly start: number, readonly factor: number, eosTokenId: number | readonly number[], promptLength: number) {
+    checkPositiveInt(start, "exponential_decay_length_penalty[0]", "ExponentialDecayLengthPenalty", true);
+    if (typeof factor !== "number" || !Number.isFinite(factor)) throw new Error(`exponential_decay_length_penalty[1] must be a number, got ${factor}`);
+    this.eos = eosList(eosTokenId, "ExponentialDecayLengthPenalty");
+    this.regulationStart = start + promptLength;
+  }
+  apply(inputIds: InputIds, scores: Float32Array): Float32Array {
+    const V = vocabSize(inputIds, scores, "ExponentialDecayLengthPenalty");
+    if (inputIds.length === 0) return scores;
+    const T = inputIds[0].length;
+    if (T <= this.regulationStart) return scores;
+    const mult = Math.fround(Math.pow(this.factor, T - this.regulationStart) - 1);
+    for (let off = 0; off < scores.length; off += V) {
+      for (const e of new Set(this.eos)) {
+        if (e >= V) continue;
+        const s = scores[off + e];
+        scores[off + e] = Math.fround(s + Math.fround(Math.abs(s) * mult));
+      }
     }
     return scores;
   }

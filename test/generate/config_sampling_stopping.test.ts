@@ -36,7 +36,7 @@ describe("GenerationConfig", () => {
   it("reads generation_config.json with inert fields and a list of EOS ids", () => {
     const dir = mkdtempSync(join(tmpdir(), "tslm-gen-"));
     const p = join(dir, "generation_config.json");
-    writeFileSync(p, JSON.stringify({ bos_token_id: 128000, eos_token_id: [128001, 128009], do_sample: true, temperature: 0.6, top_p: 0.9, transformers_version: "4.40.0", typical_p: 1.0 }));
+    writeFileSync(p, JSON.stringify({ bos_token_id: 128000, eos_token_id: [128001, 128009], do_sample: true, temperature: 0.6, top_p: 0.9, transformers_version: "4.40.0", num_beam_groups: 1 }));
     const c = GenerationConfig.fromFile(p);
     expect(c.eosTokenIds()).toEqual([128001, 128009]);
     expect(c.temperature).toBe(0.6);
@@ -48,12 +48,13 @@ describe("GenerationConfig", () => {
   });
 
   it("rejects unsupported fields set to a value that changes the output", () => {
-    expect(() => new GenerationConfig({ typical_p: 0.9 })).toThrow(/typical_p=0.9 is not supported.*supported fields/);
+    expect(() => new GenerationConfig({ guidance_scale: 1.5 })).toThrow(/guidance_scale=1.5 is not supported.*supported fields/);
+    expect(() => new GenerationConfig({ top_h: 0.4 })).toThrow(/top_h/);
     expect(() => new GenerationConfig({ num_beam_groups: 2 })).toThrow(/num_beam_groups/);
     expect(() => new GenerationConfig({ bad_words_ids: [[1]] })).toThrow(/bad_words_ids/);
     expect(() => new GenerationConfig({ num_beams: 2, do_sample: true })).toThrow(/beam sampling/);
     // HF's own "off" values pass.
-    expect(() => new GenerationConfig({ typical_p: 1.0, num_beam_groups: 1, diversity_penalty: 0.0 })).not.toThrow();
+    expect(() => new GenerationConfig({ guidance_scale: 1.0, num_beam_groups: 1, diversity_penalty: 0.0 })).not.toThrow();
   });
 
   it("validates values and combinations", () => {

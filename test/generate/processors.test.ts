@@ -4,6 +4,9 @@
 // (float32 reordering in softmax-based warpers only moves values that are then kept verbatim).
 import { describe, expect, it } from "vitest";
 import {
+  EpsilonLogitsWarper,
+  EtaLogitsWarper,
+  ExponentialDecayLengthPenalty,
   ForcedBOSTokenLogitsProcessor,
   ForcedEOSTokenLogitsProcessor,
   FrequencyPresencePenaltyLogitsProcessor,
@@ -13,6 +16,7 @@ import {
   MinLengthLogitsProcessor,
   MinNewTokensLengthLogitsProcessor,
   MinPLogitsWarper,
+  NoBadWordsLogitsProcessor,
   NoRepeatNGramLogitsProcessor,
   RepetitionPenaltyLogitsProcessor,
   SequenceBiasLogitsProcessor,
@@ -21,6 +25,7 @@ import {
   TemperatureLogitsWarper,
   TopKLogitsWarper,
   TopPLogitsWarper,
+  TypicalLogitsWarper,
 } from "../../src/generate/index.js";
 import { fixtureF32, readJSON } from "../helpers.js";
 
@@ -43,6 +48,11 @@ function build(c: Case): LogitsProcessor {
     case "top_k": return new TopKLogitsWarper(a.top_k, keep);
     case "top_p": return new TopPLogitsWarper(a.top_p, keep);
     case "min_p": return new MinPLogitsWarper(a.min_p, keep);
+    case "typical_p": return new TypicalLogitsWarper(a.mass, keep);
+    case "epsilon_cutoff": return new EpsilonLogitsWarper(a.epsilon, keep);
+    case "eta_cutoff": return new EtaLogitsWarper(a.epsilon, keep);
+    case "bad_words_ids": return new NoBadWordsLogitsProcessor(a.bad_words_ids, a.eos_token_id);
+    case "exponential_decay_length_penalty": return new ExponentialDecayLengthPenalty(a.start, a.factor, a.eos_token_id, a.prompt_length);
     case "repetition_penalty": return new RepetitionPenaltyLogitsProcessor(a.penalty, a.prompt_ignore_length ?? 0);
     case "no_repeat_ngram": return new NoRepeatNGramLogitsProcessor(a.ngram_size);
     case "min_length": return new MinLengthLogitsProcessor(a.min_length, a.eos_token_id);

@@ -126,6 +126,11 @@ def main():
     cases.append(run("greedy/forced", 9, 12, [[5]], max_length=7, eos_token_id=[0, 2], pad_token_id=11,
                      do_sample=False, forced_bos_token_id=3, forced_eos_token_id=2, min_length=4,
                      suppress_tokens=[4, 6], sequence_bias=[[[7], -2.0], [[3, 8], 5.0]]))
+    cases.append(run("greedy/bad-words-decay", 13, 12, [[1, 2]], max_new_tokens=9, eos_token_id=0, pad_token_id=11,
+                     do_sample=False, bad_words_ids=[[8], [4, 7], [0]], exponential_decay_length_penalty=(3, 1.8)))
+    cases.append(run("beam/k3/bad-words-decay", 13, 12, [[1, 2], [5, 6]], num_beams=3, max_new_tokens=8, eos_token_id=0,
+                     pad_token_id=11, do_sample=False, bad_words_ids=[[8], [4, 7]], exponential_decay_length_penalty=(2, 1.5),
+                     num_return_sequences=3))
     cases.append(run("greedy/renorm-begin", 10, 12, [[1, 2]], max_new_tokens=6, eos_token_id=0, pad_token_id=11,
                      do_sample=False, begin_suppress_tokens=[5, 9], renormalize_logits=True))
     data = {"transformers_version": transformers.__version__, "torch_version": torch.__version__, "cases": cases}

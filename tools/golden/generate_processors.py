@@ -100,6 +100,26 @@ def main():
     case("min_p/0.2/-inf", "min_p", {"min_p": 0.2}, lp.MinPLogitsWarper(0.2), ids, s_inf)
     case("min_p/0.3/peaked", "min_p", {"min_p": 0.3}, lp.MinPLogitsWarper(0.3), ids, s_peak)
 
+    for m in (0.2, 0.5, 0.9, 0.99):
+        case(f"typical_p/{m}", "typical_p", {"mass": m}, lp.TypicalLogitsWarper(m), ids, s)
+    case("typical_p/0.3/keep3", "typical_p", {"mass": 0.3, "min_tokens_to_keep": 3}, lp.TypicalLogitsWarper(0.3, min_tokens_to_keep=3), ids, s)
+    case("typical_p/0.7/-inf", "typical_p", {"mass": 0.7}, lp.TypicalLogitsWarper(0.7), ids, s_inf)
+    case("typical_p/0.5/peaked", "typical_p", {"mass": 0.5}, lp.TypicalLogitsWarper(0.5), ids, s_peak)
+    for e in (0.01, 0.05, 0.2):
+        case(f"epsilon/{e}", "epsilon_cutoff", {"epsilon": e}, lp.EpsilonLogitsWarper(e), ids, s)
+        case(f"eta/{e}", "eta_cutoff", {"epsilon": e}, lp.EtaLogitsWarper(e), ids, s)
+    case("epsilon/0.5/keep2", "epsilon_cutoff", {"epsilon": 0.5, "min_tokens_to_keep": 2}, lp.EpsilonLogitsWarper(0.5, min_tokens_to_keep=2), ids, s)
+    case("eta/0.3/keep3/-inf", "eta_cutoff", {"epsilon": 0.3, "min_tokens_to_keep": 3}, lp.EtaLogitsWarper(0.3, min_tokens_to_keep=3), ids, s_inf)
+    case("eta/0.1/peaked", "eta_cutoff", {"epsilon": 0.1}, lp.EtaLogitsWarper(0.1), ids, s_peak)
+
+    bw = [[5], [2, 7], [3, 2, 9], [11, 1], [0], [5]]
+    case("bad_words", "bad_words_ids", {"bad_words_ids": bw, "eos_token_id": 0}, lp.NoBadWordsLogitsProcessor(bw, 0), ids, s)
+    case("bad_words/no-eos", "bad_words_ids", {"bad_words_ids": bw, "eos_token_id": None}, lp.NoBadWordsLogitsProcessor(bw), ids, s)
+    for T_extra, fac in ((0, 1.5), (2, 1.5), (1, 0.8)):
+        case(f"exp_decay/start{T_extra}/{fac}", "exponential_decay_length_penalty",
+             {"start": T_extra, "factor": fac, "eos_token_id": [2, 9], "prompt_length": 1},
+             lp.ExponentialDecayLengthPenalty((T_extra, fac), [2, 9], 1), ids, s_neg if fac < 1 else s)
+
     for pen in (1.2, 0.8, 2.0):
         case(f"repetition_penalty/{pen}", "repetition_penalty", {"penalty": pen}, lp.RepetitionPenaltyLogitsProcessor(pen), ids, s)
         case(f"repetition_penalty/{pen}/negative", "repetition_penalty", {"penalty": pen}, lp.RepetitionPenaltyLogitsProcessor(pen), ids, s_neg)
