@@ -48,6 +48,7 @@ function jsonRow(r: GemmBenchRow): string {
     shape: [r.shape.M, r.shape.N, r.shape.K],
     threads: r.threads,
     layout: r.layout,
+    clock: r.clock,
     gflops: round(r.tslm.median),
     gflops_min: round(r.tslm.min),
     gflops_max: round(r.tslm.max),
@@ -85,19 +86,35 @@ export function registerBench(program: Command): void {
       shapeList,
     )
     .option("--layout <nn|nt|tn|tt>", "transposes of A and B (nt: B stored N x K, like a Linear weight)", layoutOpt, "nn")
+    .option(
+      "--cpu-time",
+      "report GFLOP per CPU-second of each process (per-core efficiency; not diluted by time spent " +
+        "descheduled on a loaded machine) instead of per wall-clock second",
+    )
     .option("--no-torch", "do not compare with PyTorch")
     .action(
-      async (o: { json?: boolean; threads: number[]; repeats: number; seconds: number; shapes?: ReturnType<typeof parseGemmShapes>; layout: GemmLayout; torch: boolean }) => {
+      async (o: {
+        json?: boolean;
+        threads: number[];
+        repeats: number;
+        seconds: number;
+        shapes?: ReturnType<typeof parseGemmShapes>;
+        layout: GemmLayout;
+        cpuTime?: boolean;
+        torch: boolean;
+      }) => {
         await benchGemm({
           shapes: o.shapes,
           threads: o.threads,
           repeats: o.repeats,
           seconds: o.seconds,
           layout: o.layout,
+          clock: o.cpuTime ? "cpu" : "wall",
           python: o.torch ? undefined : null,
           onStart: (info) => {
             if (o.json) return;
-            console.log(`tslm bench gemm: native ${info.kernel}, layout ${o.layout}, GFLOP/s median of ${o.repeats} (min-max)`);
+            const unit = o.cpuTime ? "GFLOP per CPU-second" : "GFLOP/s";
+            console.log(`tslm bench gemm: native ${info.kernel}, layout ${o.layout}, ${unit}, median of ${o.repeats} (min-max)`);
             console.log(info.torchAvailable ? info.torch : `(${info.torch})`);
             console.log(`${"MxKxN".padEnd(15)} thr  ${"tslm".padEnd(18)} ${"torch".padEnd(18)} ratio`);
           },

@@ -45,6 +45,7 @@ export interface GemmBenchRow {
   shape: GemmShape;
   threads: number;
   layout: GemmLayout;
+  clock: "wall" | "cpu";
   tslm: Spread;
   torch?: Spread;
   /** tslm median / torch median */
@@ -58,6 +59,12 @@ export interface GemmBenchOptions {
   /** minimum duration of one sample, in seconds */
   seconds?: number;
   layout?: GemmLayout;
+  /**
+   * "wall" (default): GFLOP per second of wall time. "cpu": GFLOP per CPU-second of the process
+   * (all its threads), i.e. per-core efficiency, which time spent descheduled on a loaded machine
+   * does not dilute; spinning threads count as busy.
+   */
+  clock?: "wall" | "cpu";
   /** Python with torch: a path, null to skip torch, undefined to look for one */
   python?: string | null;
   /** called once the kernels and torch are ready, before the first measurement */
@@ -142,8 +149,8 @@ class TorchServer {
     return new TorchServer(proc, rl, it, String(first.value).slice(6));
   }
 
-  async measure(s: GemmShape, threads: number, layout: GemmLayout, seconds: number): Promise<number> {
-    this.proc.stdin.write(`${s.M} ${s.N} ${s.K} ${threads} ${layout} ${seconds}\n`);
+  async measure(s: GemmShape, threads: number, layout: GemmLayout, seconds: number, clock: "wall" | "cpu"): Promise<number> {
+    this.proc.stdin.write(`${s.M} ${s.N} ${s.K} ${threads} ${layout} ${seconds} ${clock}\n`);
     const r = await this.lines.next();
     const v = Number(r.value);
     if (r.done || !Number.isFinite(v)) throw new Error("the torch benchmark process stopped answering");
@@ -167,10 +174,17 @@ function operands(s: GemmShape, layout: GemmLayout) {
   return { A, B, C: new Float32Array(s.M * s.N), ta, tb, lda: ta ? s.M : s.K, ldb: tb ? s.K : s.N };
 }
 
-function measureNative(addon: NativeAddon, s: GemmShape, ops: ReturnType<typeof operands>, seconds: number): number {
+function measureNative(
+  addon: NativeAddon,
+  s: GemmShape,
+  ops: ReturnType<typeof operands>,
+  seconds: number,
+  clock: "wall" | "cpu",
+): number {
   const { A, B, C, ta, tb, lda, ldb } = ops;
   const run = () => addon.gemm(ta, tb, s.M, s.N, s.K, 1, A, 0, lda, 0, B, 0, ldb, 0, 0, C, 0, s.N, 0, 1);
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   let n = 0;
   let elapsed = 0;
   do {
@@ -178,6 +192,10 @@ function measureNative(addon: NativeAddon, s: GemmShape, ops: ReturnType<typeof 
     n++;
     elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
   } while (elapsed < seconds);
+  if (clock === "cpu") {
+    const c = process.cpuUsage(c0);
+    elapsed = (c.user + c.system) / 1e6;
+  }
   return (2 * s.M * s.N * s.K * n) / elapsed / 1e9;
 }
 
@@ -191,6 +209,7 @@ export async function benchGemm(opts: GemmBenchOptions = {}): Promise<{ info: Ge
   const repeats = opts.repeats ?? 5;
   const seconds = opts.seconds ?? 0.3;
   const layout = opts.layout ?? "nn";
+  const clock = opts.clock ?? "wall";
   const kernel = (addon as unknown as { gemmInfo?: () => { kernel: string } }).gemmInfo?.().kernel ?? addon.isa();
 
   let torch: TorchServer | null = null;
@@ -221,15 +240,15 @@ export async function benchGemm(opts: GemmBenchOptions = {}): Promise<{ info: Ge
       const ops = operands(s, layout);
       for (const threads of threadList) {
         addon.setThreads(threads);
-        measureNative(addon, s, ops, Math.min(seconds, 0.1)); // warm-up: pool, buffers, caches
-        if (torch) await torch.measure(s, threads, layout, Math.min(seconds, 0.1));
+        measureNative(addon, s, ops, Math.min(seconds, 0.1), clock); // warm-up: pool, buffers, caches
+        if (torch) await torch.measure(s, threads, layout, Math.min(seconds, 0.1), clock);
         const mine: number[] = [];
         const theirs: number[] = [];
         for (let r = 0; r < repeats; r++) {
-          mine.push(measureNative(addon, s, ops, seconds));
-          if (torch) theirs.push(await torch.measure(s, threads, layout, seconds));
+          mine.push(measureNative(addon, s, ops, seconds, clock));
+          if (torch) theirs.push(await torch.measure(s, threads, layout, seconds, clock));
         }
-        const row: GemmBenchRow = { shape: s, threads, layout, tslm: spread(mine) };
+        const row: GemmBenchRow = { shape: s, threads, layout, clock, tslm: spread(mine) };
         if (torch) {
           row.torch = spread(theirs);
           row.ratio = row.tslm.median / row.torch.median;
