@@ -51,7 +51,8 @@ describe("GenerationConfig", () => {
     expect(() => new GenerationConfig({ guidance_scale: 1.5 })).toThrow(/guidance_scale=1.5 is not supported.*supported fields/);
     expect(() => new GenerationConfig({ top_h: 0.4 })).toThrow(/top_h/);
     expect(() => new GenerationConfig({ num_beam_groups: 2 })).toThrow(/num_beam_groups/);
-    expect(() => new GenerationConfig({ bad_words_ids: [[1]] })).toThrow(/bad_words_ids/);
+    expect(() => new GenerationConfig({ force_words_ids: [[1]] })).toThrow(/force_words_ids/);
+    expect(() => new GenerationConfig({ bad_words_ids: [[1, -2]] })).toThrow(/bad_words_ids\[0\]/);
     expect(() => new GenerationConfig({ num_beams: 2, do_sample: true })).toThrow(/beam sampling/);
     // HF's own "off" values pass.
     expect(() => new GenerationConfig({ guidance_scale: 1.0, num_beam_groups: 1, diversity_penalty: 0.0 })).not.toThrow();
