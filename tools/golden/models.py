@@ -56,6 +56,17 @@ def llama(**kw):
 CASES = {
     # GPT-2 as HF defines it: Conv1D weights [in, out], tied lm_head, gelu_new, dropout 0.1 (off in eval).
     "gpt2_tiny": (lambda: GPT2LMHeadModel(GPT2Config(vocab_size=99, n_positions=64, n_embd=32, n_layer=2, n_head=4, bos_token_id=98, eos_token_id=98)), 10),
+    # GPT-2 config variants: exact-erf GELU, explicit n_inner, attention scaled by 1/(layer_idx + 1),
+    # an untied lm_head.
+    "gpt2_variants": (
+        lambda: GPT2LMHeadModel(
+            GPT2Config(
+                vocab_size=99, n_positions=64, n_embd=32, n_layer=2, n_head=2, n_inner=48, activation_function="gelu",
+                scale_attn_by_inverse_layer_idx=True, tie_word_embeddings=False, bos_token_id=98, eos_token_id=98,
+            )
+        ),
+        9,
+    ),
     # Grouped-query attention (4 query heads share 2 key/value heads), default RoPE, pad_token_id 0.
     "llama_gqa": (llama(), 10),
     # LLaMA-3.1 RoPE scaling and tied embeddings. head_dim 8 gives wavelengths 6.3, 63, 628, 6283:
@@ -71,8 +82,9 @@ CASES = {
         ),
         10,
     ),
-    # Linear RoPE scaling with biases on attention and MLP projections.
-    "llama_linear_bias": (llama(rope_scaling={"rope_type": "linear", "factor": 2.0}, attention_bias=True, mlp_bias=True, num_key_value_heads=4), 10),
+    # Linear RoPE scaling with biases on attention and MLP projections, and head_dim (12) set apart
+    # from hidden_size / num_attention_heads (8).
+    "llama_linear_bias": (llama(rope_scaling={"rope_type": "linear", "factor": 2.0}, attention_bias=True, mlp_bias=True, num_key_value_heads=4, head_dim=12), 10),
     # Dynamic NTK RoPE, with a sequence (12) longer than max_position_embeddings (8) so the base is rescaled.
     "llama_dynamic": (llama(rope_scaling={"rope_type": "dynamic", "factor": 2.0}, max_position_embeddings=8, rope_theta=500.0), 12),
 }

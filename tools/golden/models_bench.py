@@ -1,0 +1,48 @@
+"""PyTorch + transformers side of test/models/bench_tiny.ts: the BENCH.md "tiny" config
+(4 layers, d 256, 4 heads, vocab 8192, context 256) at batch 8 x 256, forward (no_grad) and
+forward + backward, eval mode, median over repeats.
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python tools/golden/models_bench.py [--reps 5] [--llama]
+
+Run it alternately with `npx tsx test/models/bench_tiny.ts` (A B A B) on a quiet machine.
+"""
+import os
+import sys
+import time
+
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
+import torch  # noqa: E402
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM  # noqa: E402
+
+torch.set_num_threads(2)
+reps = int(sys.argv[sys.argv.index("--reps") + 1]) if "--reps" in sys.argv else 5
+B, T, V = 8, 256, 8192
+
+
+def bench(label, model):
+    model.eval()
+    ids = torch.randint(0, V, (B, T), generator=torch.Generator().manual_seed(1))
+    fwd, fb = [], []
+    for r in range(reps + 1):
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            model(input_ids=ids)
+        f = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = model(input_ids=ids, labels=ids)
+        out.loss.backward()
+        g = time.perf_counter() - t0
+        model.zero_grad(set_to_none=True)
+        if r > 0:
+            fwd.append(f * 1000)
+            fb.append(g * 1000)
+    med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+    n = sum(p.numel() for p in model.parameters())
+    print(f"{label} [torch {torch.__version__}, 2 threads] {n / 1e6:.2f}M params, B x T = {B} x {T}: forward {med(fwd):.0f} ms (min {min(fwd):.0f}), forward+backward {med(fb):.0f} ms (min {min(fb):.0f}), {B * T / (med(fb) / 1000):.0f} tokens/s fwd+bwd")
+
+
+torch.manual_seed(1)
+bench("gpt2 tiny", GPT2LMHeadModel(GPT2Config(vocab_size=V, n_positions=T, n_embd=256, n_layer=4, n_head=4)))
+if "--llama" in sys.argv:
+    bench("llama tiny", LlamaForCausalLM(LlamaConfig(vocab_size=V, hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=T)))
