@@ -4,7 +4,7 @@
 //   tokens-<key>.bin   little-endian: `count` ids (uint16 when the vocabulary has <= 65536 ids,
 //                      else uint32), then `documents` uint64 document end offsets (exclusive, in
 //                      tokens; an EOS separator, when used, belongs to the document before it)
-//   tokens-<key>.json  the header: format and version, tokenizer hash, sources (absolute path, size,
+//   tokens-<key>.json  the header: format and version, tokenizer hash, sources (absolute path, encoding, size,
 //                      mtime), dtype, count, documents, eos_id, byte sizes, SHA-256 of the .bin
 // The key hashes the tokenizer, the source paths and the options, but NOT the sizes and mtimes:
 // a changed source file therefore lands on the same name and replaces the stale cache instead of
@@ -28,7 +28,7 @@ import { endianness } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { sha256Hex, stableStringify, tokenizerHash } from "./hash.js";
 import { resolveProgress, type ProgressOption } from "./progress.js";
-import { readDocuments, resolveSources, type SourceFile, type SourceInput } from "./sources.js";
+import { checkEncodings, readDocuments, resolveSources, type SourceFile, type SourceInput } from "./sources.js";
 import { ArrayTokens, FileTokens, bytesPerToken, type TokenArray, type TokenDType, type TokenStream } from "./tokens.js";
 
 export const TOKEN_CACHE_FORMAT = "tslm-token-cache";
@@ -48,7 +48,8 @@ export interface TokenCacheHeader {
   version: number;
   key: string;
   tokenizer_hash: string;
-  sources: Array<{ path: string; format: string; field?: string; size: number; mtime_ms: number }>;
+  /** encoding: as read ("auto" sources settled to "utf-8" or "latin1"). */
+  sources: Array<{ path: string; format: string; field?: string; encoding: string; size: number; mtime_ms: number }>;
   dtype: TokenDType;
   count: number;
   documents: number;
@@ -68,7 +69,7 @@ export interface TokenCacheOptions {
    * one of <|endoftext|>, </s>, <eos>, [SEP]); null: no separator (boundaries are still recorded).
    */
   eosId?: number | null;
-  /** Text handed to one encode() call, about (default 1 MiB). */
+  /** Bytes read at a time, and about the text handed to one encode() call (default 64 KiB). */
   chunkBytes?: number;
   progress?: ProgressOption;
   /** "checksum" (default) hashes the .bin on load; "size" only compares sizes. */
@@ -134,12 +135,13 @@ function dtypeFor(vocabSize: number): TokenDType {
 
 /** The cache key: tokenizer hash, source identities (not sizes or mtimes) and options. */
 export function cacheKey(tokHash: string, files: SourceFile[], eosId: number | null): string {
-  const ident = files.map((f) => ({ path: f.path, format: f.format, field: f.field }));
+  // The encoding as asked ("auto" included): a settled "auto" must not change the name.
+  const ident = files.map((f) => ({ path: f.path, format: f.format, field: f.field, encoding: f.encoding }));
   return sha256Hex(stableStringify({ format: TOKEN_CACHE_FORMAT, version: TOKEN_CACHE_VERSION, tokenizer: tokHash, sources: ident, eos_id: eosId })).slice(0, 20);
 }
 
 function sourcesRecord(files: SourceFile[]): TokenCacheHeader["sources"] {
-  return files.map((f) => ({ path: f.path, format: f.format, ...(f.field !== undefined ? { field: f.field } : {}), size: f.size, mtime_ms: f.mtimeMs }));
+  return files.map((f) => ({ path: f.path, format: f.format, ...(f.field !== undefined ? { field: f.field } : {}), encoding: f.encoding, size: f.size, mtime_ms: f.mtimeMs }));
 }
 
 /** Positioned reads of a whole range into `dst` (readSync may return less than asked). */
@@ -295,6 +297,10 @@ export function buildTokenCache(opts: TokenCacheOptions): TokenCache {
   if (check.kind === "corrupt") warn(`token cache ${binPath} is corrupt (${check.reason}); rebuilding it`);
   else if (check.kind === "stale") warn(`token cache ${binPath} is stale (${check.reason}); re-tokenizing`);
 
+  // Every file's encoding is checked before any tokenizing: a bad byte in the last file must not
+  // cost the time spent on the others.
+  const readable = checkEncodings(files, warn);
+
   // Tokenize, streaming ids to a temporary file in blocks, and hash them on the way.
   const bpt = bytesPerToken(dtype);
   const BLOCK = 1 << 18;
@@ -323,7 +329,7 @@ export function buildTokenCache(opts: TokenCacheOptions): TokenCache {
     };
     progress.start(totalBytes, "Tokenizing");
     try {
-      for (const file of files) {
+      for (const file of readable) {
         let inDoc = false;
         for (const piece of readDocuments(file, {
           chunkBytes: opts.chunkBytes,
@@ -365,7 +371,7 @@ export function buildTokenCache(opts: TokenCacheOptions): TokenCache {
       version: TOKEN_CACHE_VERSION,
       key,
       tokenizer_hash: tokHash,
-      sources: sourcesRecord(files),
+      sources: sourcesRecord(readable),
       dtype,
       count,
       documents: docEnds.length,
@@ -377,8 +383,8 @@ export function buildTokenCache(opts: TokenCacheOptions): TokenCache {
     return h;
   });
   // Source files that changed while we read them would make the header lie: check before writing it.
-  const after = resolveSources(opts.sources);
-  if (stableStringify(sourcesRecord(after)) !== stableStringify(header.sources)) {
+  const stamp = (fs: SourceFile[]) => stableStringify(fs.map((f) => [f.path, f.size, f.mtimeMs]));
+  if (stamp(resolveSources(opts.sources)) !== stamp(files)) {
     throw new Error("buildTokenCache: a source file changed while it was being tokenized; run again");
   }
   writeAtomically(headerPath, (fd, tmp) => writeFully(fd, Buffer.from(JSON.stringify(header, null, 2) + "\n", "utf8"), tmp));
@@ -398,7 +404,7 @@ export function loadTokenCache(headerPath: string, opts: { inMemory?: boolean; v
   const h = JSON.parse(readFileSync(headerPath, "utf8")) as TokenCacheHeader;
   if (h?.format !== TOKEN_CACHE_FORMAT) throw new Error(`${headerPath}: not a tslm token cache header`);
   const binPath = headerPath.replace(/\.json$/, ".bin");
-  const files: SourceFile[] = h.sources.map((s) => ({ path: s.path, format: s.format as SourceFile["format"], field: s.field, size: s.size, mtimeMs: s.mtime_ms }));
+  const files: SourceFile[] = h.sources.map((s) => ({ path: s.path, format: s.format as SourceFile["format"], field: s.field, encoding: s.encoding as SourceFile["encoding"], size: s.size, mtimeMs: s.mtime_ms }));
   // Source checks are skipped on purpose (the corpus may be gone); integrity checks are not.
   const c = checkCache(binPath, headerPath, h.tokenizer_hash, files.map((f) => ({ ...f })), opts.verify ?? "checksum");
   if (!c.ok && c.kind === "corrupt") throw new Error(`token cache ${binPath} is corrupt: ${c.reason}`);

@@ -170,6 +170,11 @@ describe("token cache", () => {
     expect(events.at(-1)).toBe("stop");
     expect(() => buildTokenCache({ sources: data, tokenizer: { ...tok, toJSON: () => ({}), tokenToId: () => undefined, encode: tok.encode, vocabSize: 10 }, cacheDir, ...silent })).toThrow(/no EOS token/);
     expect(() => buildTokenCache({ sources: data, tokenizer: tok, cacheDir, cache: true } as never)).toThrow(/unknown option "cache"/);
+    // A bad byte in the last file stops the build before the first encode() call.
+    writeFileSync(join(data, "z.txt"), Buffer.from([0x61, 0xff]));
+    const fresh = new CharTokenizer("fresh");
+    expect(() => buildTokenCache({ sources: data, tokenizer: fresh, cacheDir, ...silent })).toThrow(/not valid UTF-8: .*z\.txt \(byte 1\)/);
+    expect(fresh.calls).toBe(0);
     const empty = join(data, "empty.jsonl");
     writeFileSync(empty, '{"text": ""}\n');
     expect(() => buildTokenCache({ sources: empty, tokenizer: tok, cacheDir, ...silent })).toThrow(/hold no text/);

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readDocuments, resolveSources, firstInvalidUtf8, type SourceFile } from "../../src/data/index.js";
+import { checkEncodings, firstInvalidUtf8, readDocuments, resolveSources, type SourceFile } from "../../src/data/index.js";
 import { loadTokenizer } from "../tokenizers/helpers.js";
 import { repoRoot } from "../helpers.js";
 
@@ -91,6 +91,21 @@ describe("readDocuments", () => {
     expect(firstInvalidUtf8(Uint8Array.from([0x41, 0xe2, 0x82]))).toBe(-1); // may continue
     writeFileSync(p, Buffer.from([0x41, 0xe2, 0x82]));
     expect(() => docs(resolveSources(p)[0]!)).toThrow(/ends inside a character/);
+  });
+
+  it("encodings: every non-UTF-8 file is listed before any work; latin1 and auto decode windows-1252", () => {
+    const d = tmp();
+    writeFileSync(join(d, "a.txt"), "fine é\n");
+    writeFileSync(join(d, "b.txt"), Buffer.from([0x43, 0xe6, 0x73, 0x61, 0x72])); // "Cæsar" in Latin-1
+    writeFileSync(join(d, "c.txt"), Buffer.from([0x42, 0x72, 0x75, 0x6e, 0x65, 0x74, 0x69, 0xe8, 0x72, 0x65]));
+    expect(() => checkEncodings(resolveSources(d))).toThrow(/not valid UTF-8: .*b\.txt \(byte 1\), .*c\.txt \(byte 7\)\. .*encoding "latin1"/);
+    const notes: string[] = [];
+    const auto = checkEncodings(resolveSources({ path: d, encoding: "auto" }), (m) => notes.push(m));
+    expect(auto.map((f) => f.encoding)).toEqual(["utf-8", "latin1", "latin1"]);
+    expect(notes.length).toBe(2);
+    expect(auto.map((f) => docs(f)[0])).toEqual(["fine é\n", "Cæsar", "Brunetière"]);
+    expect(docs(resolveSources({ path: join(d, "b.txt"), encoding: "latin1" })[0]!)).toEqual(["Cæsar"]);
+    expect(() => resolveSources({ path: d, encoding: "cp1252" as never })).toThrow(/encoding must be/);
   });
 
   it("a text file is one document, read in pieces that never split a character", () => {
