@@ -32,10 +32,12 @@ let cached: NativeLoad | undefined;
 export function loadNative(): NativeLoad {
   if (cached) return cached;
   const root = packageRoot();
-  const candidates = [join(root, "build", "Release", "tslm_native.node"), join(root, "build", "Debug", "tslm_native.node")];
+  // TSLM_ADDON_PATH points at a relocated addon (packagers, tests of the fallback path).
+  const override = process.env.TSLM_ADDON_PATH;
+  const candidates = override ? [override] : [join(root, "build", "Release", "tslm_native.node"), join(root, "build", "Debug", "tslm_native.node")];
   const path = candidates.find((p) => existsSync(p));
   if (!path) {
-    cached = { ok: false, reason: `the native addon was not built (no ${candidates[0]}); run \`npm run build:native\`` };
+    cached = { ok: false, reason: override ? `TSLM_ADDON_PATH=${override} does not exist` : `the native addon was not built (no ${candidates[0]}); run \`npm run build:native\`` };
     return cached;
   }
   try {
