@@ -4,7 +4,7 @@
 // Mirrors HF tokenizers/src/decoders/* and the Decoder impls of ByteLevel, Metaspace and Replace:
 // ByteLevel (GPT-2 chars -> bytes -> UTF-8, invalid sequences become U+FFFD as Rust's
 // `from_utf8_lossy`), WordPiece (prefix, cleanup), Metaspace, BPEDecoder (suffix), ByteFallback
-// (`<0xXX>` runs -> UTF-8, or one U+FFFD per byte when invalid), Fuse, Strip, Replace, Sequence.
+// (`<0xXX>` runs -> UTF-8, or one U+FFFD per byte when invalid), Fuse, Strip, Replace, CTC, Sequence.
 
 import { CHAR_TO_BYTE, PrependScheme, readPrependScheme } from "./pre_tokenizers.js";
 import { PatternJson, patternMatches, readPattern } from "./normalizers.js";
@@ -194,6 +194,26 @@ class ReplaceDecoder implements Decoder {
   }
 }
 
+/** HF `CTC`: collapse repeats, drop the pad token, optionally clean up and map the delimiter. */
+class CTC implements Decoder {
+  constructor(readonly padToken: string, readonly wordDelimiterToken: string, readonly cleanup: boolean) {}
+  decodeChain(tokens: string[]): string[] {
+    const out: string[] = [];
+    let prev: string | undefined;
+    for (const t of tokens) {
+      if (t === prev) continue;
+      prev = t;
+      let r = t.replaceAll(this.padToken, "");
+      if (this.cleanup) r = wordPieceCleanup(r).replaceAll(this.wordDelimiterToken, " ");
+      if (r.length > 0) out.push(r);
+    }
+    return out;
+  }
+  toJSON(): JsonObject {
+    return { type: "CTC", pad_token: this.padToken, word_delimiter_token: this.wordDelimiterToken, cleanup: this.cleanup };
+  }
+}
+
 class Sequence implements Decoder {
   constructor(readonly decoders: Decoder[]) {}
   decodeChain(tokens: string[]): string[] {
@@ -207,7 +227,7 @@ class Sequence implements Decoder {
 }
 
 export const DECODER_TYPES = [
-  "ByteLevel", "WordPiece", "Metaspace", "BPEDecoder", "ByteFallback", "Fuse", "Strip", "Replace", "Sequence",
+  "ByteLevel", "WordPiece", "Metaspace", "BPEDecoder", "ByteFallback", "Fuse", "Strip", "Replace", "CTC", "Sequence",
 ] as const;
 
 export function decoderFromJSON(v: unknown, path: string): Decoder {
@@ -244,6 +264,9 @@ export function decoderFromJSON(v: unknown, path: string): Decoder {
     case "Replace":
       checkKeys(o, ["type", "pattern", "content"], path);
       return new ReplaceDecoder(readPattern(o["pattern"], join(path, "pattern")), getString(o, "content", path));
+    case "CTC":
+      checkKeys(o, ["type", "pad_token", "word_delimiter_token", "cleanup"], path);
+      return new CTC(getString(o, "pad_token", path, "<pad>"), getString(o, "word_delimiter_token", path, "|"), getBool(o, "cleanup", path, true));
     case "Sequence": {
       checkKeys(o, ["type", "decoders"], path);
       const p = join(path, "decoders");
@@ -253,4 +276,4 @@ export function decoderFromJSON(v: unknown, path: string): Decoder {
   throw new TokenizerJsonError(path, "unreachable");
 }
 
-export { WordPieceDecoder, MetaspaceDecoder, BPEDecoder, ByteFallback, Fuse, Strip as StripDecoder, ReplaceDecoder, Sequence as DecoderSequence };
+export { WordPieceDecoder, MetaspaceDecoder, BPEDecoder, ByteFallback, Fuse, Strip as StripDecoder, ReplaceDecoder, CTC, Sequence as DecoderSequence };

@@ -16,11 +16,12 @@ export { postProcessorFromJSON, POST_PROCESSOR_TYPES, TemplateProcessing, BertPr
 export type { PostProcessor } from "./post_processors.js";
 export { decoderFromJSON, DECODER_TYPES, ByteLevelDecoder } from "./decoders.js";
 export type { Decoder } from "./decoders.js";
-export { BPE, WordPiece, Unigram, modelFromJSON, MODEL_TYPES, readMerges, readVocab } from "./models/index.js";
+export { BPE, WordPiece, Unigram, WordLevel, modelFromJSON, MODEL_TYPES, readMerges, readVocab } from "./models/index.js";
 export type { Model } from "./models/index.js";
 export { PairTable } from "./models/bpe.js";
 export type { BPEOptions } from "./models/bpe.js";
 export type { WordPieceOptions } from "./models/wordpiece.js";
 export type { UnigramOptions } from "./models/unigram.js";
+export type { WordLevelOptions } from "./models/wordlevel.js";
 export { TokenizerJsonError } from "./json.js";
 export { translateRegex, compileRegex } from "./regex.js";

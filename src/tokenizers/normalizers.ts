@@ -1,8 +1,8 @@
 // Normalizers: in-place edits of a NormalizedString that keep the alignment to the original text.
 //
 // Mirrors HF tokenizers/src/normalizers/*: NFC, NFD, NFKC, NFKD, Lowercase, StripAccents,
-// BertNormalizer, Replace, Prepend, Strip, Sequence (plus NFKC-free "Precompiled" is NOT supported:
-// it needs the SentencePiece charsmap and is rejected with a clear error).
+// BertNormalizer, Replace, Prepend, Strip, Nmt, ByteLevel, Sequence ("Precompiled", the SentencePiece
+// charsmap normalizer, is not supported and is rejected with a clear error).
 //
 // Unicode normalization: HF uses the `unicode-normalization-alignments` crate, which reports for
 // every output char whether it replaces, is inserted after, or absorbs input chars. JavaScript's
@@ -16,6 +16,7 @@ import {
   JsonObject, asArray, asObject, checkKeys, getBool, getOptBool, getString, getType, join, TokenizerJsonError, Json,
 } from "./json.js";
 import { compileRegex } from "./regex.js";
+import { byteLevelTransform } from "./byte_level.js";
 import { CLEAN_TEXT_REMOVED, COMBINING_MARK, NONSPACING_MARK, inRanges } from "./unicode_tables.js";
 
 export interface Normalizer {
@@ -271,6 +272,36 @@ class Strip implements Normalizer {
   }
 }
 
+/** HF `Nmt`: drop ASCII control chars, map other whitespace-like code points to ' '. */
+class Nmt implements Normalizer {
+  normalize(n: NormalizedString): void {
+    n.filter((c) => {
+      const cp = c.codePointAt(0)!;
+      return !((cp >= 0x01 && cp <= 0x08) || cp === 0x0b || (cp >= 0x0e && cp <= 0x1f) || cp === 0x7f || cp === 0x8f || cp === 0x9f);
+    });
+    n.map((c) => {
+      const cp = c.codePointAt(0)!;
+      const space =
+        cp === 0x09 || cp === 0x0a || cp === 0x0c || cp === 0x0d || cp === 0x1680 || (cp >= 0x200b && cp <= 0x200f) ||
+        cp === 0x2028 || cp === 0x2029 || cp === 0x2581 || cp === 0xfeff || cp === 0xfffd;
+      return space ? " " : c;
+    });
+  }
+  toJSON(): JsonObject {
+    return { type: "Nmt" };
+  }
+}
+
+/** HF `ByteLevel` normalizer: every char becomes the GPT-2 chars of its UTF-8 bytes. */
+class ByteLevelNormalizer implements Normalizer {
+  normalize(n: NormalizedString): void {
+    if (n.normalized.length > 0) byteLevelTransform(n);
+  }
+  toJSON(): JsonObject {
+    return { type: "ByteLevel" };
+  }
+}
+
 class Sequence implements Normalizer {
   constructor(readonly normalizers: Normalizer[]) {}
   normalize(n: NormalizedString): void {
@@ -282,7 +313,8 @@ class Sequence implements Normalizer {
 }
 
 export const NORMALIZER_TYPES = [
-  "NFC", "NFD", "NFKC", "NFKD", "Lowercase", "StripAccents", "BertNormalizer", "Replace", "Prepend", "Strip", "Sequence",
+  "NFC", "NFD", "NFKC", "NFKD", "Lowercase", "StripAccents", "BertNormalizer", "Replace", "Prepend", "Strip", "Nmt", "ByteLevel",
+  "Sequence",
 ] as const;
 
 export function normalizerFromJSON(v: unknown, path: string): Normalizer {
@@ -318,6 +350,12 @@ export function normalizerFromJSON(v: unknown, path: string): Normalizer {
     case "Strip":
       checkKeys(o, ["type", "strip_left", "strip_right"], path);
       return new Strip(getBool(o, "strip_left", path, true), getBool(o, "strip_right", path, true));
+    case "Nmt":
+      checkKeys(o, ["type"], path);
+      return new Nmt();
+    case "ByteLevel":
+      checkKeys(o, ["type"], path);
+      return new ByteLevelNormalizer();
     case "Sequence": {
       checkKeys(o, ["type", "normalizers"], path);
       const p = join(path, "normalizers");
@@ -327,4 +365,4 @@ export function normalizerFromJSON(v: unknown, path: string): Normalizer {
   throw new TokenizerJsonError(path, "unreachable");
 }
 
-export { Lowercase, StripAccents, Replace, Prepend, Strip, Sequence as NormalizerSequence, UnicodeNormalizer };
+export { Lowercase, StripAccents, Replace, Prepend, Strip, Nmt, ByteLevelNormalizer, Sequence as NormalizerSequence, UnicodeNormalizer };

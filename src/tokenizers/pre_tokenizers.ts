@@ -3,7 +3,8 @@
 // Mirrors HF tokenizers/src/pre_tokenizers/*: ByteLevel (GPT-2 regex, add_prefix_space,
 // use_regex), Whitespace (`\w+|[^\w\s]+`), WhitespaceSplit, BertPreTokenizer, Metaspace
 // (replacement, prepend_scheme always/first/never, split), Split (string or regex pattern, the five
-// delimiter behaviours, invert), Digits, Punctuation, Sequence. Regex patterns from tokenizer.json
+// delimiter behaviours, invert), Digits, Punctuation, CharDelimiterSplit, FixedLength, Sequence.
+// (UnicodeScripts is not supported and is rejected with a clear error.) Regex patterns from tokenizer.json
 // are Oniguruma patterns; regex.ts translates them to JavaScript.
 
 import {
@@ -11,7 +12,7 @@ import {
   stringMatches, charAt,
 } from "./normalized.js";
 import {
-  JsonObject, asArray, asObject, checkKeys, getBool, getString, getType, join, TokenizerJsonError, Json,
+  JsonObject, asArray, asObject, checkKeys, getBool, getInt, getString, getType, join, TokenizerJsonError, Json,
 } from "./json.js";
 import { compileRegex, escapeRegex, WORD } from "./regex.js";
 import { PatternJson, readPattern } from "./normalizers.js";
@@ -22,70 +23,8 @@ export interface PreTokenizer {
   toJSON(): JsonObject;
 }
 
-// ---- ByteLevel: the GPT-2 byte <-> unicode table ----
-
-/** byte -> char used by GPT-2's byte-level BPE (printable bytes map to themselves). */
-export const BYTE_TO_CHAR: string[] = (() => {
-  const bs: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
-  for (let b = 0xae; b <= 0xff; b++) bs.push(b);
-  const table = new Array<string>(256);
-  for (const b of bs) table[b] = String.fromCharCode(b);
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (table[b] === undefined) table[b] = String.fromCharCode(256 + n++);
-  }
-  return table;
-})();
-
-export const CHAR_TO_BYTE: Map<string, number> = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
-
-/** GPT-2's split regex (HF byte_level.rs), translated from Oniguruma. */
-export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-
-const encoder = new TextEncoder();
-
-/** Replace each char by the chars of its UTF-8 bytes (first replaces, the rest are inserted). */
-export function byteLevelTransform(n: NormalizedString): void {
-  const s = n.normalized;
-  // Fast path: ASCII maps one unit to one unit, so the alignment is unchanged.
-  let ascii = true;
-  let same = true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) {
-      ascii = false;
-      break;
-    }
-    if (c < 0x21 || c > 0x7e) same = false;
-  }
-  if (ascii) {
-    if (same) return;
-    let out = "";
-    for (let i = 0; i < s.length; i++) out += BYTE_TO_CHAR[s.charCodeAt(i)]!;
-    n.setSameShape(out);
-    return;
-  }
-  const dest: string[] = [];
-  const changes: number[] = [];
-  for (let i = 0; i < s.length; ) {
-    const ch = charAt(s, i);
-    i += ch.length;
-    const code = ch.charCodeAt(0);
-    if (ch.length === 1 && code < 0x80) {
-      dest.push(BYTE_TO_CHAR[code]!);
-      changes.push(0);
-      continue;
-    }
-    const bytes = encoder.encode(ch);
-    for (let k = 0; k < bytes.length; k++) {
-      dest.push(BYTE_TO_CHAR[bytes[k]!]!);
-      changes.push(k > 0 ? 1 : 0);
-    }
-  }
-  n.transform(dest, changes, 0);
-}
+import { BYTE_TO_CHAR, CHAR_TO_BYTE, GPT2_PATTERN, byteLevelTransform } from "./byte_level.js";
+export { BYTE_TO_CHAR, CHAR_TO_BYTE, GPT2_PATTERN, byteLevelTransform };
 
 export class ByteLevel implements PreTokenizer {
   private readonly re: RegExp;
@@ -205,6 +144,44 @@ class Punctuation implements PreTokenizer {
   }
 }
 
+/** HF `CharDelimiterSplit`: split on one char, removing it. */
+class CharDelimiterSplit implements PreTokenizer {
+  constructor(readonly delimiter: string) {}
+  preTokenize(p: PreTokenizedString): void {
+    p.split((_, n) => n.split(charMatches((c) => c === this.delimiter, n.normalized), "Removed"));
+  }
+  toJSON(): JsonObject {
+    return { type: "CharDelimiterSplit", delimiter: this.delimiter };
+  }
+}
+
+/** HF `FixedLength`: pieces of `length` chars. */
+class FixedLength implements PreTokenizer {
+  constructor(readonly length: number) {}
+  preTokenize(p: PreTokenizedString): void {
+    p.split((_, n) => {
+      const s = n.normalized;
+      const out: NormalizedString[] = [];
+      let start = 0;
+      let count = 0;
+      let i = 0;
+      while (i < s.length) {
+        i += charAt(s, i).length;
+        if (++count === this.length) {
+          out.push(n.slice(start, i));
+          start = i;
+          count = 0;
+        }
+      }
+      if (start < s.length) out.push(n.slice(start, s.length));
+      return out;
+    });
+  }
+  toJSON(): JsonObject {
+    return { type: "FixedLength", length: this.length };
+  }
+}
+
 class Sequence implements PreTokenizer {
   constructor(readonly pretokenizers: PreTokenizer[]) {}
   preTokenize(p: PreTokenizedString): void {
@@ -236,7 +213,8 @@ export function readPrependScheme(o: JsonObject, path: string): PrependScheme {
 }
 
 export const PRE_TOKENIZER_TYPES = [
-  "ByteLevel", "Whitespace", "WhitespaceSplit", "BertPreTokenizer", "Metaspace", "Split", "Digits", "Punctuation", "Sequence",
+  "ByteLevel", "Whitespace", "WhitespaceSplit", "BertPreTokenizer", "Metaspace", "Split", "Digits", "Punctuation",
+  "CharDelimiterSplit", "FixedLength", "Sequence",
 ] as const;
 
 export function preTokenizerFromJSON(v: unknown, path: string): PreTokenizer {
@@ -270,6 +248,18 @@ export function preTokenizerFromJSON(v: unknown, path: string): PreTokenizer {
     case "Punctuation":
       checkKeys(o, ["type", "behavior"], path);
       return new Punctuation(readBehavior(o, path, "Isolated"));
+    case "CharDelimiterSplit": {
+      checkKeys(o, ["type", "delimiter"], path);
+      const d = getString(o, "delimiter", path);
+      if ([...d].length !== 1) throw new TokenizerJsonError(join(path, "delimiter"), "expected a single character");
+      return new CharDelimiterSplit(d);
+    }
+    case "FixedLength": {
+      checkKeys(o, ["type", "length"], path);
+      const len = getInt(o, "length", path, 5);
+      if (len < 1) throw new TokenizerJsonError(join(path, "length"), "expected a positive length");
+      return new FixedLength(len);
+    }
     case "Sequence": {
       checkKeys(o, ["type", "pretokenizers"], path);
       const p = join(path, "pretokenizers");
@@ -279,4 +269,4 @@ export function preTokenizerFromJSON(v: unknown, path: string): PreTokenizer {
   throw new TokenizerJsonError(path, "unreachable");
 }
 
-export { Whitespace, WhitespaceSplit, BertPreTokenizer, Split, Digits, Punctuation, Sequence as PreTokenizerSequence };
+export { Whitespace, WhitespaceSplit, BertPreTokenizer, Split, Digits, Punctuation, CharDelimiterSplit, FixedLength, Sequence as PreTokenizerSequence };

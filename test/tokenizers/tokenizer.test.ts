@@ -196,11 +196,11 @@ describe("bad input", () => {
     j["normalizer"] = { type: "Sequence", normalizers: [{ type: "NFC" }, { type: "Precompiled", precompiled_charsmap: "" }] };
     expect(() => Tokenizer.fromJSON(j)).toThrow(/normalizer\.normalizers\[1\]\.type: unknown normalizer type "Precompiled" \(supported: NFC, NFD/);
     const k = small() as Record<string, unknown>;
-    k["decoder"] = { type: "CTC" };
-    expect(() => Tokenizer.fromJSON(k)).toThrow(/decoder\.type: unknown decoder type "CTC" \(supported: ByteLevel/);
+    k["pre_tokenizer"] = { type: "UnicodeScripts" };
+    expect(() => Tokenizer.fromJSON(k)).toThrow(/pre_tokenizer\.type: unknown pre-tokenizer type "UnicodeScripts" \(supported: ByteLevel/);
     const m = small() as Record<string, unknown>;
-    (m["model"] as Record<string, unknown>)["type"] = "WordLevel";
-    expect(() => Tokenizer.fromJSON(m)).toThrow(/model\.type: unknown model type "WordLevel" \(supported: BPE, WordPiece, Unigram\)/);
+    (m["model"] as Record<string, unknown>)["type"] = "SentencePiece";
+    expect(() => Tokenizer.fromJSON(m)).toThrow(/model\.type: unknown model type "SentencePiece" \(supported: BPE, WordPiece, WordLevel, Unigram\)/);
   });
 
   it("rejects BPE dropout instead of ignoring it", () => {

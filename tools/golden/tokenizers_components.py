@@ -51,6 +51,11 @@ def train_small(table):
         trainers.BpeTrainer(vocab_size=500, special_tokens=["[UNK]", "<s>", "</s>"], end_of_word_suffix="</w>", continuing_subword_prefix="##"),
     )
     out["bpe_suffix"] = json.loads(bpe.to_str())
+
+    wl = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    wl.pre_tokenizer = pre_tokenizers.Whitespace()
+    wl.train_from_iterator(corpus, trainers.WordLevelTrainer(vocab_size=300, special_tokens=["[PAD]", "[UNK]"]))
+    out["wordlevel"] = json.loads(wl.to_str())
     return out
 
 
@@ -164,6 +169,16 @@ def cases():
                 {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}}),
         ("wordpiece_trained", "trained:wordpiece", {"decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True}}),
         ("bpe_suffix", "trained:bpe_suffix", {"decoder": {"type": "BPEDecoder", "suffix": "</w>"}}),
+        ("wordlevel_ctc", "trained:wordlevel", {"decoder": {"type": "CTC", "pad_token": "[PAD]", "word_delimiter_token": "|", "cleanup": True}}),
+        # --- the less common components
+        ("llama2_nmt", "llama2", {"normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "Nmt"}, {"type": "Prepend", "prepend": "\u2581"}, {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}}),
+        ("gpt2_bytelevel_normalizer", "gpt2", {"normalizer": {"type": "ByteLevel"},
+            "pre_tokenizer": {"type": "Split", "pattern": {"String": "\u0120"}, "behavior": "MergedWithNext", "invert": False}}),
+        ("gpt2_chardelimiter", "gpt2", {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "CharDelimiterSplit", "delimiter": " "}, {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}]}}),
+        ("gpt2_fixedlength", "gpt2", {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "FixedLength", "length": 4}, {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}]}}),
     ]
 
 

@@ -1,4 +1,4 @@
-// Model dispatch: read the `model` section of tokenizer.json into BPE, WordPiece or Unigram.
+// Model dispatch: read the `model` section of tokenizer.json into BPE, WordPiece, WordLevel or Unigram.
 // Mirrors HF tokenizers/src/models/mod.rs (`ModelWrapper` deserialization), including BPE merges
 // written either as "a b" strings (older files, merges.txt) or as ["a", "b"] pairs (newer files).
 
@@ -8,11 +8,12 @@ import {
 import { BPE } from "./bpe.js";
 import { WordPiece } from "./wordpiece.js";
 import { Unigram } from "./unigram.js";
+import { WordLevel } from "./wordlevel.js";
 
-export { BPE, WordPiece, Unigram };
-export type Model = BPE | WordPiece | Unigram;
+export { BPE, WordPiece, Unigram, WordLevel };
+export type Model = BPE | WordPiece | Unigram | WordLevel;
 
-export const MODEL_TYPES = ["BPE", "WordPiece", "Unigram"] as const;
+export const MODEL_TYPES = ["BPE", "WordPiece", "WordLevel", "Unigram"] as const;
 
 export function readVocab(v: unknown, path: string): Map<string, number> {
   const o = asObject(v, path);
@@ -97,6 +98,10 @@ export function modelFromJSON(v: unknown, path = "model"): Model {
       },
       path,
     );
+  }
+  if (t === "WordLevel") {
+    checkKeys(o, ["type", "vocab", "unk_token"], path);
+    return new WordLevel({ vocab: readVocab(o["vocab"], join(path, "vocab")), unkToken: getString(o, "unk_token", path, "<unk>") });
   }
   checkKeys(o, ["type", "unk_id", "vocab", "byte_fallback"], path);
   const vp = join(path, "vocab");

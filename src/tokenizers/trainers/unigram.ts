@@ -234,78 +234,127 @@ export function forEachLcpInterval(lcp: Int32Array, visit: (len: number, lb: num
 // ---------------------------------------------------------------------------------------------
 // Lattices: the segmentations of one word under the current pieces.
 
-interface TrieNode {
-  next: Map<number, TrieNode>;
-  id: number;
-}
-
-/** The current pieces as a trie over code points, plus what every lattice needs. */
+/**
+ * The current pieces as a trie over code points, plus what every lattice needs. The trie's edges
+ * live in one open-addressing hash table keyed by (node, code point) — building lattices is most of
+ * the training time, and a Map per trie node was several times slower.
+ */
 class Lattices {
-  readonly root: TrieNode = { next: new Map(), id: -1 };
   readonly scores: Float64Array;
   readonly unkScore: number;
+  /** Piece id ending at each trie node, or -1. Node 0 is the root. */
+  private nodeId: Int32Array;
+  private nodes = 1;
+  private keys: Float64Array; // node * 2^21 + code point, or -1 for an empty slot
+  private vals: Int32Array;
+  private mask: number;
+  // Reused output buffers of build(); a lattice is consumed before the next one is built.
+  private bufStart = new Int32Array(64);
+  private bufEnd = new Int32Array(64);
+  private bufId = new Int32Array(64);
+  private bufScore = new Float64Array(64);
 
   constructor(pieces: Piece[]) {
     this.scores = new Float64Array(pieces.length);
+    let chars = 1;
+    for (const [p] of pieces) chars += p.length;
+    let cap = 16;
+    while (cap < chars * 2) cap <<= 1;
+    this.keys = new Float64Array(cap).fill(-1);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+    this.nodeId = new Int32Array(chars).fill(-1);
     let min = Number.POSITIVE_INFINITY;
     pieces.forEach(([p, score], id) => {
       this.scores[id] = score;
       if (score < min) min = score; // NaN (the <UNK> slot) never compares less, as in HF
-      let node = this.root;
-      for (const c of p) {
-        const cp = c.codePointAt(0)!;
-        let child = node.next.get(cp);
-        if (child === undefined) {
-          child = { next: new Map(), id: -1 };
-          node.next.set(cp, child);
-        }
-        node = child;
-      }
-      if (node.id === -1) node.id = id;
+      let node = 0;
+      for (const c of p) node = this.childOrAdd(node, c.codePointAt(0)!);
+      if (this.nodeId[node] === -1) this.nodeId[node] = id;
     });
     this.unkScore = min - UNK_PENALTY;
   }
 
+  private slot(node: number, cp: number): number {
+    let h = Math.imul(node, 0x9e3779b1) ^ Math.imul(cp, 0x85ebca77);
+    h ^= h >>> 15;
+    return h & this.mask;
+  }
+
+  private child(node: number, cp: number): number {
+    const key = node * 2097152 + cp;
+    for (let i = this.slot(node, cp); ; i = (i + 1) & this.mask) {
+      const k = this.keys[i]!;
+      if (k === key) return this.vals[i]!;
+      if (k === -1) return -1;
+    }
+  }
+
+  private childOrAdd(node: number, cp: number): number {
+    const key = node * 2097152 + cp;
+    for (let i = this.slot(node, cp); ; i = (i + 1) & this.mask) {
+      const k = this.keys[i]!;
+      if (k === key) return this.vals[i]!;
+      if (k === -1) {
+        this.keys[i] = key;
+        this.vals[i] = this.nodes;
+        return this.nodes++;
+      }
+    }
+  }
+
+  private push(m: number, b: number, e: number, id: number, score: number): void {
+    if (m === this.bufStart.length) {
+      const grow = <T extends Int32Array | Float64Array>(a: T): T => {
+        const out = new (a.constructor as { new (n: number): T })(a.length * 2);
+        out.set(a);
+        return out;
+      };
+      this.bufStart = grow(this.bufStart);
+      this.bufEnd = grow(this.bufEnd);
+      this.bufId = grow(this.bufId);
+      this.bufScore = grow(this.bufScore);
+    }
+    this.bufStart[m] = b;
+    this.bufEnd[m] = e;
+    this.bufId[m] = id;
+    this.bufScore[m] = score;
+  }
+
   /**
-   * Nodes of the lattice of `cps` as flat arrays: for node j, start[j], end[j] (code point
+   * Nodes of the lattice of `cps` as flat arrays: for node j < count, start[j], end[j] (code point
    * positions), id[j], score[j]; ordered by start, then length — HF's insertion order, which
    * decides Viterbi ties. A position without a one-character piece gets an <UNK> node (id 0).
+   * The arrays are reused by the next call.
    */
   build(cps: Int32Array): LatticeNodes {
-    const start: number[] = [];
-    const end: number[] = [];
-    const id: number[] = [];
-    const score: number[] = [];
+    let m = 0;
     for (let b = 0; b < cps.length; b++) {
-      let node: TrieNode | undefined = this.root;
+      let node = 0;
       let single = false;
       for (let e = b; e < cps.length; e++) {
-        node = node.next.get(cps[e]!);
-        if (node === undefined) break;
-        if (node.id >= 0) {
-          start.push(b);
-          end.push(e + 1);
-          id.push(node.id);
-          score.push(this.scores[node.id]!);
+        node = this.child(node, cps[e]!);
+        if (node < 0) break;
+        const id = this.nodeId[node]!;
+        if (id >= 0) {
+          this.push(m++, b, e + 1, id, this.scores[id]!);
           if (e === b) single = true;
         }
       }
-      if (!single) {
-        start.push(b);
-        end.push(b + 1);
-        id.push(0);
-        score.push(this.unkScore);
-      }
+      if (!single) this.push(m++, b, b + 1, 0, this.unkScore);
     }
-    return { start, end, id, score, length: cps.length };
+    return { start: this.bufStart, end: this.bufEnd, id: this.bufId, score: this.bufScore, count: m, length: cps.length };
   }
 }
 
 interface LatticeNodes {
-  start: number[];
-  end: number[];
-  id: number[];
-  score: number[];
+  start: Int32Array;
+  end: Int32Array;
+  id: Int32Array;
+  score: Float64Array;
+  /** Number of nodes (the arrays may be longer). */
+  count: number;
+  /** Length of the word in code points. */
   length: number;
 }
 
@@ -322,7 +371,7 @@ function addMarginals(l: LatticeNodes, count: number, expected: Float64Array): n
   const bwd = new Float64Array(n + 1).fill(Number.NEGATIVE_INFINITY);
   fwd[0] = 0;
   bwd[n] = 0;
-  const m = l.start.length;
+  const m = l.count;
   // Nodes are ordered by start, so a forward pass over them sees fwd[start] final.
   for (let j = 0; j < m; j++) {
     const s = l.start[j]!;
@@ -348,7 +397,7 @@ function viterbi(l: LatticeNodes): number[] {
   const best = new Float64Array(n + 1).fill(Number.NEGATIVE_INFINITY);
   const back = new Int32Array(n + 1).fill(-1);
   best[0] = 0;
-  const m = l.start.length;
+  const m = l.count;
   for (let j = 0; j < m; j++) {
     const s = l.start[j]!;
     const e = l.end[j]!;
@@ -380,7 +429,7 @@ function twoBest(l: LatticeNodes): number[][] {
   sc[0]!.push(0);
   nd[0]!.push(-1);
   pr[0]!.push(-1);
-  const m = l.start.length;
+  const m = l.count;
   for (let j = 0; j < m; j++) {
     const s = l.start[j]!;
     const e = l.end[j]!;
