@@ -9,7 +9,8 @@
 // would change the output (HF's own default is accepted, e.g. typical_p 1.0), an unknown field is an
 // error, and both messages list the supported fields. Fields that only shape Python's return value
 // or its caching (output_scores, use_cache, ...) are accepted and have no effect here.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   EpsilonLogitsWarper,
   EtaLogitsWarper,
@@ -293,6 +294,32 @@ export class GenerationConfig implements GenerationConfigFields {
     }
     if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new Error(`${path}: expected a JSON object`);
     return new GenerationConfig(obj as Record<string, unknown>, path);
+  }
+
+  /**
+   * The generation config of a model directory: generation_config.json when present, else the
+   * generation fields of config.json (HF GenerationConfig.from_model_config: bos/eos/pad ids and
+   * any other generation field set there; model fields are skipped).
+   */
+  static fromPretrained(dir: string): GenerationConfig {
+    const gen = join(dir, "generation_config.json");
+    if (existsSync(gen)) return GenerationConfig.fromFile(gen);
+    const cfgPath = join(dir, "config.json");
+    if (!existsSync(cfgPath)) return new GenerationConfig({}, dir);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(cfgPath, "utf8"));
+    } catch (e) {
+      throw new Error(`${cfgPath}: ${(e as Error).message}`);
+    }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new Error(`${cfgPath}: expected a JSON object`);
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+      // OpenAI-only fields never come from a model config.
+      if (v === null || k === "frequency_penalty" || k === "presence_penalty" || k === "logit_bias" || k === "seed") continue;
+      if (k in GENERATION_DEFAULTS || k in UNSUPPORTED_UNLESS_OFF) fields[k] = v;
+    }
+    return new GenerationConfig(fields, `${cfgPath} (generation fields)`);
   }
 
   /** Converts camelCase API options to HF fields; an unknown option is an error. */

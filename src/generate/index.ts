@@ -9,3 +9,4 @@ export * from "./stopping.js";
 export * from "./beam_search.js";
 export * from "./streamer.js";
 export * from "./generate.js";
+export * from "./text.js";

@@ -103,3 +103,69 @@ export class TextStreamer {
     return this.textSoFar;
   }
 }
+
+/**
+ * Holds back streamed text that could be the start of a stop string, so a client never sees part
+ * of a stop string (what OpenAI-style servers do with `stop`). push(text) returns what is safe to
+ * emit; once a stop string appears, it returns the text before it and `stopped` turns true (later
+ * pushes return ""). end() releases what was held back when no stop string matched.
+ */
+export class StopStringFilter {
+  private held = "";
+  private done = false;
+  private matchedStop: string | null = null;
+  readonly stopStrings: string[];
+
+  constructor(stopStrings: string | readonly string[]) {
+    this.stopStrings = typeof stopStrings === "string" ? [stopStrings] : [...stopStrings];
+    if (this.stopStrings.some((s) => typeof s !== "string" || s.length === 0)) throw new Error(`StopStringFilter: stop strings must be non-empty strings, got ${JSON.stringify(stopStrings)}`);
+  }
+
+  get stopped(): boolean {
+    return this.done;
+  }
+
+  /** The stop string that ended the stream, or null. */
+  get matched(): string | null {
+    return this.matchedStop;
+  }
+
+  push(text: string): string {
+    if (this.done) return "";
+    const buf = this.held + text;
+    let first = -1;
+    for (const s of this.stopStrings) {
+      const at = buf.indexOf(s);
+      if (at >= 0 && (first < 0 || at < first)) {
+        first = at;
+        this.matchedStop = s;
+      }
+    }
+    if (first >= 0) {
+      this.done = true;
+      this.held = "";
+      return buf.slice(0, first);
+    }
+    // Keep the longest suffix of buf that is a proper prefix of some stop string.
+    let keep = 0;
+    for (const s of this.stopStrings) {
+      for (let n = Math.min(s.length - 1, buf.length); n > keep; n--) {
+        if (buf.endsWith(s.slice(0, n))) {
+          keep = n;
+          break;
+        }
+      }
+    }
+    // Never split a surrogate pair between emitted and held text.
+    let cut = buf.length - keep;
+    if (cut > 0 && cut < buf.length && /[\ud800-\udbff]/.test(buf[cut - 1])) cut--;
+    this.held = buf.slice(cut);
+    return buf.slice(0, cut);
+  }
+
+  end(): string {
+    const rest = this.done ? "" : this.held;
+    this.held = "";
+    return rest;
+  }
+}
