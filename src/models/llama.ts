@@ -169,7 +169,7 @@ export class LlamaModel extends Module {
   /** Hidden states [B, T, C] after the final norm. */
   forward(inputIds: Tensor, positionIds: Tensor, mask: Tensor | null, cache?: DynamicCache): Tensor {
     let x = this.embed_tokens.forward(inputIds); // (B, T, C)
-    const { cos, sin } = this._rotary.cosSin(positionIds); // (1 or B, 1, T, D)
+    const { cos, sin } = this._rotary.cosSin(positionIds, "bthd"); // (1 or B, T, 1, D)
     const rotary = (q: Tensor, k: Tensor): [Tensor, Tensor] => [applyRotary(q, cos, sin), applyRotary(k, cos, sin)];
     this.layers.forEach((layer, i) => (x = layer.forward(x, mask, rotary, cache?.layers[i])));
     return this.norm.forward(x);

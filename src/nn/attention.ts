@@ -200,7 +200,10 @@ export interface AttentionCallOptions {
   mask?: Tensor | null;
   bias?: Tensor | null;
   cache?: KVCache;
-  /** Rotary position embedding applied to q and k after projection (LLaMA). */
+  /**
+   * Rotary position embedding applied to q [B, T, H, D] and k [B, T, Hkv, D] right after the
+   * projection, before heads move in front of time (LLaMA; cos/sin in RotaryEmbedding's "bthd" layout).
+   */
   rotary?: (q: Tensor, k: Tensor) => [Tensor, Tensor];
 }
 
@@ -251,7 +254,7 @@ export class MultiHeadAttention extends Module {
     const H = this.nHeads;
     const Hkv = this.nKvHeads;
     const D = this.headDim;
-    let q = transpose(reshape(this._q.forward(x), [B, T, H, D]), 1, 2); // (B, H, T, D)
+    let q = reshape(this._q.forward(x), [B, T, H, D]); // (B, T, H, D)
     let k: Tensor;
     let v: Tensor;
     if (opts.kv && opts.cache && opts.cache.length > 0) {
@@ -261,11 +264,13 @@ export class MultiHeadAttention extends Module {
     } else {
       const src = opts.kv ?? x;
       const S = src.shape[1];
-      k = transpose(reshape(this._k.forward(src), [B, S, Hkv, D]), 1, 2); // (B, Hkv, S, D)
-      v = transpose(reshape(this._v.forward(src), [B, S, Hkv, D]), 1, 2);
+      k = reshape(this._k.forward(src), [B, S, Hkv, D]); // (B, S, Hkv, D)
+      v = transpose(reshape(this._v.forward(src), [B, S, Hkv, D]), 1, 2); // (B, Hkv, S, D)
       if (opts.rotary) [q, k] = opts.rotary(q, k);
+      k = transpose(k, 1, 2); // (B, Hkv, S, D)
       if (opts.cache) [k, v] = opts.cache.append(k, v); // (B, Hkv, S_past + S, D)
     }
+    q = transpose(q, 1, 2); // (B, H, T, D)
     const y = attend(q, k, v, {
       mask: opts.mask ?? null,
       bias: opts.bias ?? null,

@@ -111,10 +111,13 @@ export class RotaryEmbedding {
   }
 
   /**
-   * cos and sin [P, 1, T, D] for positions [P, T] (int32; P = 1 or B), angle = pos * inv_freq with
-   * the frequencies repeated over both halves (cat(freqs, freqs)).
+   * cos and sin for positions [P, T] (int32; P = 1 or B), angle = pos * inv_freq with the
+   * frequencies repeated over both halves (cat(freqs, freqs)). Shaped [P, 1, T, D] to broadcast
+   * over heads-first q/k [B, H, T, D] (layout "bhtd", transformers'), or [P, T, 1, D] for
+   * time-first [B, T, H, D] (layout "bthd": rotating straight after the projection keeps q/k
+   * contiguous, so the products and the rotate_half GEMM run on plain rows).
    */
-  cosSin(positions: Tensor): { cos: Tensor; sin: Tensor } {
+  cosSin(positions: Tensor, layout: "bhtd" | "bthd" = "bhtd"): { cos: Tensor; sin: Tensor } {
     if (positions.ndim !== 2 || positions.dtype !== "int32") throw new Error(`RotaryEmbedding.cosSin: positions must be int32 [B, T], got ${positions.dtype} ${formatShape(positions.shape)}`);
     const [P, T] = positions.shape;
     const pos = positions.toTypedArray();
@@ -138,7 +141,8 @@ export class RotaryEmbedding {
         sin[o + half + k] = sn;
       }
     }
-    return { cos: new Tensor(cos, [P, 1, T, D]), sin: new Tensor(sin, [P, 1, T, D]) };
+    const shape = layout === "bhtd" ? [P, 1, T, D] : [P, T, 1, D];
+    return { cos: new Tensor(cos, shape), sin: new Tensor(sin, shape) };
   }
 }
 
@@ -170,7 +174,7 @@ function rotateHalfMatrix(D: number): Tensor {
   return r;
 }
 
-/** x * cos + rotate_half(x) * sin; x [B, H, T, D], cos/sin broadcasting [B or 1, 1, T, D]. */
+/** x * cos + rotate_half(x) * sin; x [B, H, T, D] with cos/sin [B or 1, 1, T, D] (or [B, T, H, D] with [B or 1, T, 1, D]). */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   return add(mul(x, cos), mul(rotateHalf(x), sin));
 }
