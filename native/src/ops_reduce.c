@@ -12,6 +12,9 @@
 
 enum { RED_SUM, RED_MAX, RED_MIN };
 
+#define RED_BLOCK 64   /* rows per first-level partial sum */
+#define RED_COLS 2048  /* columns per partial (8 KB on the stack, stays in L1) */
+
 typedef struct {
   int op;
   const float *x;
@@ -160,20 +163,38 @@ static TGT void K(red_block)(const red_ctx *c, int64_t o0, int64_t o1, int64_t i
       }
       continue;
     }
-    /* inner > 1: out[i0:i1] accumulates the dim rows of x in place, read row by row (contiguous
-     * streams; the output slice stays in L1 for typical widths). */
-    const float init = op == RED_SUM ? 0.0f : (op == RED_MAX ? -INFINITY : INFINITY);
+    /* inner > 1: out[i0:i1] accumulates the dim rows of x, read row by row (contiguous streams).
+     * Sums run in two levels, blocks of RED_BLOCK rows into a partial that is then added to out,
+     * so rounding grows with dim / RED_BLOCK + RED_BLOCK instead of dim (a bias gradient sums
+     * tens of thousands of rows). The partial covers at most RED_COLS columns at a time. */
+    if (op == RED_SUM) {
+      float part[RED_COLS];
+      for (int64_t c0 = i0; c0 < i1; c0 += RED_COLS) {
+        const int64_t c1 = c0 + RED_COLS < i1 ? c0 + RED_COLS : i1, w = c1 - c0;
+        for (int64_t i = 0; i < w; i++) out[c0 + i] = 0.0f;
+        for (int64_t d0 = 0; d0 < dim; d0 += RED_BLOCK) {
+          const int64_t d1 = d0 + RED_BLOCK < dim ? d0 + RED_BLOCK : dim;
+          memcpy(part, xo + d0 * inner + c0, sizeof(float) * (size_t)w);
+          for (int64_t d = d0 + 1; d < d1; d++) {
+            const float *xr = xo + d * inner + c0;
+            int64_t i = 0;
+            for (; i + VL <= w; i += VL) vstore(part + i, vadd(vload(part + i), vload(xr + i)));
+            for (; i < w; i++) part[i] += xr[i];
+          }
+          int64_t i = 0;
+          for (; i + VL <= w; i += VL) vstore(out + c0 + i, vadd(vload(out + c0 + i), vload(part + i)));
+          for (; i < w; i++) out[c0 + i] += part[i];
+        }
+      }
+      continue;
+    }
+    const float init = op == RED_MAX ? -INFINITY : INFINITY;
     for (int64_t i = i0; i < i1; i++) out[i] = init;
     for (int64_t d = 0; d < dim; d++) {
       const float *xr = xo + d * inner;
       int64_t i = i0;
-      if (op == RED_SUM) {
-        for (; i + VL <= i1; i += VL) vstore(out + i, vadd(vload(out + i), vload(xr + i)));
-        for (; i < i1; i++) out[i] += xr[i];
-      } else {
-        for (; i + VL <= i1; i += VL) vstore(out + i, K(red_vpick)(op, vload(out + i), vload(xr + i)));
-        for (; i < i1; i++) out[i] = red_pick(op, out[i], xr[i]);
-      }
+      for (; i + VL <= i1; i += VL) vstore(out + i, K(red_vpick)(op, vload(out + i), vload(xr + i)));
+      for (; i < i1; i++) out[i] = red_pick(op, out[i], xr[i]);
     }
   }
 }

@@ -304,16 +304,18 @@ describe.skipIf(!nat)("native ops vs ref", () => {
           [1, 2048, 768],
           [4, 3, 1],
           [2, 1, 5],
+          [1, 30000, 24], // a long bias-gradient sum: rounding must not grow with dim
         ];
         for (const op of [ReduceOp.Sum, ReduceOp.Max, ReduceOp.Min]) {
           for (const [outer, dim, inner] of shapes) {
-            const x = randn(outer * dim * inner, 40 + dim);
+            // Mean 1: the running sum grows with dim, which is where sequential float sums drift.
+            const x = randn(outer * dim * inner, 40 + dim, 1, 1);
             if (outer * dim * inner > 100 && op !== ReduceOp.Sum) x[77] = NaN;
             const want = new Float32Array(outer * inner);
             const got = new Float32Array(outer * inner);
             ref.reduce(op, x, want, outer, dim, inner);
             k.reduce(op, x, got, outer, dim, inner);
-            const tol = op === ReduceOp.Sum ? { atol: 1e-5 * Math.sqrt(dim), rtol: 1e-6 } : { atol: 0, rtol: 0 };
+            const tol = op === ReduceOp.Sum ? { atol: 1e-5 * Math.sqrt(dim), rtol: 2e-6 } : { atol: 0, rtol: 0 };
             close(`reduce op ${op} [${outer}, ${dim}, ${inner}]`, got, want, tol);
           }
         }
