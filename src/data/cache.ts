@@ -22,7 +22,7 @@
 // Reading: by default the whole .bin is read into a typed array with positioned reads (fine up to a
 // few hundred MB, i.e. ~100-200 M tokens as uint16); `inMemory: false` leaves the ids on disk and
 // reads each window on demand (FileTokens). Documents: the end offsets are always read.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { createHash, randomBytes } from "node:crypto";
 import { endianness } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -186,6 +186,42 @@ function writeAtomically(path: string, fill: (fd: number, tmp: string) => void):
   }
 }
 
+/**
+ * Removes temporary files of this cache left by processes that died mid-write (SIGKILL, power
+ * loss): ".tokens-<key>.{bin,json}.tmp-<pid>-<random>" whose pid no longer runs. Files of live
+ * processes (a concurrent build) are left alone.
+ */
+function removeDeadTemps(dir: string, key: string): void {
+  const re = new RegExp(`^\\.tokens-${key}\\.(bin|json)\\.tmp-(\\d+)-[0-9a-f]+$`);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = re.exec(name);
+    if (!m) continue;
+    const pid = Number(m[2]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === "EPERM"; // exists, owned by someone else
+      }
+    }
+    if (!alive) {
+      try {
+        unlinkSync(join(dir, name));
+      } catch {
+        // Raced with another cleaner: fine.
+      }
+    }
+  }
+}
+
 type Check = { ok: true; header: TokenCacheHeader } | { ok: false; kind: "missing" | "stale" | "corrupt"; reason: string };
 
 function checkCache(binPath: string, headerPath: string, tokHash: string, files: SourceFile[], verify: "checksum" | "size"): Check {
@@ -292,6 +328,7 @@ export function buildTokenCache(opts: TokenCacheOptions): TokenCache {
   const inMemory = opts.inMemory ?? true;
   const warn = opts.warn ?? ((m: string) => console.warn(m));
 
+  removeDeadTemps(dir, key);
   const check = checkCache(binPath, headerPath, tokHash, files, verify);
   if (check.ok) return openCache(binPath, check.header, inMemory, false);
   if (check.kind === "corrupt") warn(`token cache ${binPath} is corrupt (${check.reason}); rebuilding it`);

@@ -3,6 +3,7 @@
 //   cache     documents -> token ids in a binary cache keyed by tokenizer and sources
 //   tokens    token streams (in memory, on disk, views) that samplers read
 //   split     train / validation splits, packing, fixed-size blocks
+//   corpus    sources + tokenizer -> cached train / validation streams in one call
 //   sampler   seeded random or sequential windows, resumable
 //   collators causal LM, masked LM (+ whole word), T5 span corruption, classification, seq2seq
 export * from "./sources.js";
@@ -11,6 +12,7 @@ export * from "./progress.js";
 export * from "./tokens.js";
 export * from "./cache.js";
 export * from "./split.js";
+export * from "./corpus.js";
 export * from "./sampler.js";
 export * from "./specials.js";
 export { IGNORE_INDEX, CausalLMCollator, type CausalLMCollatorOptions, type CausalLMBatch } from "./collators/causal.js";

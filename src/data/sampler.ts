@@ -67,6 +67,12 @@ export class TokenBatch {
     return tensor(out, [this.rows, count], { dtype: "int32" });
   }
 
+  /** Each window as its own array (views, no copy): the input of MLM and span collators. */
+  rowArrays(): Int32Array[] {
+    const L = this.windowLength;
+    return Array.from({ length: this.rows }, (_, b) => this.windows.subarray(b * L, (b + 1) * L));
+  }
+
   /** (B, T) model inputs. */
   inputs(): Tensor {
     return this.columns(0, this.shifted ? this.windowLength - 1 : this.windowLength);

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildTokenCache, loadTokenCache, readAll, tokenCachePaths, type CorpusTokenizer, type ProgressBar } from "../../src/data/index.js";
+import { BatchSampler, buildTokenCache, loadTokenCache, prepareCorpus, readAll, tokenCachePaths, type CorpusTokenizer, type ProgressBar } from "../../src/data/index.js";
 import { loadTokenizer } from "../tokenizers/helpers.js";
 import { repoRoot } from "../helpers.js";
 
@@ -180,6 +180,39 @@ describe("token cache", () => {
     expect(() => buildTokenCache({ sources: empty, tokenizer: tok, cacheDir, ...silent })).toThrow(/hold no text/);
     // Failed builds leave no temporary files behind.
     expect(readdirSync(cacheDir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("temporary files of dead writers are removed; live ones are kept", () => {
+    const { data, cacheDir } = corpus();
+    const tok = new CharTokenizer();
+    const { key } = tokenCachePaths({ sources: data, tokenizer: tok, cacheDir });
+    mkdirSync(cacheDir, { recursive: true });
+    const dead = join(cacheDir, `.tokens-${key}.bin.tmp-999999999-abcd`);
+    const live = join(cacheDir, `.tokens-${key}.bin.tmp-${process.ppid}-abcd`);
+    writeFileSync(dead, "x");
+    writeFileSync(live, "x");
+    buildTokenCache({ sources: data, tokenizer: tok, cacheDir, ...silent });
+    const names = readdirSync(cacheDir);
+    expect(names).not.toContain(dead.slice(cacheDir.length + 1));
+    expect(names).toContain(live.slice(cacheDir.length + 1));
+  });
+
+  it("prepareCorpus: cache + split in one call (documents when there are enough, else tokens)", () => {
+    const { data, cacheDir } = corpus();
+    const tok = new CharTokenizer();
+    const byDocs = prepareCorpus({ sources: [data, join(data, "c.jsonl")], tokenizer: tok, cacheDir, validation: { fraction: 0.25, seed: 1 }, ...silent });
+    expect(byDocs.splitBy).toBe("documents");
+    expect(byDocs.train.length + byDocs.validation!.length).toBe(byDocs.cache.length);
+    const byTokens = prepareCorpus({ sources: data, tokenizer: tok, cacheDir, validation: { fraction: 0.1 }, ...silent });
+    expect(byTokens.splitBy).toBe("tokens"); // 2 documents: 10% of them rounds to none
+    expect(byTokens.validation!.length).toBe(Math.floor(byTokens.cache.length * 0.1));
+    const none = prepareCorpus({ sources: data, tokenizer: tok, cacheDir, ...silent });
+    expect(none.validation).toBe(null);
+    expect(() => prepareCorpus({ sources: data, tokenizer: tok, cacheDir, validation: { fraction: 1 }, ...silent })).toThrow(/\[0, 1\)/);
+    // Sampler rows as arrays for collators.
+    const b = new BatchSampler(none.train, { batchSize: 2, blockSize: 4, seed: 0 }).next()!;
+    expect(b.rowArrays().map((r) => r.length)).toEqual([5, 5]);
+    expect(Array.from(b.rowArrays()[1]!)).toEqual(Array.from(b.windows.subarray(5, 10)));
   });
 
   it("real data: two Gutenberg slices through GPT-2 equal encode() of each book plus <|endoftext|>", () => {
