@@ -1,4 +1,4 @@
-// The decoding loop on the tiny random GPT-2 and LLaMA checkpoints (fixtures/models/) against
+// The decoding loop on tiny random GPT-2 and LLaMA checkpoints (fixtures/generate/tiny_*) against
 // Hugging Face `generate` (fixtures/generate/models_generate.json, made by
 // tools/golden/generate_models.py): greedy, greedy with processors and beam search, one prompt and
 // a left-padded batch; ids must be identical, beam scores within 1e-4. Also: KV-cached decoding
@@ -22,7 +22,7 @@ interface Case {
 const fx = readJSON<{ cases: Case[] }>("fixtures/generate/models_generate.json");
 const models = new Map<string, ReturnType<typeof fromPretrained>>();
 function model(name: string) {
-  if (!models.has(name)) models.set(name, fromPretrained(join(repoRoot, "fixtures/models", name)));
+  if (!models.has(name)) models.set(name, fromPretrained(join(repoRoot, "fixtures/generate", name)));
   return models.get(name)!;
 }
 
@@ -38,7 +38,7 @@ describe("generate vs HF on tiny models", () => {
 
 describe("generate invariants", () => {
   it("KV-cached decoding equals uncached decoding (greedy batch and beam search)", () => {
-    for (const name of ["gpt2_tiny/greedy-processors/batch", "llama_gqa/beam3/batch"]) {
+    for (const name of ["tiny_gpt2/greedy-processors/batch", "tiny_llama/beam3-eos/batch"]) {
       const c = fx.cases.find((x) => x.name === name)!;
       const cfg = new GenerationConfig(c.config);
       const a = generate(model(c.model), c.prompts, cfg);
@@ -48,7 +48,7 @@ describe("generate invariants", () => {
   });
 
   it("seeded sampling is reproducible; finish reasons and new tokens are reported", () => {
-    const m = model("llama_gqa");
+    const m = model("tiny_llama");
     const opts = { maxNewTokens: 10, doSample: true, temperature: 0.9, topK: 20, topP: 0.95, eosTokenId: 2, padTokenId: 0, numReturnSequences: 2 };
     const a = generate(m, [[5, 17, 42], [9, 8]], opts, { generator: new Generator(123) });
     const b = generate(m, [[5, 17, 42], [9, 8]], opts, { generator: new Generator(123) });
@@ -66,7 +66,7 @@ describe("generate invariants", () => {
   });
 
   it("streams the same tokens it returns", () => {
-    const c = fx.cases.find((x) => x.name === "gpt2_tiny/greedy/one")!;
+    const c = fx.cases.find((x) => x.name === "tiny_gpt2/greedy/one")!;
     // A toy tokenizer: each id is one character, so the text is easy to compare.
     const tok = { decode: (ids: ArrayLike<number>) => Array.from(ids, (i) => String.fromCodePoint(0x4e00 + i)).join("") };
     const seen: string[] = [];
@@ -77,7 +77,7 @@ describe("generate invariants", () => {
   });
 
   it("bad requests are errors", () => {
-    const m = model("gpt2_tiny");
+    const m = model("tiny_gpt2");
     expect(() => generate(m, [[1, 2, 3]], { maxLength: 3 })).toThrow(/prompt has 3 tokens but max_length is 3/);
     expect(() => generate(m, [[1, 2], [3]], { maxNewTokens: 2 })).toThrow(/need pad_token_id/);
     expect(() => generate(m, [[1, 2]], { maxNewTokens: 2, stopStrings: ["x"] })).toThrow(/need a tokenizer/);

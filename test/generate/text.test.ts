@@ -83,7 +83,7 @@ describe("StopStringFilter", () => {
 
 describe("GenerationConfig.fromPretrained", () => {
   it("reads generation_config.json", () => {
-    const c = GenerationConfig.fromPretrained(join(repoRoot, "fixtures/models/gpt2_tiny"));
+    const c = GenerationConfig.fromPretrained(join(repoRoot, "fixtures/generate/tiny_gpt2"));
     expect(c.eos_token_id).toBe(98);
     expect(c.bos_token_id).toBe(98);
   });

@@ -2,10 +2,13 @@
 
 Run from the repository root:  .venv/bin/python tools/golden/generate_models.py
 
-Loads the tiny random GPT-2 and LLaMA checkpoints committed under fixtures/models/ (made by
-tools/golden/models.py) with transformers and runs `generate`: greedy, greedy with processors,
-beam search (several beams, return counts, length penalties), each for one prompt and for a
-left-padded batch of prompts of different lengths. The fixture stores the settings, prompts,
+Builds two tiny random checkpoints of its own (so these fixtures do not move when the model
+fixtures are regenerated), saves them as Hugging Face directories under fixtures/generate/
+(tiny_gpt2/, tiny_llama/: config.json, generation_config.json, model.safetensors), and runs
+transformers' `generate` on them (initializer_range 0.3, so outputs vary and top-1 margins are
+wide): greedy, greedy with processors, beam search (several beams, return counts, length
+penalties), each for one prompt and for a left-padded batch of prompts of different lengths, and
+runs where frequent tokens are declared EOS so rows finish early and get padded. The fixture stores the settings, prompts,
 attention masks and HF's output ids (and beam scores). Every step's top-1 / top-2 logit margin is
 recorded as `min_margin`: random tiny models give small margins, and a margin near float32
 rounding noise (< 1e-5) would make a case fragile, so the script reports it.
@@ -19,10 +22,18 @@ sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from transformers import AutoModelForCausalLM  # noqa: E402
+from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM  # noqa: E402
 
 OUT = os.path.join("fixtures", "generate", "models_generate.json")
-MODELS = {"gpt2_tiny": 98, "llama_gqa": 0}  # directory -> pad id used for left padding
+# directory -> (builder, pad id used for left padding)
+MODELS = {
+    "tiny_gpt2": (lambda: GPT2LMHeadModel(GPT2Config(vocab_size=99, n_positions=64, n_embd=32, n_layer=2, n_head=4,
+                                                    bos_token_id=98, eos_token_id=98, initializer_range=0.3)), 98),
+    "tiny_llama": (lambda: LlamaForCausalLM(LlamaConfig(vocab_size=99, hidden_size=32, intermediate_size=64,
+                                                        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                                        max_position_embeddings=64, bos_token_id=1, eos_token_id=2,
+                                                        pad_token_id=0, initializer_range=0.3)), 0),
+}
 
 
 def left_pad(prompts, pad):
@@ -50,10 +61,11 @@ def run(model, name, model_dir, prompts, pad, gen):
 
 def main():
     torch.set_num_threads(1)
-    torch.manual_seed(0)
     cases = []
-    for model_dir, pad in MODELS.items():
-        model = AutoModelForCausalLM.from_pretrained(os.path.join("fixtures", "models", model_dir)).eval()
+    for model_dir, (build, pad) in MODELS.items():
+        torch.manual_seed(0)
+        model = build().eval()
+        model.save_pretrained(os.path.join("fixtures", "generate", model_dir))
         eos = model.config.eos_token_id
         one = [[5, 17, 42, 7, 63]]
         batch = [[5, 17, 42, 7, 63], [11, 3], [88, 21, 40]]
@@ -69,6 +81,12 @@ def main():
             cases.append(run(model, f"{model_dir}/beam4-lp/{label}", model_dir, prompts, pad,
                              {"max_new_tokens": 6, "do_sample": False, "eos_token_id": eos, "num_beams": 4,
                               "length_penalty": 0.5, "early_stopping": True, "num_return_sequences": 4}))
+        early = {"tiny_gpt2": [79, 49], "tiny_llama": [72, 85]}[model_dir]
+        cases.append(run(model, f"{model_dir}/greedy-eos/batch", model_dir, batch, pad,
+                         {"max_new_tokens": 12, "do_sample": False, "eos_token_id": early}))
+        cases.append(run(model, f"{model_dir}/beam3-eos/batch", model_dir, batch, pad,
+                         {"max_new_tokens": 10, "do_sample": False, "eos_token_id": early, "num_beams": 3,
+                          "num_return_sequences": 3, "length_penalty": 1.2}))
     for c in cases:
         flag = "  FRAGILE" if c["min_margin"] < 1e-5 else ""
         print(f"{c['name']}: min top-1/top-2 margin {c['min_margin']:.2e}{flag}")
