@@ -241,6 +241,7 @@ function checkCache(binPath: string, headerPath: string, tokHash: string, files:
     const b = want[i]!;
     if (a.path !== b.path || a.size !== b.size || a.mtime_ms !== b.mtime_ms) return { ok: false, kind: "stale", reason: `${b.path} changed (size or modification time)` };
   }
+  if (h.dtype !== "uint16" && h.dtype !== "uint32") return { ok: false, kind: "corrupt", reason: `header dtype ${JSON.stringify(h.dtype)}` };
   const expectBytes = h.count * bytesPerToken(h.dtype) + h.documents * 8;
   if (h.ids_bytes !== h.count * bytesPerToken(h.dtype) || h.total_bytes !== expectBytes) return { ok: false, kind: "corrupt", reason: "header sizes are inconsistent" };
   let size: number;

@@ -31,8 +31,8 @@ export class ArrayTokens implements TokenStream {
   }
   read(start: number, len: number, out: Int32Array, outOffset = 0): void {
     checkRange("ArrayTokens.read", start, len, this.ids.length);
-    const src = this.ids;
-    for (let i = 0; i < len; i++) out[outOffset + i] = src[start + i]!;
+    // TypedArray.set converts element types natively (uint16/uint32 -> int32).
+    out.set(this.ids.subarray(start, start + len), outOffset);
   }
 }
 

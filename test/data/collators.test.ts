@@ -10,6 +10,7 @@ import {
   MLMCollator,
   Seq2SeqCollator,
   SequenceClassificationCollator,
+  SpanCorruptionCollator,
   specialIdsOf,
 } from "../../src/data/index.js";
 import { loadTokenizer } from "../tokenizers/helpers.js";
@@ -230,5 +231,36 @@ describe("task collators", () => {
     expect(Array.from(r.attention_mask.data)).toEqual([1, 1, 0, 1]);
     expect(Array.from(r.labels.data)).toEqual([7, 8, 1, 3, 1, -100]);
     expect(Array.from(r.decoder_input_ids.data)).toEqual([0, 7, 8, 0, 3, 1]);
+  });
+});
+
+describe("collators from tokenizers", () => {
+  it("read mask, pad, EOS, special tokens and sentinels from the tokenizer", () => {
+    const bert = loadTokenizer("bert");
+    const mlm = MLMCollator.fromTokenizer(bert, { seed: 1, wholeWord: "wordpiece", mlmProbability: 1, maskReplaceProb: 1, randomReplaceProb: 0 });
+    expect([mlm.maskId, mlm.padId, mlm.vocabSize]).toEqual([103, 0, 30522]);
+    const out = mlm.collate([bert.encode("unaffable").ids]);
+    // [CLS] and [SEP] are special (never selected); the word's three pieces are all masked.
+    expect(Array.from(out.input_ids.data)).toEqual([101, 103, 103, 103, 102]);
+    const gpt2 = loadTokenizer("gpt2");
+    expect(() => MLMCollator.fromTokenizer(gpt2)).toThrow(/no mask token/);
+    expect(CausalLMCollator.fromTokenizer(gpt2).padId).toBe(50256);
+    expect(() => SpanCorruptionCollator.fromTokenizer(bert)).toThrow(/no <extra_id_0> sentinel/);
+    // A T5-shaped vocabulary: 100 sentinels at the end, <extra_id_0> = 32099.
+    const t5 = {
+      vocabSize: 32100,
+      toJSON: () => ({ added_tokens: [] }),
+      encode: () => ({ ids: [] }),
+      tokenToId: (t: string) => {
+        if (t === "</s>") return 1;
+        if (t === "<pad>") return 0;
+        const m = /^<extra_id_(\d+)>$/.exec(t);
+        return m && Number(m[1]) < 100 ? 32099 - Number(m[1]) : undefined;
+      },
+    };
+    const span = SpanCorruptionCollator.fromTokenizer(t5, { seed: 2 });
+    expect([span.eosId, span.padId]).toEqual([1, 0]);
+    const b = span.collate([Array.from({ length: 40 }, (_, i) => 10 + i)]);
+    expect(Array.from(b.labels.data)[0]).toBe(32099);
   });
 });

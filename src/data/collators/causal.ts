@@ -7,6 +7,7 @@
 // real EOS is still learned.
 import { Tensor } from "../../tensor/tensor.js";
 import { PADDING_OPTION_KEYS, checkId, checkKeys, int2d, padSequences, type PaddingOptions } from "./pad.js";
+import { specialIdsOf, type TokenizerWithConfig } from "../specials.js";
 
 export const IGNORE_INDEX = -100;
 
@@ -25,6 +26,14 @@ export class CausalLMCollator {
   constructor(readonly opts: CausalLMCollatorOptions) {
     checkKeys(opts, ["padId", ...PADDING_OPTION_KEYS], "CausalLMCollator");
     this.padId = checkId(opts.padId, "padId", "CausalLMCollator");
+  }
+
+  /** Pads with the tokenizer's pad token, or its EOS when it has none (GPT-2's usual choice). */
+  static fromTokenizer(tok: TokenizerWithConfig, opts: Omit<CausalLMCollatorOptions, "padId"> & { padId?: number } = {}): CausalLMCollator {
+    const sp = specialIdsOf(tok);
+    const padId = opts.padId ?? sp.padId ?? sp.eosId;
+    if (padId === null) throw new Error("CausalLMCollator.fromTokenizer: the tokenizer has neither a pad nor an EOS token; pass padId");
+    return new CausalLMCollator({ ...opts, padId });
   }
 
   collate(seqs: ReadonlyArray<ArrayLike<number>>): CausalLMBatch {

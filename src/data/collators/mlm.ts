@@ -28,6 +28,7 @@ import { Generator } from "../../tensor/rng.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { IGNORE_INDEX } from "./causal.js";
 import { PADDING_OPTION_KEYS, checkId, checkKeys, checkProb, int2d, padSequences, type PaddingOptions } from "./pad.js";
+import { specialIdsOf, type TokenizerWithConfig } from "../specials.js";
 
 export type WordScheme = "wordpiece" | "bytelevel" | "metaspace" | ((token: string) => boolean);
 
@@ -101,6 +102,30 @@ export class MLMCollator {
         return v;
       };
     }
+  }
+
+  /**
+   * A collator for a tokenizer: vocabulary size, [MASK] / <mask>, pad, and every added token marked
+   * special come from it; `wholeWord` names a word scheme (the tokenizer maps ids to tokens).
+   */
+  static fromTokenizer(
+    tok: TokenizerWithConfig & { idToToken(id: number): string | undefined },
+    opts: Omit<Partial<MLMCollatorOptions>, "wholeWord"> & { wholeWord?: WordScheme } = {},
+  ): MLMCollator {
+    const sp = specialIdsOf(tok);
+    const maskId = opts.maskId ?? sp.maskId;
+    if (maskId === null) throw new Error("MLMCollator.fromTokenizer: the tokenizer has no mask token ([MASK] or <mask>); masked LM needs one");
+    const padId = opts.padId ?? sp.padId;
+    if (padId === null) throw new Error("MLMCollator.fromTokenizer: the tokenizer has no pad token ([PAD] or <pad>); pass padId");
+    const { wholeWord, ...rest } = opts;
+    return new MLMCollator({
+      ...rest,
+      vocabSize: opts.vocabSize ?? sp.vocabSize,
+      maskId,
+      padId,
+      specialIds: opts.specialIds ?? sp.specialIds,
+      ...(wholeWord !== undefined ? { wholeWord: { scheme: wholeWord, idToToken: (id: number) => tok.idToToken(id) } } : {}),
+    });
   }
 
   /**

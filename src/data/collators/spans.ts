@@ -20,6 +20,7 @@ import { Generator } from "../../tensor/rng.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { IGNORE_INDEX } from "./causal.js";
 import { checkId, checkKeys, int2d, padSequences } from "./pad.js";
+import { specialIdsOf, type TokenizerWithConfig } from "../specials.js";
 
 /** Python's round(): halves go to the even neighbour. */
 export function roundHalfEven(x: number): number {
@@ -184,6 +185,30 @@ export class SpanCorruptionCollator {
       this.sentinel = (k) => V - 1 - k;
     } else throw new Error(`${what}: give vocabSize (sentinels count down from its end) or sentinelIds`);
     this.generator = new Generator(opts.seed ?? 0);
+  }
+
+  /**
+   * A collator for a T5-style tokenizer: EOS (</s>), pad, and the sentinels <extra_id_0>,
+   * <extra_id_1>, ... looked up by name (an error when the tokenizer has none: counting down from
+   * the end of a vocabulary that does not reserve them would overwrite real tokens).
+   */
+  static fromTokenizer(tok: TokenizerWithConfig, opts: Omit<SpanCorruptionCollatorOptions, "eosId" | "padId"> & { eosId?: number; padId?: number } = {}): SpanCorruptionCollator {
+    const sp = specialIdsOf(tok);
+    const eosId = opts.eosId ?? sp.eosId;
+    const padId = opts.padId ?? sp.padId;
+    if (eosId === null) throw new Error("SpanCorruptionCollator.fromTokenizer: the tokenizer has no EOS token (</s>); pass eosId");
+    if (padId === null) throw new Error("SpanCorruptionCollator.fromTokenizer: the tokenizer has no pad token (<pad>); pass padId");
+    let sentinelIds = opts.sentinelIds;
+    if (sentinelIds === undefined && opts.vocabSize === undefined) {
+      sentinelIds = [];
+      for (let k = 0; ; k++) {
+        const id = tok.tokenToId(`<extra_id_${k}>`);
+        if (id === undefined) break;
+        sentinelIds.push(id);
+      }
+      if (sentinelIds.length === 0) throw new Error("SpanCorruptionCollator.fromTokenizer: the tokenizer has no <extra_id_0> sentinel; add sentinel tokens (T5 reserves 100) or pass sentinelIds");
+    }
+    return new SpanCorruptionCollator({ ...opts, eosId, padId, ...(sentinelIds ? { sentinelIds } : {}) });
   }
 
   collate(seqs: ReadonlyArray<ArrayLike<number>>): SpanCorruptionBatch {
