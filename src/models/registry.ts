@@ -6,6 +6,7 @@
 import { ParamSource, type Module } from "../nn/module.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { CausalLMInput, CausalLMOutput, RawConfig } from "./common.js";
+import * as bert from "./bert.js";
 import * as gpt2 from "./gpt2.js";
 import * as llama from "./llama.js";
 
@@ -48,6 +49,18 @@ const REGISTRY = new Map<string, ModelEntry>([
       create: (c, s) => new llama.LlamaForCausalLM(c, s),
       ignoredKeys: llama.checkpointKeyTable.ignored,
       remapKeys: llama.checkpointKeyTable.remapKeys,
+    },
+  ],
+  [
+    "bert",
+    {
+      modelType: "bert",
+      // The class (BertModel / BertForMaskedLM / BertForSequenceClassification) follows config.architectures.
+      architecture: bert.BertModel.architecture,
+      parseConfig: bert.parseBertConfig,
+      create: (c, s) => bert.createBert(c, s),
+      ignoredKeys: bert.checkpointKeyTable.ignored,
+      remapKeys: bert.checkpointKeyTable.remapKeys,
     },
   ],
 ]);
