@@ -95,26 +95,33 @@ export function truncateEncoding(e: Encoding, n: number, direction: Side): Encod
 export function truncatePair(a: Encoding, b: Encoding | null, opts: TruncationOptions): [Encoding, Encoding | null] {
   const dir = opts.direction ?? "right";
   const strategy = opts.strategy ?? "longest_first";
+  const max = opts.maxLength;
+  if (max === 0) return [truncateEncoding(a, 0, dir), b ? truncateEncoding(b, 0, dir) : null];
   const total = a.ids.length + (b ? b.ids.length : 0);
-  if (total <= opts.maxLength) return [a, b];
-  const toRemove = total - opts.maxLength;
-  if (!b) {
-    if (strategy === "only_second") throw new Error("truncation: strategy only_second needs a pair of sequences");
-    return [truncateEncoding(a, opts.maxLength, dir), null];
-  }
+  if (total <= max) return [a, b];
+  const toRemove = total - max;
   if (strategy === "longest_first") {
+    if (!b) return [truncateEncoding(a, total - toRemove, dir), null];
+    // HF: the shorter keeps its length if the longer can absorb the cut; otherwise both get half,
+    // the longer one the odd token.
     let n1 = a.ids.length;
     let n2 = b.ids.length;
-    // Remove from the longer one; when equal, from the second (as HF).
-    for (let k = 0; k < toRemove; k++) {
-      if (n1 > n2) n1--;
-      else n2--;
+    const swap = n1 > n2;
+    if (swap) [n1, n2] = [n2, n1];
+    n2 = n1 > max ? n1 : Math.max(n1, max - n1);
+    if (n1 + n2 > max) {
+      n1 = Math.floor(max / 2);
+      n2 = n1 + (max % 2);
     }
+    if (swap) [n1, n2] = [n2, n1];
     return [truncateEncoding(a, n1, dir), truncateEncoding(b, n2, dir)];
   }
-  const target = strategy === "only_first" ? a : b;
+  if (strategy === "only_second" && !b) throw new Error("truncation: strategy only_second needs a pair of sequences");
+  const target = strategy === "only_first" ? a : b!;
   if (target.ids.length <= toRemove) {
-    throw new Error(`truncation: the ${strategy === "only_first" ? "first" : "second"} sequence has ${target.ids.length} tokens, cannot remove ${toRemove}`);
+    throw new Error(
+      `truncation: the ${strategy === "only_first" ? "first" : "second"} sequence has ${target.ids.length} tokens, cannot remove ${toRemove} (HF: SequenceTooShort)`,
+    );
   }
   const cut = truncateEncoding(target, target.ids.length - toRemove, dir);
   return strategy === "only_first" ? [cut, b] : [a, cut];

@@ -27,7 +27,7 @@ import {
   Encoding, PadOptions, Side, TruncationOptions, TruncationStrategy, emptyEncoding, padEncoding, truncatePair,
 } from "./encoding.js";
 import {
-  Json, JsonObject, asArray, asObject, checkKeys, getBool, getString, join, TokenizerJsonError,
+  Json, JsonObject, asArray, asObject, checkKeys, getBool, getInt, getString, join, TokenizerJsonError,
 } from "./json.js";
 
 export interface EncodeOptions {
@@ -39,11 +39,14 @@ export interface EncodeOptions {
 
 export interface BatchEncodeOptions {
   addSpecialTokens?: boolean;
-  /** Pad to the longest in the batch, to `maxLength`, or not at all (default false). */
+  /**
+   * Pad to the longest in the batch, to `maxLength`, or not at all. Default: the tokenizer.json
+   * `padding` setting if it has one, else no padding.
+   */
   padding?: "longest" | "max_length" | false;
   paddingSide?: Side;
   maxLength?: number;
-  /** Truncate to `maxLength` (true = longest_first). */
+  /** Truncate to `maxLength` (true = longest_first); false turns off the tokenizer.json setting. */
   truncation?: boolean | TruncationStrategy;
   truncationSide?: Side;
   padToMultipleOf?: number;
@@ -82,9 +85,10 @@ export class Tokenizer {
   readonly addedVocabulary: AddedVocabulary;
   /** From tokenizer_config.json when loaded from a directory. */
   config: TokenizerConfig = {};
-  /** tokenizer.json `truncation` / `padding` sections, kept for round-trips. */
-  private truncationJson: Json = null;
-  private paddingJson: Json = null;
+  /** tokenizer.json `truncation`: applied by `encode` and `encodeBatch` (as HF does) unless overridden. */
+  truncation: TruncationSettings | null = null;
+  /** tokenizer.json `padding`: applied by `encode` and `encodeBatch` (as HF does) unless overridden. */
+  padding: PaddingSettings | null = null;
 
   constructor(parts: {
     model: Model;
@@ -132,8 +136,8 @@ export class Tokenizer {
       };
     });
     const tok = new Tokenizer({ model, normalizer, preTokenizer, postProcessor, decoder, addedTokens: added });
-    tok.truncationJson = (o["truncation"] ?? null) as Json;
-    tok.paddingJson = (o["padding"] ?? null) as Json;
+    tok.truncation = o["truncation"] == null ? null : readTruncation(o["truncation"], "truncation");
+    tok.padding = o["padding"] == null ? null : readPadding(o["padding"], "padding");
     return tok;
   }
 
@@ -163,8 +167,8 @@ export class Tokenizer {
   toJSON(): JsonObject {
     return {
       version: "1.0",
-      truncation: this.truncationJson,
-      padding: this.paddingJson,
+      truncation: this.truncation ? truncationToJSON(this.truncation) : null,
+      padding: this.padding ? paddingToJSON(this.padding) : null,
       added_tokens: this.addedVocabulary.toJSON() as unknown as Json,
       normalizer: this.normalizer ? this.normalizer.toJSON() : null,
       pre_tokenizer: this.preTokenizer ? this.preTokenizer.toJSON() : null,
@@ -273,9 +277,25 @@ export class Tokenizer {
   encode(text: string, opts: EncodeOptions = {}): Encoding {
     if (typeof text !== "string") throw new TypeError(`Tokenizer.encode: expected a string, got ${typeof text}`);
     const add = opts.addSpecialTokens ?? true;
-    const a = this.encodeSequence(text, 0);
-    const b = opts.pair === undefined ? null : this.encodeSequence(opts.pair, 1);
-    return postProcess(this.postProcessor, a, b, add);
+    let a = this.encodeSequence(text, 0);
+    let b = opts.pair === undefined ? null : this.encodeSequence(opts.pair, 1);
+    // The tokenizer.json settings apply, as in HF's `post_process`: truncate, process, pad.
+    if (this.truncation) [a, b] = this.truncate(a, b, this.truncation, add);
+    const e = postProcess(this.postProcessor, a, b, add);
+    if (!this.padding) return e;
+    const p = this.padding;
+    let len = p.strategy === "batch_longest" ? e.ids.length : p.strategy.fixed;
+    if (p.padToMultipleOf && len % p.padToMultipleOf > 0) len += p.padToMultipleOf - (len % p.padToMultipleOf);
+    return padEncoding(e, { length: len, side: p.direction, padId: p.padId, padTypeId: p.padTypeId, padToken: p.padToken });
+  }
+
+  /** Truncate before post-processing, leaving room for the special tokens it adds (HF). */
+  private truncate(a: Encoding, b: Encoding | null, t: TruncationOptions, add: boolean): [Encoding, Encoding | null] {
+    const added = add ? this.numSpecialTokensToAdd(b !== null) : 0;
+    if (added > 0 && t.maxLength < added) {
+      throw new Error(`truncation: maxLength ${t.maxLength} is smaller than the ${added} special tokens the post-processor adds`);
+    }
+    return truncatePair(a, b, { ...t, maxLength: t.maxLength - added });
   }
 
   /** Number of special tokens the post-processor adds. */
@@ -285,38 +305,49 @@ export class Tokenizer {
 
   encodeBatch(texts: string[], opts: BatchEncodeOptions = {}): Encoding[] {
     const add = opts.addSpecialTokens ?? true;
-    const padding = opts.padding ?? false;
+    // Explicit options win; otherwise the tokenizer.json settings apply (as HF's encode_batch).
+    const padding = opts.padding ?? (this.padding ? "json" : false);
     if (opts.pairs && opts.pairs.length !== texts.length) {
       throw new Error(`encodeBatch: ${texts.length} texts but ${opts.pairs.length} pairs`);
     }
     if (padding === "max_length" && opts.maxLength === undefined) throw new Error("encodeBatch: padding 'max_length' needs maxLength");
     if (opts.truncation && opts.maxLength === undefined) throw new Error("encodeBatch: truncation needs maxLength");
     if (opts.padToMultipleOf !== undefined && !(opts.padToMultipleOf > 0)) throw new Error("encodeBatch: padToMultipleOf must be positive");
+    let trunc: TruncationOptions | null = this.truncation;
+    if (opts.truncation === false) trunc = null;
+    else if (opts.truncation !== undefined) {
+      trunc = {
+        maxLength: opts.maxLength!,
+        strategy: opts.truncation === true ? "longest_first" : opts.truncation,
+        direction: opts.truncationSide ?? "right",
+      };
+    }
     const out = texts.map((t, i) => {
       let a = this.encodeSequence(t, 0);
       let b = opts.pairs ? this.encodeSequence(opts.pairs[i]!, 1) : null;
-      if (opts.truncation) {
-        const trunc: TruncationOptions = {
-          // Room is left for the special tokens the post-processor adds (as HF).
-          maxLength: opts.maxLength! - (add ? this.numSpecialTokensToAdd(b !== null) : 0),
-          strategy: opts.truncation === true ? "longest_first" : opts.truncation,
-          direction: opts.truncationSide ?? "right",
-        };
-        if (trunc.maxLength < 0) throw new Error(`encodeBatch: maxLength ${opts.maxLength} is smaller than the special tokens added`);
-        [a, b] = truncatePair(a, b, trunc);
-      }
+      if (trunc) [a, b] = this.truncate(a, b, trunc, add);
       return postProcess(this.postProcessor, a, b, add);
     });
+    if (padding === "json") {
+      const p = this.padding!;
+      let len = p.strategy === "batch_longest" ? Math.max(0, ...out.map((e) => e.ids.length)) : p.strategy.fixed;
+      if (p.padToMultipleOf && len % p.padToMultipleOf > 0) len += p.padToMultipleOf - (len % p.padToMultipleOf);
+      return out.map((e) => padEncoding(e, { length: len, side: p.direction, padId: p.padId, padTypeId: p.padTypeId, padToken: p.padToken }));
+    }
     if (padding) {
       let len = padding === "longest" ? Math.max(0, ...out.map((e) => e.ids.length)) : opts.maxLength!;
       if (opts.padToMultipleOf) len = Math.ceil(len / opts.padToMultipleOf) * opts.padToMultipleOf;
-      const pad = this.padSpec(len, opts.paddingSide ?? this.config.paddingSide ?? "right");
+      const pad = this.padSpec(len, opts.paddingSide ?? this.padding?.direction ?? this.config.paddingSide ?? "right");
       return out.map((e) => padEncoding(e, pad));
     }
     return out;
   }
 
   private padSpec(length: number, side: Side): PadOptions {
+    if (this.padding) {
+      const p = this.padding;
+      return { length, side, padId: p.padId, padTypeId: p.padTypeId, padToken: p.padToken };
+    }
     const candidates = [this.config.padToken, "[PAD]", "<pad>", "<|endoftext|>", "<|finetune_right_pad_id|>"];
     for (const c of candidates) {
       if (!c) continue;
@@ -376,6 +407,81 @@ export class Tokenizer {
     tok.config = config;
     return tok;
   }
+}
+
+/** tokenizer.json `truncation` (stride must be 0: overflowing encodings are not produced). */
+export interface TruncationSettings extends TruncationOptions {
+  maxLength: number;
+  strategy: TruncationStrategy;
+  direction: Side;
+}
+
+/** tokenizer.json `padding`. */
+export interface PaddingSettings {
+  strategy: "batch_longest" | { fixed: number };
+  direction: Side;
+  padToMultipleOf: number | null;
+  padId: number;
+  padTypeId: number;
+  padToken: string;
+}
+
+const STRATEGIES: Record<string, TruncationStrategy> = { LongestFirst: "longest_first", OnlyFirst: "only_first", OnlySecond: "only_second" };
+
+function readSide(o: JsonObject, path: string): Side {
+  const d = getString(o, "direction", path, "Right");
+  if (d !== "Left" && d !== "Right") throw new TokenizerJsonError(join(path, "direction"), `expected "Left" or "Right", got "${d}"`);
+  return d === "Left" ? "left" : "right";
+}
+
+function readTruncation(v: unknown, path: string): TruncationSettings {
+  const o = asObject(v, path);
+  checkKeys(o, ["direction", "max_length", "strategy", "stride"], path);
+  const st = getString(o, "strategy", path, "LongestFirst");
+  if (!(st in STRATEGIES)) throw new TokenizerJsonError(join(path, "strategy"), `expected LongestFirst, OnlyFirst or OnlySecond, got "${st}"`);
+  const stride = getInt(o, "stride", path, 0);
+  if (stride !== 0) {
+    throw new TokenizerJsonError(join(path, "stride"), `stride ${stride} is not supported (tslm does not produce overflowing encodings)`);
+  }
+  return { maxLength: getInt(o, "max_length", path, 512), strategy: STRATEGIES[st]!, direction: readSide(o, path) };
+}
+
+function truncationToJSON(t: TruncationSettings): JsonObject {
+  const st = Object.entries(STRATEGIES).find(([, v]) => v === t.strategy)![0];
+  return { direction: t.direction === "left" ? "Left" : "Right", max_length: t.maxLength, strategy: st, stride: 0 };
+}
+
+function readPadding(v: unknown, path: string): PaddingSettings {
+  const o = asObject(v, path);
+  checkKeys(o, ["strategy", "direction", "pad_to_multiple_of", "pad_id", "pad_type_id", "pad_token"], path);
+  const st = o["strategy"] ?? "BatchLongest";
+  let strategy: PaddingSettings["strategy"];
+  if (st === "BatchLongest") strategy = "batch_longest";
+  else if (st && typeof st === "object" && !Array.isArray(st) && typeof st["Fixed"] === "number") strategy = { fixed: st["Fixed"] };
+  else throw new TokenizerJsonError(join(path, "strategy"), `expected "BatchLongest" or {"Fixed": n}, got ${JSON.stringify(st)}`);
+  const m = o["pad_to_multiple_of"];
+  if (m != null && (typeof m !== "number" || !Number.isInteger(m) || m < 0)) {
+    throw new TokenizerJsonError(join(path, "pad_to_multiple_of"), `expected a non-negative integer or null, got ${JSON.stringify(m)}`);
+  }
+  return {
+    strategy,
+    direction: readSide(o, path),
+    padToMultipleOf: (m as number | null | undefined) || null,
+    padId: getInt(o, "pad_id", path, 0),
+    padTypeId: getInt(o, "pad_type_id", path, 0),
+    padToken: getString(o, "pad_token", path, "[PAD]"),
+  };
+}
+
+function paddingToJSON(p: PaddingSettings): JsonObject {
+  return {
+    strategy: p.strategy === "batch_longest" ? "BatchLongest" : { Fixed: p.strategy.fixed },
+    direction: p.direction === "left" ? "Left" : "Right",
+    pad_to_multiple_of: p.padToMultipleOf,
+    pad_id: p.padId,
+    pad_type_id: p.padTypeId,
+    pad_token: p.padToken,
+  };
 }
 
 function tokenString(v: Json | undefined): string | null {

@@ -14,6 +14,7 @@ interface Row {
   offsets: Array<[number, number]>;
   special: number[];
   type_ids: number[];
+  attention: number[];
   ids_ns: number[];
   decode: string;
   decode_skip: string;
@@ -23,7 +24,7 @@ interface Case {
   base: string;
   patch: Record<string, unknown>;
   rows: Row[];
-  pairs: Array<{ ids: number[]; type_ids: number[]; offsets: Array<[number, number]>; special: number[] }>;
+  pairs: Array<{ ids: number[]; type_ids: number[]; offsets: Array<[number, number]>; special: number[]; attention: number[] }>;
 }
 interface Fixture {
   trained: Record<string, unknown>;
@@ -52,7 +53,7 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))("component case %s
       const s = strings[r.i]!;
       const e = tok.encode(s);
       const n = tok.encode(s, { addSpecialTokens: false });
-      const got = { ids: e.ids, offsets: e.offsets, special: e.specialTokensMask, type_ids: e.typeIds, ids_ns: n.ids, decode: tok.decode(r.ids), decode_skip: tok.decode(r.ids, { skipSpecialTokens: true }) };
+      const got = { ids: e.ids, offsets: e.offsets, special: e.specialTokensMask, type_ids: e.typeIds, attention: e.attentionMask, ids_ns: n.ids, decode: tok.decode(r.ids), decode_skip: tok.decode(r.ids, { skipSpecialTokens: true }) };
       for (const k of Object.keys(got) as Array<keyof typeof got>) {
         const g = JSON.stringify(got[k]);
         const w = JSON.stringify(r[k]);
@@ -64,7 +65,7 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))("component case %s
     }
     pairs.forEach(([a, b], i) => {
       const e = tok.encode(a, { pair: b });
-      const got = { ids: e.ids, type_ids: e.typeIds, offsets: e.offsets, special: e.specialTokensMask };
+      const got = { ids: e.ids, type_ids: e.typeIds, offsets: e.offsets, special: e.specialTokensMask, attention: e.attentionMask };
       if (JSON.stringify(got) !== JSON.stringify(c.pairs[i])) failures.push(`pair #${i}: got ${JSON.stringify(got).slice(0, 200)} want ${JSON.stringify(c.pairs[i]).slice(0, 200)}`);
     });
     expect(failures.length, failures.slice(0, 8).join("\n")).toBe(0);

@@ -170,6 +170,13 @@ def cases():
         ("wordpiece_trained", "trained:wordpiece", {"decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True}}),
         ("bpe_suffix", "trained:bpe_suffix", {"decoder": {"type": "BPEDecoder", "suffix": "</w>"}}),
         ("wordlevel_ctc", "trained:wordlevel", {"decoder": {"type": "CTC", "pad_token": "[PAD]", "word_delimiter_token": "|", "cleanup": True}}),
+        # --- tokenizer.json truncation and padding settings (HF applies them in encode)
+        ("bert_truncation_padding", "bert", {
+            "truncation": {"direction": "Right", "max_length": 9, "strategy": "LongestFirst", "stride": 0},
+            "padding": {"strategy": {"Fixed": 12}, "direction": "Right", "pad_to_multiple_of": None, "pad_id": 0, "pad_type_id": 0, "pad_token": "[PAD]"}}),
+        ("qwen3_truncation_left_padding_multiple", "qwen3", {
+            "truncation": {"direction": "Left", "max_length": 7, "strategy": "LongestFirst", "stride": 0},
+            "padding": {"strategy": "BatchLongest", "direction": "Left", "pad_to_multiple_of": 4, "pad_id": 151643, "pad_type_id": 1, "pad_token": "<|endoftext|>"}}),
         # --- the less common components
         ("llama2_nmt", "llama2", {"normalizer": {"type": "Sequence", "normalizers": [
             {"type": "Nmt"}, {"type": "Prepend", "prepend": "\u2581"}, {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}}),
@@ -212,12 +219,13 @@ def build(bases, trained, table, pairs):
             n = tok.encode(s, add_special_tokens=False)
             rows.append({
                 "i": i, "ids": e.ids, "offsets": [list(o) for o in e.offsets], "special": e.special_tokens_mask, "type_ids": e.type_ids,
-                "ids_ns": n.ids, "decode": tok.decode(e.ids, skip_special_tokens=False), "decode_skip": tok.decode(e.ids, skip_special_tokens=True),
+                "attention": e.attention_mask, "ids_ns": n.ids, "decode": tok.decode(e.ids, skip_special_tokens=False), "decode_skip": tok.decode(e.ids, skip_special_tokens=True),
             })
         prs = []
         for a, b in pairs:
             e = tok.encode(a, b)
-            prs.append({"ids": e.ids, "type_ids": e.type_ids, "offsets": [list(o) for o in e.offsets], "special": e.special_tokens_mask})
+            prs.append({"ids": e.ids, "type_ids": e.type_ids, "offsets": [list(o) for o in e.offsets], "special": e.special_tokens_mask,
+                        "attention": e.attention_mask})
         out["cases"].append({"name": name, "base": base, "patch": patch, "rows": rows, "pairs": prs})
         print("component case", name, len(rows), "strings")
     return out
