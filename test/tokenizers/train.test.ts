@@ -239,7 +239,9 @@ describe("Unigram trainer vs HF UnigramTrainer", () => {
     expectSameEncodings(tj, ref, false);
   });
 
-  it("scores pieces like HF within 0.05 nats on the shared pieces", () => {
+  // Measured: largest difference 0.0017 (the 0.0001 steps HF adds to characters that EM dropped,
+  // given in hash order there and code point order here), mean 5e-6; 1772 of 2000 ids equal.
+  it("scores pieces like HF within 0.01 nats on the shared pieces", () => {
     const theirs = new Map(ref.vocab.map((t, i) => [t, ref.scores![i]!]));
     const mine = tj.model.vocab as [string, number][];
     let worst = 0;
@@ -247,7 +249,7 @@ describe("Unigram trainer vs HF UnigramTrainer", () => {
       const t = theirs.get(p);
       if (t !== undefined && s !== 0) worst = Math.max(worst, Math.abs(s - t));
     }
-    expect(worst).toBeLessThan(0.05);
+    expect(worst).toBeLessThan(0.01);
   });
 
   // Python tokenizers loads tslm's file and segments the held-out text (177 texts, 2367 tokens
