@@ -5,8 +5,9 @@
  * (x - mean)^2, which stays accurate when |mean| >> std, unlike E[x^2] - mean^2), in float with
  * VL-lane partial sums; rstd = 1/sqrt(var + eps). Threads split rows.
  * Backward: gx needs two row sums (mean of g and of g * xhat, g = gy * w); gw and gb need sums over
- * rows, so with several threads each task accumulates its rows into a private [cols] buffer and the
- * buffers are added into gw/gb at the end (no races, and the result is independent of timing).
+ * rows. Those are summed in two levels (blocks of NRM_BLOCK rows, then the blocks), so rounding does
+ * not grow with the row count, and with several threads each task sums its rows into private
+ * buffers that are added into gw/gb at the end (no races; the result does not depend on timing).
  */
 #ifndef OPS_PASS
 #include "ops_common.h"
@@ -18,8 +19,10 @@ typedef struct {
   float *y, *mean, *rstd, *gx, *gw, *gb;
   int64_t rows, cols;
   float eps;
-  float *partial; /* backward with threads: per task [2][cols] for gw, gb */
+  float *partial; /* backward with gw/gb: per task [4][cols] (see nrm_bwd_task) */
 } nrm_ctx;
+
+#define NRM_BLOCK 64 /* rows per first-level gw/gb partial sum */
 
 #define OPS_PASS 2
 #include "ops_vec.h"
@@ -41,13 +44,19 @@ static void nrm_fwd_task(void *vctx, int task, int ntasks) {
   if (lo < hi) OPS_DISPATCH(nrm_fwd, c, (int64_t)lo, (int64_t)hi);
 }
 
+/* Backward with gw/gb: each task owns 4 * cols floats of c->partial: [0, 2 cols) its running gw and
+ * gb (unless it writes gw/gb directly), [2 cols, 4 cols) the scratch for one block of rows. */
 static void nrm_bwd_task(void *vctx, int task, int ntasks) {
   const nrm_ctx *c = (const nrm_ctx *)vctx;
   size_t lo, hi;
   ops_range(task, ntasks, (size_t)c->rows, &lo, &hi);
-  float *pgw = c->gw ? c->partial + (size_t)task * 2 * c->cols : NULL;
-  float *pgb = c->gb ? c->partial + (size_t)task * 2 * c->cols + c->cols : NULL;
-  if (lo < hi) OPS_DISPATCH(nrm_bwd, c, (int64_t)lo, (int64_t)hi, pgw, pgb);
+  float *mine = c->partial ? c->partial + (size_t)task * 4 * c->cols : NULL;
+  float *tw = c->gw, *tb = c->gb;
+  if (mine && ntasks > 1) {
+    tw = c->gw ? mine : NULL;
+    tb = c->gb ? mine + c->cols : NULL;
+  }
+  if (lo < hi) OPS_DISPATCH(nrm_bwd, c, (int64_t)lo, (int64_t)hi, tw, tb, mine ? mine + 2 * c->cols : NULL);
 }
 
 static void nrm_forward(nrm_ctx *c) {
@@ -59,22 +68,23 @@ static void nrm_forward(nrm_ctx *c) {
 /* Returns 0, or 1 after throwing (out of memory). */
 static int nrm_backward(napi_env env, nrm_ctx *c) {
   int nt = ops_tasks((double)c->rows * c->cols * 4.0, (size_t)c->rows);
-  if (nt <= 1 || (!c->gw && !c->gb)) {
-    if (nt <= 1) OPS_DISPATCH(nrm_bwd, c, 0, c->rows, c->gw, c->gb);
-    else tslm_parallel_for(nt, nrm_bwd_task, c);
-    return 0;
-  }
   const size_t n = (size_t)c->cols;
-  c->partial = (float *)calloc((size_t)nt * 2 * n, sizeof(float));
-  if (!c->partial) {
-    napi_throw_error(env, NULL, "layerNormBackward/rmsNormBackward: out of memory");
-    return 1;
+  c->partial = NULL;
+  if (c->gw || c->gb) {
+    c->partial = (float *)calloc((size_t)nt * 4 * n, sizeof(float));
+    if (!c->partial) {
+      napi_throw_error(env, NULL, "layerNormBackward/rmsNormBackward: out of memory");
+      return 1;
+    }
   }
-  tslm_parallel_for(nt, nrm_bwd_task, c);
-  for (int t = 0; t < nt; t++) {
-    const float *p = c->partial + (size_t)t * 2 * n;
-    if (c->gw) for (size_t j = 0; j < n; j++) c->gw[j] += p[j];
-    if (c->gb) for (size_t j = 0; j < n; j++) c->gb[j] += p[n + j];
+  if (nt <= 1) nrm_bwd_task(c, 0, 1);
+  else tslm_parallel_for(nt, nrm_bwd_task, c);
+  if (c->partial && nt > 1) {
+    for (int t = 0; t < nt; t++) {
+      const float *p = c->partial + (size_t)t * 4 * n;
+      if (c->gw) for (size_t j = 0; j < n; j++) c->gw[j] += p[j];
+      if (c->gb) for (size_t j = 0; j < n; j++) c->gb[j] += p[n + j];
+    }
   }
   free(c->partial);
   return 0;
@@ -231,12 +241,19 @@ static TGT void K(nrm_fwd)(const nrm_ctx *c, int64_t r0, int64_t r1) {
   }
 }
 
-/* Rows [r0, r1); gw/gb (possibly a task's private buffers, possibly NULL) are accumulated into. */
-static TGT void K(nrm_bwd)(const nrm_ctx *c, int64_t r0, int64_t r1, float *gw, float *gb) {
+/* Rows [r0, r1). The gw / gb contributions (tw, tb: gw and gb themselves or a task's private sums,
+ * each possibly NULL) are summed in two levels: NRM_BLOCK rows into the scratch block [2][cols],
+ * then the block into tw / tb, so rounding does not grow with the number of rows. */
+static TGT void K(nrm_bwd)(const nrm_ctx *c, int64_t r0, int64_t r1, float *tw, float *tb, float *scratch) {
   const int64_t n = c->cols;
   const float *w = c->w;
   const int rms = c->rms;
+  float *gw = tw ? scratch : NULL, *gb = tb ? scratch + n : NULL;
   for (int64_t r = r0; r < r1; r++) {
+    if ((r - r0) % NRM_BLOCK == 0) {
+      if (gw) memset(gw, 0, sizeof(float) * (size_t)n);
+      if (gb) memset(gb, 0, sizeof(float) * (size_t)n);
+    }
     const float *x = c->x + r * n, *gy = c->gy + r * n;
     float *gx = c->gx + r * n;
     const float m = rms ? 0.0f : c->mean_in[r], rs = c->rstd_in[r];
@@ -275,6 +292,17 @@ static TGT void K(nrm_bwd)(const nrm_ctx *c, int64_t r0, int64_t r1, float *gw, 
     for (; j < n; j++) {
       float xh = (x[j] - m) * rs, g = w ? gy[j] * w[j] : gy[j];
       gx[j] = rs * (g - mg - xh * mgx);
+    }
+    /* End of a block of rows (or of the range): fold the block's sums into the targets. */
+    if ((r - r0) % NRM_BLOCK == NRM_BLOCK - 1 || r == r1 - 1) {
+      for (int k = 0; k < 2; k++) {
+        float *dst = k ? tb : tw;
+        const float *src = k ? gb : gw;
+        if (!dst) continue;
+        j = 0;
+        for (; j + VL <= n; j += VL) vstore(dst + j, vadd(vload(dst + j), vload(src + j)));
+        for (; j < n; j++) dst[j] += src[j];
+      }
     }
   }
 }
