@@ -6,13 +6,18 @@
  * and then sleeps on a condition variable.
  *
  * Protocol (one job at a time, published through a generation counter):
- *   caller:  write job fields -> gen++ -> wake sleepers -> run tasks itself (atomic task counter)
- *            -> wait until every spawned worker has "checked out" of this generation.
- *   worker:  wait for gen to change (spin, then cond_wait) -> run tasks while any are left
- *            -> check out.
- * The caller does not touch the job fields again until every worker has checked out, so a worker
- * that wakes late can never read a half-written next job. Workers are created lazily, on the first
- * job that wants them; tslm_set_num_threads only changes how many may take tasks.
+ *   caller:  write job fields -> open the job (job_state = gen | 0 active) -> gen++ -> wake
+ *            sleepers -> run tasks itself (atomic task counter) -> close the job -> wait until
+ *            no worker is still inside it.
+ *   worker:  wait for gen to change (spin, then cond_wait) -> join the job if it is still open
+ *            (one CAS on job_state: same generation, not closed, active + 1) -> run tasks while
+ *            any are left -> leave (active - 1; the last one out of a closed job signals).
+ * The caller waits only for workers that actually joined, never for one that is asleep or
+ * descheduled (on a loaded machine a woken worker may not run for milliseconds: the caller then
+ * simply does all the tasks itself). Job fields are not rewritten while any worker is inside, and
+ * a late worker can never join a newer job by mistake: the generation is part of job_state.
+ * Workers are created lazily, on the first job that wants them; tslm_set_num_threads only
+ * changes how many may take tasks.
  *
  * tslm_worker_id() numbers the threads that run tasks (0 = the caller, 1.. = workers), so that
  * kernels can keep per-thread scratch buffers while tasks are handed out dynamically: tasks are
@@ -28,6 +33,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -52,8 +58,11 @@ static atomic_int want_threads = 0; /* 0 = not initialised yet */
 static int nworkers = 0;            /* spawned workers (grows only); written under call_lock */
 static atomic_uint gen = 0;         /* job generation */
 static atomic_int sleepers = 0;     /* workers blocked in cond_wait */
-static atomic_int checked_out = 0;  /* workers done with the current generation */
 static atomic_int next_task = 0;
+/* (generation << 32) | CLOSED | number of workers inside the job */
+static _Atomic uint64_t job_state = 0;
+#define JOB_CLOSED (1ull << 31)
+#define JOB_ACTIVE 0x7FFFFFFFull
 
 /* The current job; written by the caller only while no worker can be reading it. */
 static tslm_task_fn job_fn;
@@ -132,7 +141,7 @@ static void *worker_main(void *arg) {
   in_pool = 1;
   worker_index = id + 1;
   /* Not atomic_load(&gen): the thread may first run after the job that spawned it was published,
-   * and must still take part in (and check out of) that job. */
+   * and may still join it while it is open. */
   unsigned seen = start_gen[id];
   for (;;) {
     /* Wait for a new generation: spin for SPIN_NS, then block. */
@@ -155,11 +164,25 @@ static void *worker_main(void *arg) {
         pthread_mutex_unlock(&mu);
       }
     }
-    seen = atomic_load(&gen);
+    const unsigned g = atomic_load(&gen);
+    seen = g;
+    /* Join the job if it is still the open job of generation g. */
+    uint64_t st = atomic_load(&job_state);
+    int joined = 0;
+    while ((unsigned)(st >> 32) == g && !(st & JOB_CLOSED)) {
+      if (atomic_compare_exchange_weak(&job_state, &st, st + 1)) {
+        joined = 1;
+        break;
+      }
+    }
+    if (!joined) continue;
     run_tasks(id < job_limit);
-    pthread_mutex_lock(&mu);
-    if (atomic_fetch_add(&checked_out, 1) + 1 == nworkers) pthread_cond_signal(&done_cv);
-    pthread_mutex_unlock(&mu);
+    const uint64_t after = atomic_fetch_sub(&job_state, 1) - 1;
+    if ((after & JOB_CLOSED) && (after & JOB_ACTIVE) == 0) {
+      pthread_mutex_lock(&mu);
+      pthread_cond_signal(&done_cv);
+      pthread_mutex_unlock(&mu);
+    }
   }
   return NULL;
 }
@@ -172,8 +195,8 @@ static int ensure_workers(int want) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* The worker compares its id with nworkers only after the next generation is published, and
-     * nworkers is updated before that, so incrementing after a successful create is enough. */
+    /* The generation before the job about to be published, so that the new thread can still join
+     * that job if it starts in time (it reads no other shared state before joining). */
     start_gen[nworkers] = atomic_load(&gen);
     int rc = pthread_create(&th, &attr, worker_main, (void *)(intptr_t)nworkers);
     pthread_attr_destroy(&attr);
@@ -197,14 +220,15 @@ void tslm_parallel_for(int ntasks, tslm_task_fn fn, void *ctx) {
     for (int t = 0; t < ntasks; t++) fn(ctx, t, ntasks);
     return;
   }
-  /* Publish the job. Every worker has checked out of the previous one (see below). */
+  /* Publish the job. No worker is inside the previous one (see the wait below). */
   job_fn = fn;
   job_ctx = ctx;
   job_ntasks = ntasks;
   job_limit = threads - 1;
   atomic_store(&next_task, 0);
-  atomic_store(&checked_out, 0);
-  atomic_fetch_add(&gen, 1); /* seq_cst: pairs with the sleepers check in worker_main */
+  const unsigned g = atomic_load(&gen) + 1;
+  atomic_store(&job_state, (uint64_t)g << 32); /* open, nobody inside yet */
+  atomic_store(&gen, g); /* seq_cst: pairs with the sleepers check in worker_main */
   if (atomic_load(&sleepers) > 0) {
     pthread_mutex_lock(&mu);
     pthread_cond_broadcast(&work_cv);
@@ -213,18 +237,24 @@ void tslm_parallel_for(int ntasks, tslm_task_fn fn, void *ctx) {
   in_pool = 1;
   run_tasks(1);
   in_pool = 0;
-  /* Wait until every worker has left this job: spin briefly, then block. */
-  long t0 = now_ns();
+  /* Close the job (no one may join any more) and wait for the workers inside to finish their
+   * tasks: spin briefly, yielding after a while, then block. */
+  uint64_t st = atomic_fetch_or(&job_state, JOB_CLOSED) | JOB_CLOSED;
+  const long t0 = now_ns();
   int i = 0;
-  while (atomic_load(&checked_out) != have) {
+  while ((st & JOB_ACTIVE) != 0) {
     cpu_relax();
-    if ((++i & 255) == 0 && now_ns() - t0 > YIELD_AFTER_NS) sched_yield();
-    if ((i & 255) == 0 && now_ns() - t0 > SPIN_NS) {
-      pthread_mutex_lock(&mu);
-      while (atomic_load(&checked_out) != have) pthread_cond_wait(&done_cv, &mu);
-      pthread_mutex_unlock(&mu);
-      break;
+    if ((++i & 255) == 0) {
+      const long dt = now_ns() - t0;
+      if (dt > SPIN_NS) {
+        pthread_mutex_lock(&mu);
+        while ((atomic_load(&job_state) & JOB_ACTIVE) != 0) pthread_cond_wait(&done_cv, &mu);
+        pthread_mutex_unlock(&mu);
+        break;
+      }
+      if (dt > YIELD_AFTER_NS) sched_yield();
     }
+    st = atomic_load(&job_state);
   }
   pthread_mutex_unlock(&call_lock);
 }
