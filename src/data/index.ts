@@ -5,7 +5,17 @@
 //   split     train / validation splits, packing, fixed-size blocks
 //   corpus    sources + tokenizer -> cached train / validation streams in one call
 //   sampler   seeded random or sequential windows, resumable
-//   collators causal LM, masked LM (+ whole word), T5 span corruption, classification, seq2seq
+//   collators causal LM, masked LM (+ whole word), T5 span corruption, classification, seq2seq,
+//             instruction (prompt -> response, loss on the response only)
+//
+// Typical use (a GPT on a folder of books; the trainer's path):
+//   const corpus = prepareCorpus({ sources: { path: "books/", encoding: "auto" }, tokenizer,
+//     cacheDir: ".cache/tokens", validation: { fraction: 0.05 } });
+//   const train = new BatchSampler(corpus.train, { batchSize: 16, blockSize: 256, seed: 1337 });
+//   const { inputs, targets } = ((b) => ({ inputs: b.inputs(), targets: b.targets() }))(train.next()!);
+//   // save train.state() with a checkpoint; setState() it on resume for the same next batches.
+// Masked LM / span corruption: sample windows, then MLMCollator / SpanCorruptionCollator
+// .fromTokenizer(tokenizer).collate(batch.rowArrays()).
 export * from "./sources.js";
 export * from "./hash.js";
 export * from "./progress.js";
@@ -32,6 +42,10 @@ export {
 export {
   SequenceClassificationCollator,
   Seq2SeqCollator,
+  InstructionCollator,
+  type InstructionExample,
+  type InstructionCollatorOptions,
+  type InstructionBatch,
   type ClassificationExample,
   type SequenceClassificationCollatorOptions,
   type SequenceClassificationBatch,

@@ -11,6 +11,7 @@ import {
   Seq2SeqCollator,
   SequenceClassificationCollator,
   SpanCorruptionCollator,
+  InstructionCollator,
   specialIdsOf,
 } from "../../src/data/index.js";
 import { loadTokenizer } from "../tokenizers/helpers.js";
@@ -231,6 +232,20 @@ describe("task collators", () => {
     expect(Array.from(r.attention_mask.data)).toEqual([1, 1, 0, 1]);
     expect(Array.from(r.labels.data)).toEqual([7, 8, 1, 3, 1, -100]);
     expect(Array.from(r.decoder_input_ids.data)).toEqual([0, 7, 8, 0, 3, 1]);
+  });
+});
+
+describe("InstructionCollator", () => {
+  it("loss only on the response (+ EOS); prompts cut from the start to fit maxLength", () => {
+    const c = new InstructionCollator({ padId: 0, eosId: 2, paddingSide: "left" });
+    const r = c.collate([{ prompt: [5, 6], response: [7] }, { prompt: [8], response: [] }]);
+    expect(Array.from(r.input_ids.data)).toEqual([5, 6, 7, 2, 0, 0, 8, 2]);
+    expect(Array.from(r.labels.data)).toEqual([-100, -100, 7, 2, -100, -100, -100, 2]);
+    expect(Array.from(r.attention_mask.data)).toEqual([1, 1, 1, 1, 0, 0, 1, 1]);
+    const cut = new InstructionCollator({ padId: 0, eosId: null, maxLength: 4 }).collate([{ prompt: [1, 2, 3, 4, 5], response: [6, 7] }]);
+    expect(Array.from(cut.input_ids.data)).toEqual([4, 5, 6, 7]);
+    expect(Array.from(cut.labels.data)).toEqual([-100, -100, 6, 7]);
+    expect(() => new InstructionCollator({ padId: 0, eosId: 2, maxLength: 2 }).collate([{ prompt: [1], response: [6, 7] }])).toThrow(/response of 3 tokens/);
   });
 });
 

@@ -8,6 +8,11 @@
 //     input_ids / attention_mask (B, Tin) padded with padId; labels (B, Tout) padded with -100;
 //     decoder_input_ids = labels shifted right with decoderStartTokenId first and -100 -> padId
 //     (HF shift_tokens_right). Labels are padded on the right whatever paddingSide says for inputs.
+//   InstructionCollator  (decoder-only fine-tuning on prompt -> response pairs, like TRL's
+//     completion-only collator): input_ids = prompt + response (+ EOS), labels = input_ids with -100
+//     on the prompt and on padding, so the loss covers only the response; the model shifts, as for
+//     causal LM. Too-long examples are cut from the prompt's start (keeping the response) up to
+//     maxLength, and an example whose response alone is longer is an error.
 import { tensor } from "../../tensor/create.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { IGNORE_INDEX } from "./causal.js";
@@ -112,5 +117,60 @@ export class Seq2SeqCollator {
       labels: int2d(pl.data, pl.B, pl.T),
       decoder_input_ids: int2d(dec, pl.B, pl.T),
     };
+  }
+}
+
+export interface InstructionExample {
+  prompt: ArrayLike<number>;
+  response: ArrayLike<number>;
+}
+
+export interface InstructionCollatorOptions extends PaddingOptions {
+  padId: number;
+  /** Appended after every response (null: nothing). */
+  eosId: number | null;
+  /** Longest example (tokens); longer prompts lose their first tokens. */
+  maxLength?: number;
+}
+
+export interface InstructionBatch {
+  input_ids: Tensor; // (B, T)
+  attention_mask: Tensor; // (B, T)
+  labels: Tensor; // (B, T), -100 on prompt and padding
+}
+
+export class InstructionCollator {
+  readonly padId: number;
+  readonly eosId: number | null;
+  constructor(readonly opts: InstructionCollatorOptions) {
+    const what = "InstructionCollator";
+    checkKeys(opts, ["padId", "eosId", ...PADDING_OPTION_KEYS], what);
+    this.padId = checkId(opts.padId, "padId", what);
+    this.eosId = opts.eosId === null ? null : checkId(opts.eosId, "eosId", what);
+  }
+
+  collate(examples: ReadonlyArray<InstructionExample>): InstructionBatch {
+    const what = "InstructionCollator";
+    const max = this.opts.maxLength;
+    const seqs: number[][] = [];
+    const promptLens: number[] = [];
+    examples.forEach((e, i) => {
+      const response = Array.from(e.response);
+      if (this.eosId !== null) response.push(this.eosId);
+      let prompt = Array.from(e.prompt);
+      if (max !== undefined && prompt.length + response.length > max) {
+        if (response.length > max) throw new Error(`${what}: example ${i} has a response of ${response.length} tokens, more than maxLength ${max}`);
+        prompt = prompt.slice(prompt.length + response.length - max);
+      }
+      seqs.push([...prompt, ...response]);
+      promptLens.push(prompt.length);
+    });
+    const p = padSequences(seqs, this.padId, this.opts, what);
+    const labels = new Int32Array(p.B * p.T).fill(IGNORE_INDEX);
+    seqs.forEach((s, b) => {
+      const base = b * p.T + p.starts[b]!;
+      for (let i = promptLens[b]!; i < s.length; i++) labels[base + i] = s[i]!;
+    });
+    return { input_ids: int2d(p.data, p.B, p.T), attention_mask: int2d(p.mask, p.B, p.T), labels: int2d(labels, p.B, p.T) };
   }
 }
