@@ -19,10 +19,10 @@ import { Tensor } from "../tensor/tensor.js";
 import { noGrad } from "../autograd/engine.js";
 import { BeamSearchScorer } from "./beam_search.js";
 import { GenerationConfig, buildLogitsProcessors, type GenerationOptions } from "./config.js";
-import { logSoftmaxRows, type LogitsProcessor } from "./logits_process.js";
+import { LogitsProcessorList, logSoftmaxRows, type LogitsProcessor } from "./logits_process.js";
 import { argmaxRow, sampleRow } from "./sampling.js";
 import { EosTokenCriteria, MaxLengthCriteria, MaxTimeCriteria, StopStringCriteria, StoppingCriteriaList, type StoppingCriteria, type TokenTextDecoder } from "./stopping.js";
-import type { TextStreamer } from "./streamer.js";
+import { StopStringFilter, TextStreamer } from "./streamer.js";
 
 /** What the loop needs of a model: tslm's GPT2LMHeadModel and LlamaForCausalLM satisfy it. */
 export interface CausalLM {
@@ -50,14 +50,14 @@ export interface GenerateOptions {
   useCache?: boolean;
 }
 
-export type FinishReason = "stop" | "length";
+export type FinishReason = "stop" | "length" | "abort";
 
 export interface GenerateOutput {
   /** Full rows, prompt included: B * num_return_sequences of them (HF's `sequences`). */
   sequences: number[][];
   /** The generated part of each row, without padding after EOS. */
   newTokens: number[][];
-  /** "stop" for EOS or a stop string, "length" for max_length / max_new_tokens / max_time. */
+  /** "stop" for EOS or a stop string, "length" for max_length / max_new_tokens / max_time, "abort" when cancelled. */
   finishReasons: FinishReason[];
   /** Beam search: each returned sequence's length-normalised score. */
   sequenceScores?: number[];
@@ -108,56 +108,56 @@ function lastLogits(logits: Tensor): Float32Array {
  * `config` is a GenerationConfig or camelCase options (maxNewTokens, doSample, numBeams, ...).
  */
 export function generate(model: CausalLM, prompts: number[][], config: GenerationConfig | GenerationOptions = {}, opts: GenerateOptions = {}): GenerateOutput {
-  const cfg = config instanceof GenerationConfig ? config : GenerationConfig.fromOptions(config);
-  // Decoding runs in eval mode (no dropout), as an HF model loaded by from_pretrained does; a model
-  // in training mode is switched for the call and switched back after.
-  const wasTraining = model.training === true && typeof model.train === "function";
-  if (wasTraining) model.train!(false);
-  try {
-    return noGrad(() => generateImpl(model, prompts, cfg, opts));
-  } finally {
-    if (wasTraining) model.train!(true);
-  }
+  const d = new Decoding(model, prompts, config, opts);
+  while (!d.done) d.step();
+  return d.result();
 }
 
-function generateImpl(model: CausalLM, prompts: number[][], cfg: GenerationConfig, opts: GenerateOptions): GenerateOutput {
-  if (!Array.isArray(prompts) || prompts.length === 0) throw new Error("generate: no prompts");
-  const eos = cfg.eosTokenIds();
-  // HF: without a pad id, the first EOS id pads finished rows and left-pads prompts.
-  const pad = cfg.pad_token_id ?? (eos.length > 0 ? eos[0] : null);
-  // Left-pad rows of different lengths.
-  const P = Math.max(...prompts.map((p) => p.length));
-  if (P === 0) throw new Error("generate: empty prompt (tslm needs at least one prompt token, e.g. the BOS id)");
-  let mask: number[][];
-  let ids: number[][];
-  if (prompts.some((p) => p.length !== P)) {
-    if (pad === null) throw new Error("generate: prompts of different lengths need pad_token_id (or eos_token_id) to left-pad them");
-    if (opts.attentionMask) throw new Error("generate: pass either prompts of one length with attentionMask, or prompts of different lengths without it");
-    ids = prompts.map((p) => [...new Array<number>(P - p.length).fill(pad), ...p]);
-    mask = prompts.map((p) => [...new Array<number>(P - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
-  } else {
-    ids = prompts.map((p) => [...p]);
-    if (opts.attentionMask) {
-      mask = opts.attentionMask.map((r) => [...r]);
-      if (mask.length !== ids.length || mask.some((r) => r.length !== P)) throw new Error(`generate: attentionMask must be [${ids.length}, ${P}] like the prompts`);
-    } else if (pad !== null && !eos.includes(pad) && ids.some((r) => r.includes(pad))) {
-      // HF _prepare_attention_mask_for_generation: pads are where the pad id is, unless pad == eos.
-      mask = ids.map((r) => r.map((t) => (t === pad ? 0 : 1)));
-    } else {
-      mask = ids.map((r) => r.map(() => 1));
+/** One event of generateStream: the step's new token and text per row (null for rows already finished). */
+export interface StreamEvent {
+  step: number;
+  tokens: Array<number | null>;
+  /** With a tokenizer: the newly completed text per row ("" while a character is split); stop strings held back. */
+  texts?: string[];
+}
+
+/**
+ * generate() as an async iterator: yields after every step (letting the event loop run, e.g. to
+ * flush server-sent events or notice a client disconnect) and returns the GenerateOutput. Aborting
+ * `signal` ends all rows with finish reason "abort". Beam search cannot stream (its rows change).
+ */
+export async function* generateStream(
+  model: CausalLM,
+  prompts: number[][],
+  config: GenerationConfig | GenerationOptions = {},
+  opts: GenerateOptions & { signal?: AbortSignal } = {},
+): AsyncGenerator<StreamEvent, GenerateOutput> {
+  const d = new Decoding(model, prompts, config, opts);
+  if (d.isBeamSearch) throw new Error("generateStream: beam search cannot stream (beams are reordered every step); use generate()");
+  const tok = opts.tokenizer;
+  const streams = tok ? d.rows.map(() => new TextStreamer(tok, { skipPrompt: false })) : null;
+  const stops = tok && d.config.stop_strings ? d.rows.map(() => new StopStringFilter(d.config.stop_strings!)) : null;
+  let n = 0;
+  while (!d.done) {
+    if (opts.signal?.aborted) {
+      d.abort();
+      break;
     }
+    const { tokens, finished } = d.step();
+    const ev: StreamEvent = { step: n++, tokens };
+    if (streams) {
+      ev.texts = tokens.map((t, r) => {
+        if (t === null) return "";
+        let text = streams[r].put(t);
+        if (finished[r]) text += streams[r].end();
+        if (stops) text = stops[r].push(text) + (finished[r] ? stops[r].end() : "");
+        return text;
+      });
+    }
+    yield ev;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  const maxLength = cfg.maxLengthFor(P);
-  if (maxLength <= P) throw new Error(`generate: the prompt has ${P} tokens but max_length is ${maxLength}; set max_new_tokens`);
-  if (cfg.stop_strings !== null && !opts.tokenizer) throw new Error("generate: stop_strings need a tokenizer (opts.tokenizer) to decode the continuations");
-  if (opts.streamer && (prompts.length !== 1 || cfg.num_beams > 1 || cfg.num_return_sequences > 1)) {
-    throw new Error("generate: a streamer needs one prompt, one returned sequence and no beam search");
-  }
-  const processors = buildLogitsProcessors(cfg, { promptLength: P, maxLength });
-  for (const p of opts.logitsProcessors ?? []) processors.push(p);
-  const out = cfg.num_beams > 1 ? beamLoop(model, ids, mask, cfg, processors, maxLength, opts) : sampleLoop(model, ids, mask, cfg, processors, maxLength, pad, opts);
-  if (opts.tokenizer && !out.texts) out.texts = out.newTokens.map((t) => opts.tokenizer!.decode(t, { skipSpecialTokens: true }));
-  return out;
+  return d.result();
 }
 
 /** Positions cumsum(mask) - 1, pads at 1 (HF), for the last `T` columns of each row. */
@@ -173,148 +173,251 @@ function positionsFor(mask: number[][], T: number): number[][] {
   });
 }
 
-/** One forward of the new tokens of every row; returns the last-position logits [R, V]. */
-function step(model: CausalLM, rows: number[][], mask: number[][], cache: DynamicCache | null, useCache: boolean): { logits: Float32Array; V: number } {
-  const T = useCache && cache && cache.length > 0 ? rows[0].length - cache.length : rows[0].length;
-  const input = rows.map((r) => r.slice(r.length - T));
-  const hasPad = mask.some((r) => r.includes(0));
-  const out = model.forward({
-    inputIds: int2d(input),
-    attentionMask: hasPad ? int2d(mask) : null,
-    positionIds: int2d(positionsFor(mask, T)),
-    cache: useCache ? cache : null,
-  });
-  const V = out.logits.shape[2];
-  return { logits: lastLogits(out.logits), V };
-}
+/**
+ * A generation in progress: construct it (validates and prepares), call step() until `done`, then
+ * result(). generate() and generateStream() are thin loops over it.
+ */
+export class Decoding {
+  readonly config: GenerationConfig;
+  readonly promptLength: number;
+  readonly maxLength: number;
+  readonly isBeamSearch: boolean;
+  private readonly model: CausalLM;
+  private readonly opts: GenerateOptions;
+  private readonly processors: LogitsProcessorList;
+  private readonly useCache: boolean;
+  private readonly cache: DynamicCache | null;
+  private readonly mask: number[][];
+  private readonly pad: number | null;
+  private readonly eos: Set<number>;
+  // Sampling / greedy state (HF `_sample`).
+  private seqs: number[][] = [];
+  private unfinished: boolean[] = [];
+  private reasons: FinishReason[] = [];
+  private genLen: number[] = [];
+  private stopping: StoppingCriteriaList | null = null;
+  private stopStrings: StopStringCriteria | null = null;
+  private generator: Generator = defaultGenerator;
+  // Beam search state (HF `_beam_search`).
+  private scorer: BeamSearchScorer | null = null;
+  private finished = false;
 
-function newCache(model: CausalLM, useCache: boolean): DynamicCache | null {
-  if (!useCache) return null;
-  if (!model.newCache) throw new Error("generate: the model has no newCache(); pass useCache: false to decode without a KV cache");
-  return model.newCache();
-}
+  constructor(model: CausalLM, prompts: number[][], config: GenerationConfig | GenerationOptions, opts: GenerateOptions = {}) {
+    const cfg = config instanceof GenerationConfig ? config : GenerationConfig.fromOptions(config);
+    this.config = cfg;
+    this.model = model;
+    this.opts = opts;
+    if (!Array.isArray(prompts) || prompts.length === 0) throw new Error("generate: no prompts");
+    const eos = cfg.eosTokenIds();
+    this.eos = new Set(eos);
+    // HF: without a pad id, the first EOS id pads finished rows and left-pads prompts.
+    const pad = cfg.pad_token_id ?? (eos.length > 0 ? eos[0] : null);
+    this.pad = pad;
+    const P = Math.max(...prompts.map((p) => p.length));
+    if (P === 0) throw new Error("generate: empty prompt (tslm needs at least one prompt token, e.g. the BOS id)");
+    let mask: number[][];
+    let ids: number[][];
+    if (prompts.some((p) => p.length !== P)) {
+      if (pad === null) throw new Error("generate: prompts of different lengths need pad_token_id (or eos_token_id) to left-pad them");
+      if (opts.attentionMask) throw new Error("generate: pass either prompts of one length with attentionMask, or prompts of different lengths without it");
+      ids = prompts.map((p) => [...new Array<number>(P - p.length).fill(pad), ...p]);
+      mask = prompts.map((p) => [...new Array<number>(P - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
+    } else {
+      ids = prompts.map((p) => [...p]);
+      if (opts.attentionMask) {
+        mask = opts.attentionMask.map((r) => [...r]);
+        if (mask.length !== ids.length || mask.some((r) => r.length !== P)) throw new Error(`generate: attentionMask must be [${ids.length}, ${P}] like the prompts`);
+      } else if (pad !== null && !eos.includes(pad) && ids.some((r) => r.includes(pad))) {
+        // HF _prepare_attention_mask_for_generation: pads are where the pad id is, unless pad == eos.
+        mask = ids.map((r) => r.map((t) => (t === pad ? 0 : 1)));
+      } else {
+        mask = ids.map((r) => r.map(() => 1));
+      }
+    }
+    this.promptLength = P;
+    this.maxLength = cfg.maxLengthFor(P);
+    if (this.maxLength <= P) throw new Error(`generate: the prompt has ${P} tokens but max_length is ${this.maxLength}; set max_new_tokens`);
+    if (cfg.stop_strings !== null && !opts.tokenizer) throw new Error("generate: stop_strings need a tokenizer (opts.tokenizer) to decode the continuations");
+    this.isBeamSearch = cfg.num_beams > 1;
+    if (opts.streamer && (prompts.length !== 1 || this.isBeamSearch || cfg.num_return_sequences > 1)) {
+      throw new Error("generate: a streamer needs one prompt, one returned sequence and no beam search");
+    }
+    this.processors = buildLogitsProcessors(cfg, { promptLength: P, maxLength: this.maxLength });
+    for (const p of opts.logitsProcessors ?? []) this.processors.push(p);
+    this.useCache = opts.useCache ?? true;
+    if (this.useCache && !model.newCache) throw new Error("generate: the model has no newCache(); pass useCache: false to decode without a KV cache");
+    this.cache = this.useCache ? model.newCache!() : null;
 
-function stoppingFor(cfg: GenerationConfig, maxLength: number, P: number, opts: GenerateOptions): { list: StoppingCriteriaList; stop: StopStringCriteria | null } {
-  const list = new StoppingCriteriaList([new MaxLengthCriteria(maxLength)]);
-  if (cfg.max_time !== null) list.push(new MaxTimeCriteria(cfg.max_time));
-  let stop: StopStringCriteria | null = null;
-  if (cfg.stop_strings !== null) {
-    stop = new StopStringCriteria(opts.tokenizer!, cfg.stop_strings, P);
-    list.push(stop);
+    if (this.isBeamSearch) {
+      if (cfg.stop_strings !== null) {
+        throw new Error("generate: stop_strings with beam search are not supported by tslm (the criterion is per row and beams change rows); use eos_token_id");
+      }
+      const extra: StoppingCriteria[] = [...(opts.stoppingCriteria ?? [])];
+      if (cfg.max_time !== null) extra.push(new MaxTimeCriteria(cfg.max_time));
+      this.scorer = new BeamSearchScorer(ids, {
+        numBeams: cfg.num_beams,
+        maxLength: this.maxLength,
+        eosTokenId: cfg.eos_token_id,
+        padTokenId: cfg.pad_token_id,
+        lengthPenalty: cfg.length_penalty,
+        earlyStopping: cfg.early_stopping,
+        numReturnSequences: cfg.num_return_sequences,
+        stoppingCriteria: extra.length > 0 ? new StoppingCriteriaList(extra) : null,
+      });
+      // Every beam of a prompt shares its padding, so masks need no reordering.
+      this.mask = mask.flatMap((r) => Array.from({ length: cfg.num_beams }, () => [...r]));
+    } else {
+      // HF expands each prompt num_return_sequences times (only allowed when sampling).
+      const n = cfg.num_return_sequences;
+      this.seqs = ids.flatMap((r) => Array.from({ length: n }, () => [...r]));
+      this.mask = mask.flatMap((r) => Array.from({ length: n }, () => [...r]));
+      const R = this.seqs.length;
+      this.unfinished = new Array<boolean>(R).fill(true);
+      this.reasons = new Array<FinishReason>(R).fill("length");
+      this.genLen = new Array<number>(R).fill(0);
+      this.generator = opts.generator ?? (cfg.seed !== null ? new Generator(cfg.seed) : defaultGenerator);
+      this.stopping = new StoppingCriteriaList([new MaxLengthCriteria(this.maxLength)]);
+      if (cfg.max_time !== null) this.stopping.push(new MaxTimeCriteria(cfg.max_time));
+      if (cfg.stop_strings !== null) {
+        this.stopStrings = new StopStringCriteria(opts.tokenizer!, cfg.stop_strings, P);
+        this.stopping.push(this.stopStrings);
+      }
+      if (eos.length > 0) this.stopping.push(new EosTokenCriteria(eos));
+      for (const c of opts.stoppingCriteria ?? []) this.stopping.push(c);
+      opts.streamer?.put(this.seqs[0]);
+    }
   }
-  const eos = cfg.eosTokenIds();
-  if (eos.length > 0) list.push(new EosTokenCriteria(eos));
-  for (const c of opts.stoppingCriteria ?? []) list.push(c);
-  return { list, stop };
-}
 
-/** Greedy decoding and multinomial sampling (HF `_sample`). */
-function sampleLoop(
-  model: CausalLM,
-  ids0: number[][],
-  mask0: number[][],
-  cfg: GenerationConfig,
-  processors: LogitsProcessor,
-  maxLength: number,
-  pad: number | null,
-  opts: GenerateOptions,
-): GenerateOutput {
-  // HF expands each prompt num_return_sequences times (only allowed when sampling).
-  const n = cfg.num_return_sequences;
-  const seqs = ids0.flatMap((r) => Array.from({ length: n }, () => [...r]));
-  const mask = mask0.flatMap((r) => Array.from({ length: n }, () => [...r]));
-  const R = seqs.length;
-  const P = seqs[0].length;
-  const useCache = opts.useCache ?? true;
-  const cache = newCache(model, useCache);
-  const gen = opts.generator ?? (cfg.seed !== null ? new Generator(cfg.seed) : defaultGenerator);
-  const { list, stop } = stoppingFor(cfg, maxLength, P, opts);
-  const eos = new Set(cfg.eosTokenIds());
-  const unfinished = new Array<boolean>(R).fill(true);
-  const reason = new Array<FinishReason>(R).fill("length");
-  const genLen = new Array<number>(R).fill(0);
-  opts.streamer?.put(seqs[0]);
-  while (unfinished.some((u) => u)) {
-    const { logits, V } = step(model, seqs, mask, cache, useCache);
-    const scores = processors.apply(seqs, logits);
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** The running rows (sampling: B * num_return_sequences; beam search: B * num_beams). */
+  get rows(): number[][] {
+    return this.scorer ? this.scorer.runningSequences() : this.seqs;
+  }
+
+  /** Ends every unfinished row now (finish reason "abort"). */
+  abort(): void {
+    if (this.finished) return;
+    for (let r = 0; r < this.unfinished.length; r++) {
+      if (this.unfinished[r]) {
+        this.unfinished[r] = false;
+        this.reasons[r] = "abort";
+      }
+    }
+    this.finished = true;
+    this.opts.streamer?.end();
+  }
+
+  /** One forward of the new tokens of every row; the last-position logits [R, V]. */
+  private forward(rows: number[][]): { logits: Float32Array; V: number } {
+    const cache = this.cache;
+    const T = cache && cache.length > 0 ? rows[0].length - cache.length : rows[0].length;
+    const input = rows.map((r) => r.slice(r.length - T));
+    const hasPad = this.mask.some((r) => r.includes(0));
+    const model = this.model;
+    // Decoding runs in eval mode (no dropout), as an HF model loaded by from_pretrained does; a
+    // model in training mode is switched for the forward and switched back after.
+    const wasTraining = model.training === true && typeof model.train === "function";
+    if (wasTraining) model.train!(false);
+    try {
+      const out = noGrad(() =>
+        model.forward({
+          inputIds: int2d(input),
+          attentionMask: hasPad ? int2d(this.mask) : null,
+          positionIds: int2d(positionsFor(this.mask, T)),
+          cache,
+        }),
+      );
+      return { logits: lastLogits(out.logits), V: out.logits.shape[2] };
+    } finally {
+      if (wasTraining) model.train!(true);
+    }
+  }
+
+  /**
+   * One decoding step. Returns the token appended to each row (null for rows already finished;
+   * for beam search, the tokens of the reordered running beams) and which rows finished now.
+   */
+  step(): { tokens: Array<number | null>; finished: boolean[] } {
+    if (this.finished) throw new Error("Decoding.step: generation is already done");
+    return this.scorer ? this.beamStep(this.scorer) : this.sampleStep();
+  }
+
+  private sampleStep(): { tokens: Array<number | null>; finished: boolean[] } {
+    const seqs = this.seqs;
+    const R = seqs.length;
+    const { logits, V } = this.forward(seqs);
+    const scores = this.processors.apply(seqs, logits);
+    const tokens: Array<number | null> = new Array<number | null>(R).fill(null);
     for (let r = 0; r < R; r++) {
       let tok: number;
-      if (!unfinished[r]) {
+      if (!this.unfinished[r]) {
         // HF: finished rows keep receiving the pad id.
-        tok = pad ?? 0;
+        tok = this.pad ?? 0;
       } else {
-        tok = cfg.do_sample ? sampleRow(scores, V, r, gen) : argmaxRow(scores, V, r);
-        genLen[r]++;
+        tok = this.config.do_sample ? sampleRow(scores, V, r, this.generator) : argmaxRow(scores, V, r);
+        this.genLen[r]++;
+        tokens[r] = tok;
       }
       seqs[r].push(tok);
-      mask[r].push(1);
+      this.mask[r].push(1);
     }
-    if (opts.streamer && unfinished[0]) opts.streamer.put(seqs[0][seqs[0].length - 1]);
-    const done = list.isDone(seqs);
+    if (this.opts.streamer && tokens[0] !== null) this.opts.streamer.put(tokens[0]);
+    const done = this.stopping!.isDone(seqs);
+    const finishedNow = new Array<boolean>(R).fill(false);
     for (let r = 0; r < R; r++) {
-      if (unfinished[r] && done[r]) {
-        unfinished[r] = false;
+      if (this.unfinished[r] && done[r]) {
+        this.unfinished[r] = false;
+        finishedNow[r] = true;
         const last = seqs[r][seqs[r].length - 1];
-        reason[r] = eos.has(last) || (stop !== null && stop.matched(r) !== null) ? "stop" : "length";
+        this.reasons[r] = this.eos.has(last) || (this.stopStrings !== null && this.stopStrings.matched(r) !== null) ? "stop" : "length";
       }
     }
+    if (!this.unfinished.some((u) => u)) {
+      this.finished = true;
+      this.opts.streamer?.end();
+    }
+    return { tokens, finished: finishedNow };
   }
-  opts.streamer?.end();
-  const out: GenerateOutput = {
-    sequences: seqs,
-    newTokens: seqs.map((s, r) => s.slice(P, P + genLen[r])),
-    finishReasons: reason,
-  };
-  if (stop) out.texts = seqs.map((_, r) => stop.trimmedText(r));
-  return out;
-}
 
-/** Beam search (HF `_beam_search`): the scorer picks beams, the loop reorders the cache. */
-function beamLoop(
-  model: CausalLM,
-  ids0: number[][],
-  mask0: number[][],
-  cfg: GenerationConfig,
-  processors: LogitsProcessor,
-  maxLength: number,
-  opts: GenerateOptions,
-): GenerateOutput {
-  const K = cfg.num_beams;
-  const P = ids0[0].length;
-  const useCache = opts.useCache ?? true;
-  const cache = newCache(model, useCache);
-  const extra: StoppingCriteria[] = [...(opts.stoppingCriteria ?? [])];
-  if (cfg.max_time !== null) extra.push(new MaxTimeCriteria(cfg.max_time));
-  if (cfg.stop_strings !== null) {
-    throw new Error("generate: stop_strings with beam search are not supported by tslm (the criterion is per row and beams change rows); use eos_token_id");
-  }
-  const scorer = new BeamSearchScorer(ids0, {
-    numBeams: K,
-    maxLength,
-    eosTokenId: cfg.eos_token_id,
-    padTokenId: cfg.pad_token_id,
-    lengthPenalty: cfg.length_penalty,
-    earlyStopping: cfg.early_stopping,
-    numReturnSequences: cfg.num_return_sequences,
-    stoppingCriteria: extra.length > 0 ? new StoppingCriteriaList(extra) : null,
-  });
-  // Every beam of a prompt shares its padding, so masks need no reordering.
-  const mask = mask0.flatMap((r) => Array.from({ length: K }, () => [...r]));
-  while (!scorer.done) {
+  private beamStep(scorer: BeamSearchScorer): { tokens: Array<number | null>; finished: boolean[] } {
     const rows = scorer.runningSequences();
-    const { logits, V } = step(model, rows, mask, cache, useCache);
-    const lp = processors.apply(rows, logSoftmaxRows(logits, V));
+    const { logits, V } = this.forward(rows);
+    const lp = this.processors.apply(rows, logSoftmaxRows(logits, V));
     const r = scorer.step(lp);
-    for (const m of mask) m.push(1);
-    if (cache && !scorer.done) reorderCache(cache, r.beamIndices);
+    for (const m of this.mask) m.push(1);
+    if (this.cache && !scorer.done) reorderCache(this.cache, r.beamIndices);
+    this.finished = scorer.done;
+    return { tokens: Array.from(r.tokens), finished: new Array<boolean>(r.tokens.length).fill(false) };
   }
-  const res = scorer.finalize();
-  const eos = new Set(cfg.eosTokenIds());
-  const newTokens = res.beamIndices.map((h, i) => res.sequences[i].slice(P, P + h.filter((x) => x >= 0).length));
-  return {
-    sequences: res.sequences,
-    newTokens,
-    finishReasons: newTokens.map((t) => (t.length > 0 && eos.has(t[t.length - 1]) ? "stop" : "length")),
-    sequenceScores: res.sequenceScores,
-  };
+
+  /** The outcome; before `done` it is an error. */
+  result(): GenerateOutput {
+    if (!this.finished) throw new Error("Decoding.result: generation is not done; call step() until done");
+    const P = this.promptLength;
+    const tok = this.opts.tokenizer;
+    let out: GenerateOutput;
+    if (this.scorer) {
+      const res = this.scorer.finalize();
+      const newTokens = res.beamIndices.map((h, i) => res.sequences[i].slice(P, P + h.filter((x) => x >= 0).length));
+      out = {
+        sequences: res.sequences,
+        newTokens,
+        finishReasons: newTokens.map((t) => (t.length > 0 && this.eos.has(t[t.length - 1]) ? "stop" : "length")),
+        sequenceScores: res.sequenceScores,
+      };
+    } else {
+      out = {
+        sequences: this.seqs,
+        newTokens: this.seqs.map((s, r) => s.slice(P, P + this.genLen[r])),
+        finishReasons: this.reasons,
+      };
+      const stop = this.stopStrings;
+      if (stop) out.texts = this.seqs.map((_, r) => stop.trimmedText(r));
+    }
+    if (tok && !out.texts) out.texts = out.newTokens.map((t) => tok.decode(t, { skipSpecialTokens: true }));
+    return out;
+  }
 }

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { GenerationConfig, StopStringFilter, generateChat, generateText } from "../../src/generate/index.js";
+import { GenerationConfig, StopStringFilter, generate, generateChat, generateStream, generateText } from "../../src/generate/index.js";
 import { createModel } from "../../src/models/index.js";
 import { ParamSource } from "../../src/nn/index.js";
 import { BYTE_TO_CHAR, Tokenizer, gpt2Json } from "../../src/tokenizers/index.js";
@@ -96,5 +96,58 @@ describe("GenerationConfig.fromPretrained", () => {
     expect(c.bos_token_id).toBe(1);
     expect(c.max_length).toBe(64);
     expect(c.pad_token_id).toBeNull();
+  });
+});
+
+describe("generateStream", () => {
+  const prompts = [tok.encode("Hello").ids, tok.encode("Hi there, ").ids];
+  const cfg = { maxNewTokens: 12, padTokenId: 256 };
+
+  it("yields every step's tokens and text, and returns what generate() returns", async () => {
+    const want = generate(model, prompts, cfg, { tokenizer: tok });
+    const it = generateStream(model, prompts, cfg, { tokenizer: tok });
+    const got: number[][] = [[], []];
+    const texts = ["", ""];
+    let r = await it.next();
+    while (!r.done) {
+      r.value.tokens.forEach((t, i) => t !== null && got[i].push(t));
+      r.value.texts!.forEach((t, i) => (texts[i] += t));
+      r = await it.next();
+    }
+    expect(got).toEqual(want.newTokens);
+    expect(texts).toEqual(want.texts);
+    expect(r.value.sequences).toEqual(want.sequences);
+  });
+
+  it("holds back and cuts stop strings in the streamed text", async () => {
+    const full = generate(model, [prompts[1]], cfg, { tokenizer: tok }).texts![0];
+    const stop = full.slice(4, 6);
+    const it = generateStream(model, [prompts[1]], { ...cfg, stopStrings: [stop] }, { tokenizer: tok });
+    let text = "";
+    let r = await it.next();
+    while (!r.done) {
+      text += r.value.texts![0];
+      r = await it.next();
+    }
+    expect(text).toBe(full.slice(0, full.indexOf(stop)));
+    expect(r.value.texts![0]).toBe(text);
+  });
+
+  it("an aborted signal ends the rows with finish reason abort", async () => {
+    const ac = new AbortController();
+    const it = generateStream(model, prompts, { maxNewTokens: 30, padTokenId: 256 }, { signal: ac.signal });
+    let steps = 0;
+    let r = await it.next();
+    while (!r.done) {
+      if (++steps === 3) ac.abort();
+      r = await it.next();
+    }
+    expect(steps).toBe(3);
+    expect(r.value.finishReasons).toEqual(["abort", "abort"]);
+    expect(r.value.newTokens.map((t) => t.length)).toEqual([3, 3]);
+  });
+
+  it("refuses beam search", async () => {
+    await expect(generateStream(model, prompts, { numBeams: 2, maxNewTokens: 3, padTokenId: 256 }).next()).rejects.toThrow(/beam search cannot stream/);
   });
 });
