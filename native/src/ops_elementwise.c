@@ -444,10 +444,12 @@ static TGT void K(unary_fwd)(const un_ctx *c, int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; i++) out[i] = logf(x[i]);
     return;
   }
-  if (c->op == UN_POW) {
+  if (c->op == UN_POW && param != 2.0f) {
     for (int64_t i = lo; i < hi; i++) out[i] = powf(x[i], param);
     return;
   }
+  /* x^2 is common (variances, L2 terms) and exact as a product: same as Square. */
+  const int op = c->op == UN_POW ? UN_SQUARE : c->op;
 #define UN_CASE(OP)                                                         \
   case OP: {                                                                \
     int64_t i = lo;                                                         \
@@ -461,7 +463,7 @@ static TGT void K(unary_fwd)(const un_ctx *c, int64_t lo, int64_t hi) {
     }                                                                       \
     return;                                                                 \
   }
-  switch (c->op) {
+  switch (op) {
     UN_CASE(UN_NEG) UN_CASE(UN_EXP) UN_CASE(UN_SQRT) UN_CASE(UN_RSQRT) UN_CASE(UN_TANH)
     UN_CASE(UN_SIGMOID) UN_CASE(UN_RELU) UN_CASE(UN_GELU_TANH) UN_CASE(UN_GELU_ERF) UN_CASE(UN_SILU)
     UN_CASE(UN_ABS) UN_CASE(UN_SCALE) UN_CASE(UN_ADD) UN_CASE(UN_SQUARE)
@@ -510,10 +512,11 @@ static TGT void K(unary_bwd)(const un_ctx *c, int64_t lo, int64_t hi) {
   const float *x = c->x, *y = c->y, *gy = c->gy;
   float *gx = c->out;
   const float param = c->param;
-  if (c->op == UN_POW) {
+  if (c->op == UN_POW && param != 2.0f) {
     for (int64_t i = lo; i < hi; i++) gx[i] = param == 0.0f ? 0.0f * gy[i] : gy[i] * (param * powf(x[i], param - 1.0f));
     return;
   }
+  const int op = c->op == UN_POW ? UN_SQUARE : c->op; /* d/dx x^2 = 2x, as for Square */
 #define UB_CASE(OP)                                                                         \
   case OP: {                                                                                \
     int64_t i = lo;                                                                         \
@@ -532,7 +535,7 @@ static TGT void K(unary_bwd)(const un_ctx *c, int64_t lo, int64_t hi) {
     }                                                                                       \
     return;                                                                                 \
   }
-  switch (c->op) {
+  switch (op) {
     UB_CASE(UN_NEG) UB_CASE(UN_EXP) UB_CASE(UN_LOG) UB_CASE(UN_SQRT) UB_CASE(UN_RSQRT) UB_CASE(UN_TANH)
     UB_CASE(UN_SIGMOID) UB_CASE(UN_RELU) UB_CASE(UN_GELU_TANH) UB_CASE(UN_GELU_ERF) UB_CASE(UN_SILU)
     UB_CASE(UN_ABS) UB_CASE(UN_SCALE) UB_CASE(UN_ADD) UB_CASE(UN_SQUARE)
