@@ -15,9 +15,9 @@
 // header says and (verify: "checksum", the default) its SHA-256 matches (else: corrupt, rebuilt with
 // a warning). A cache that fails a check is never used.
 //
-// Writes are atomic: the .bin goes to a temporary file beside it that is renamed into place, then the
-// header the same way. A reader accepts a .bin only through a header whose size and checksum match,
-// so a crash between the two renames leaves either the old pair (rejected: checksum) or nothing.
+// Writes are atomic: the old header is removed, the .bin goes to a temporary file beside it that is
+// renamed into place, then the header the same way. A reader accepts a .bin only through a header
+// whose size and checksum match, so a crash at any point leaves no header or a consistent pair.
 //
 // Reading: by default the whole .bin is read into a typed array with positioned reads (fine up to a
 // few hundred MB, i.e. ~100-200 M tokens as uint16); `inMemory: false` leaves the ids on disk and
@@ -338,6 +338,9 @@ export function buildTokenCache(opts: TokenCacheOptions): TokenCache {
   // Every file's encoding is checked before any tokenizing: a bad byte in the last file must not
   // cost the time spent on the others.
   const readable = checkEncodings(files, warn);
+  // The old header goes first: a crash after the new .bin is renamed in then leaves a .bin without
+  // header ("no cache yet"), never an old header next to new ids.
+  if (existsSync(headerPath)) unlinkSync(headerPath);
 
   // Tokenize, streaming ids to a temporary file in blocks, and hash them on the way.
   const bpt = bytesPerToken(dtype);
