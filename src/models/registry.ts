@@ -9,6 +9,7 @@ import type { CausalLMInput, CausalLMOutput, RawConfig } from "./common.js";
 import * as bert from "./bert.js";
 import * as gpt2 from "./gpt2.js";
 import * as llama from "./llama.js";
+import * as t5 from "./t5.js";
 
 /** What every registered model offers. */
 export interface PretrainedModel extends Module {
@@ -61,6 +62,19 @@ const REGISTRY = new Map<string, ModelEntry>([
       create: (c, s) => bert.createBert(c, s),
       ignoredKeys: bert.checkpointKeyTable.ignored,
       remapKeys: bert.checkpointKeyTable.remapKeys,
+    },
+  ],
+  [
+    "t5",
+    {
+      modelType: "t5",
+      architecture: t5.T5ForConditionalGeneration.architecture,
+      parseConfig: t5.parseT5Config,
+      // An encoder-decoder: forward takes Seq2SeqInput (decoder ids, EncoderDecoderCache), not the
+      // causal-LM input; callers check config.is_encoder_decoder before using it as a causal LM.
+      create: (c, s) => new t5.T5ForConditionalGeneration(c, s) as unknown as PretrainedModel,
+      ignoredKeys: t5.checkpointKeyTable.ignored,
+      remapKeys: t5.checkpointKeyTable.remapKeys,
     },
   ],
 ]);

@@ -241,7 +241,11 @@ def make_t5(name, seed, **kw):
     grads(model, ref)
     # Greedy generation with the KV cache: tslm's cached decoding must give the same ids.
     with torch.no_grad():
-        gen = model.generate(input_ids=ids, attention_mask=am, max_new_tokens=6, do_sample=False, num_beams=1, min_new_tokens=6)
+        # An explicit cache: transformers sizes its default one by num_layers, not num_decoder_layers.
+        from transformers import DynamicCache, EncoderDecoderCache
+
+        cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+        gen = model.generate(input_ids=ids, attention_mask=am, max_new_tokens=6, do_sample=False, num_beams=1, min_new_tokens=6, past_key_values=cache)
     ref["generated"] = gen
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
