@@ -59,6 +59,9 @@ export class AddedVocabulary {
   add(tokens: Array<{ id: number; token: AddedToken }>, normalizer: Normalizer | null): void {
     for (const { id, token } of tokens) {
       if (token.content.length === 0) continue;
+      // A content added again keeps its id; the later flags win (HF add_tokens).
+      const old = this.byContent.get(token.content);
+      if (old !== undefined && old !== id) this.byId.delete(old);
       this.byId.set(id, token);
       this.byContent.set(token.content, id);
       if (token.special) this.specialSet.add(token.content);

@@ -83,6 +83,8 @@ export class Tokenizer {
   postProcessor: PostProcessor | null;
   decoder: Decoder | null;
   readonly addedVocabulary: AddedVocabulary;
+  /** Oddities found while loading that HF accepts with a log warning (e.g. added-token id mismatches). */
+  loadWarnings: string[] = [];
   /** From tokenizer_config.json when loaded from a directory. */
   config: TokenizerConfig = {};
   /** tokenizer.json `truncation`: applied by `encode` and `encodeBatch` (as HF does) unless overridden. */
@@ -118,7 +120,7 @@ export class Tokenizer {
     const preTokenizer = o["pre_tokenizer"] == null ? null : preTokenizerFromJSON(o["pre_tokenizer"], "pre_tokenizer");
     const postProcessor = o["post_processor"] == null ? null : postProcessorFromJSON(o["post_processor"], "post_processor");
     const decoder = o["decoder"] == null ? null : decoderFromJSON(o["decoder"], "decoder");
-    const added = asArray(o["added_tokens"] ?? [], "added_tokens").map((v, i) => {
+    const declared = asArray(o["added_tokens"] ?? [], "added_tokens").map((v, i) => {
       const p = join("added_tokens", i);
       const t = asObject(v, p);
       checkKeys(t, ["id", "content", "single_word", "lstrip", "rstrip", "normalized", "special"], p);
@@ -135,7 +137,23 @@ export class Tokenizer {
         }),
       };
     });
+    // Ids as HF assigns them on load (serialization.rs + AddedVocabulary::add_tokens): a content the
+    // model knows keeps the model's id, a new content takes the next free id after the model's
+    // vocabulary; the id written in the file is only compared (HF logs a warning on a mismatch).
+    const warnings: string[] = [];
+    const assigned = new Map<string, number>();
+    let nextId = model.getVocabSize();
+    const added: Array<{ id: number; token: AddedToken }> = [];
+    for (const d of declared) {
+      if (d.token.content.length === 0) continue;
+      let id = assigned.get(d.token.content) ?? model.tokenToId(d.token.content);
+      if (id === undefined) id = nextId++;
+      if (id !== d.id) warnings.push(`added token ${JSON.stringify(d.token.content)} is declared with id ${d.id} but gets id ${id} (as in HF)`);
+      assigned.set(d.token.content, id);
+      added.push({ id, token: d.token });
+    }
     const tok = new Tokenizer({ model, normalizer, preTokenizer, postProcessor, decoder, addedTokens: added });
+    tok.loadWarnings = warnings;
     tok.truncation = o["truncation"] == null ? null : readTruncation(o["truncation"], "truncation");
     tok.padding = o["padding"] == null ? null : readPadding(o["padding"], "padding");
     return tok;

@@ -203,6 +203,21 @@ describe("bad input", () => {
     expect(() => Tokenizer.fromJSON(m)).toThrow(/model\.type: unknown model type "SentencePiece" \(supported: BPE, WordPiece, WordLevel, Unigram\)/);
   });
 
+  it("assigns added-token ids as HF does on load, reporting declared ids that differ", () => {
+    const j = small() as Record<string, unknown>;
+    j["added_tokens"] = [
+      { id: 99, content: "<x>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      { id: 7, content: "ab", single_word: false, lstrip: false, rstrip: false, normalized: true, special: false },
+    ];
+    const tok = Tokenizer.fromJSON(j);
+    // Python tokenizers 0.23 on the same file: <x> -> 4, ab -> 3, encode("ab<x>a") -> [3, 4, 1].
+    expect(tok.tokenToId("<x>")).toBe(4);
+    expect(tok.tokenToId("ab")).toBe(3);
+    expect(tok.encode("ab<x>a").ids).toEqual([3, 4, 1]);
+    expect(tok.loadWarnings.length).toBe(2);
+    expect(tok.loadWarnings[0]).toMatch(/"<x>" is declared with id 99 but gets id 4/);
+  });
+
   it("rejects BPE dropout instead of ignoring it", () => {
     const j = small() as Record<string, unknown>;
     (j["model"] as Record<string, unknown>)["dropout"] = 0.1;
