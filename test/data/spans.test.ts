@@ -13,9 +13,18 @@ import {
 } from "../../src/data/index.js";
 import { readJSON } from "../helpers.js";
 
+interface Histogram {
+  length: number;
+  noise_density: number;
+  mean_noise_span_length: number;
+  draws: number;
+  noise_span_lengths: Array<[number, number]>;
+  kept_span_lengths: Array<[number, number]>;
+}
 interface Golden {
   lengths: Array<[number, number, number, number, number]>;
   span_counts: Array<[number, number, number, number, number]>;
+  span_length_histograms: Histogram[];
 }
 const golden = readJSON<Golden>("fixtures/data/t5_lengths.json");
 
@@ -126,6 +135,56 @@ describe("random spans noise mask", () => {
     expect(() => randomSpansNoiseMask(10, 1.2, 3, g)).toThrow(/noiseDensity/);
     expect(() => randomSpansNoiseMask(10, 0.15, 0.5, g)).toThrow(/meanNoiseSpanLength/);
   });
+});
+
+/**
+ * Two-sample chi-square statistic over histogram bins (tail bins merged until each holds at least
+ * 40 counts in total); returns the statistic and the degrees of freedom.
+ */
+function chiSquare(a: Map<number, number>, b: Map<number, number>): { chi2: number; df: number } {
+  const keys = [...new Set([...a.keys(), ...b.keys()])].sort((x, y) => x - y);
+  const bins: Array<[number, number]> = [];
+  let cur: [number, number] = [0, 0];
+  for (const k of keys) {
+    cur = [cur[0] + (a.get(k) ?? 0), cur[1] + (b.get(k) ?? 0)];
+    if (cur[0] + cur[1] >= 40) {
+      bins.push(cur);
+      cur = [0, 0];
+    }
+  }
+  if (cur[0] + cur[1] > 0) bins[bins.length - 1] = [bins.at(-1)![0] + cur[0], bins.at(-1)![1] + cur[1]];
+  const A = bins.reduce((s, x) => s + x[0], 0);
+  const B = bins.reduce((s, x) => s + x[1], 0);
+  let chi2 = 0;
+  for (const [x, y] of bins) chi2 += (x * Math.sqrt(B / A) - y * Math.sqrt(A / B)) ** 2 / (x + y);
+  return { chi2, df: bins.length - 1 };
+}
+
+describe("span length distribution vs T5's segmentation (golden histograms)", () => {
+  for (const h of golden.span_length_histograms) {
+    it(`L=${h.length}, density ${h.noise_density}, mean span ${h.mean_noise_span_length}: same noise and kept span lengths`, () => {
+      const g = new Generator(77);
+      const noise = new Map<number, number>();
+      const kept = new Map<number, number>();
+      for (let d = 0; d < h.draws; d++) {
+        const m = randomSpansNoiseMask(h.length, h.noise_density, h.mean_noise_span_length, g);
+        let run = 1;
+        for (let i = 1; i <= m.length; i++) {
+          if (i < m.length && m[i] === m[i - 1]) run++;
+          else {
+            const hist = m[i - 1] ? noise : kept;
+            hist.set(run, (hist.get(run) ?? 0) + 1);
+            run = 1;
+          }
+        }
+      }
+      for (const [name, mine, ref] of [["noise", noise, h.noise_span_lengths], ["kept", kept, h.kept_span_lengths]] as const) {
+        const { chi2, df } = chiSquare(mine, new Map(ref));
+        // Mean df, sd sqrt(2 df): 6 sd above the mean is far beyond chance, close to any real bias.
+        expect(chi2, `${name} spans: chi2 ${chi2.toFixed(1)} with ${df} df`).toBeLessThan(df + 6 * Math.sqrt(2 * df));
+      }
+    });
+  }
 });
 
 describe("sentinels and reconstruction", () => {

@@ -4,7 +4,9 @@ What it pins: the length arithmetic of Hugging Face's T5 pretraining example
 (examples/flax/language-modeling/run_t5_mlm_flax.py, `compute_input_and_target_lengths`) and the
 span counts of T5's `random_spans_noise_mask` (t5/data/preprocessors.py). Neither function ships in
 an installed package, so this script restates them from their documented behaviour, in Python, where
-`round()` / `np.round()` round halves to even exactly as the references do. The TypeScript
+`round()` / `np.round()` round halves to even exactly as the references do; and histograms of
+noise-span and kept-span lengths over many masks drawn by T5's shuffled-indicator segmentation,
+which tslm's (different, partial Fisher-Yates) draw must match in distribution. The TypeScript
 implementation (src/data/collators/spans.ts) is checked against this table by
 test/data/spans.test.ts, which catches any slip in rounding or in the search loop.
 
@@ -46,6 +48,44 @@ def noise_span_counts(length, noise_density, mean_noise_span_length):
     return num_noise_tokens, max(num_noise_spans, 1)
 
 
+def random_spans_noise_mask(length, noise_density, mean_noise_span_length, rng):
+    """T5's random_spans_noise_mask restated with numpy (non-noise span first, noise span last)."""
+    num_noise_tokens, num_noise_spans = noise_span_counts(length, noise_density, mean_noise_span_length)
+    num_nonnoise_tokens = length - num_noise_tokens
+
+    def segmentation(num_items, num_segments):
+        # A shuffled indicator of the num_segments - 1 segment starts among num_items - 1 gaps.
+        first = np.arange(num_items - 1) < (num_segments - 1)
+        rng.shuffle(first)
+        first = np.pad(first, [[1, 0]])
+        return np.bincount(np.cumsum(first))
+
+    noise = segmentation(num_noise_tokens, num_noise_spans)
+    keep = segmentation(num_nonnoise_tokens, num_noise_spans)
+    starts = np.cumsum(np.stack([keep, noise], axis=1).reshape(-1))[:-1]
+    indicator = np.zeros(length, dtype=np.int64)
+    indicator[starts] = 1
+    return np.cumsum(indicator) % 2 == 1
+
+
+def span_histograms(length, noise_density, mean_noise_span_length, draws, seed):
+    """Histogram of noise span lengths and of kept-span lengths over many masks."""
+    rng = np.random.default_rng(seed)
+    noise_hist, keep_hist = {}, {}
+    for _ in range(draws):
+        m = random_spans_noise_mask(length, noise_density, mean_noise_span_length, rng)
+        edges = np.flatnonzero(np.diff(np.concatenate([[-1], m.astype(np.int64), [-1]])) != 0)
+        runs = np.diff(edges)
+        vals = m[edges[:-1]]
+        for r, v in zip(runs.tolist(), vals.tolist()):
+            h = noise_hist if v else keep_hist
+            h[r] = h.get(r, 0) + 1
+    return {"length": length, "noise_density": noise_density, "mean_noise_span_length": mean_noise_span_length,
+            "draws": draws,
+            "noise_span_lengths": sorted([k, v] for k, v in noise_hist.items()),
+            "kept_span_lengths": sorted([k, v] for k, v in keep_hist.items())}
+
+
 def main():
     densities = [0.15, 0.1, 0.25, 0.3, 0.5]
     means = [3.0, 1.0, 2.0, 2.5, 5.0]
@@ -62,6 +102,7 @@ def main():
             for length in list(range(2, 80)) + [100, 114, 128, 256, 512, 568]:
                 nt, ns = noise_span_counts(length, d, m)
                 counts.append([length, d, m, nt, ns])
+    hists = [span_histograms(568, 0.15, 3.0, 4000, 1), span_histograms(100, 0.3, 2.0, 4000, 2)]
     out = {
         "source": "tools/golden/data_spans.py (HF run_t5_mlm_flax.py compute_input_and_target_lengths; "
                   "T5 random_spans_noise_mask counts)",
@@ -70,6 +111,7 @@ def main():
         "lengths": lengths,
         "span_counts_columns": ["length", "noise_density", "mean_noise_span_length", "noise_tokens", "noise_spans"],
         "span_counts": counts,
+        "span_length_histograms": hists,
     }
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     path = os.path.join(root, "fixtures", "data", "t5_lengths.json")
