@@ -10,6 +10,7 @@ import * as bert from "./bert.js";
 import * as gpt2 from "./gpt2.js";
 import * as llama from "./llama.js";
 import * as t5 from "./t5.js";
+import * as transformer from "./transformer.js";
 
 /** What every registered model offers. */
 export interface PretrainedModel extends Module {
@@ -75,6 +76,18 @@ const REGISTRY = new Map<string, ModelEntry>([
       create: (c, s) => new t5.T5ForConditionalGeneration(c, s) as unknown as PretrainedModel,
       ignoredKeys: t5.checkpointKeyTable.ignored,
       remapKeys: t5.checkpointKeyTable.remapKeys,
+    },
+  ],
+  [
+    "transformer",
+    {
+      modelType: "transformer",
+      architecture: transformer.TransformerForConditionalGeneration.architecture,
+      parseConfig: transformer.parseTransformerConfig,
+      // Encoder-decoder, like t5: forward takes Seq2SeqInput.
+      create: (c, s) => new transformer.TransformerForConditionalGeneration(c, s) as unknown as PretrainedModel,
+      ignoredKeys: transformer.checkpointKeyTable.ignored,
+      remapKeys: transformer.checkpointKeyTable.remapKeys,
     },
   ],
 ]);
