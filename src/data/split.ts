@@ -9,6 +9,8 @@
 //                     token cache already has on disk.
 //   groupIntoBlocks   a stream -> consecutive blocks of `blockSize` ids, the remainder dropped
 //                     (Hugging Face run_clm's group_texts).
+//   wrapRows          rows -> prefix + row + suffix, e.g. [CLS] ... [SEP] around windows of T - 2
+//                     tokens for BERT-style masked-LM pretraining on a packed stream.
 import { Generator } from "../tensor/rng.js";
 import { SegmentedTokens, type TokenStream } from "./tokens.js";
 
@@ -77,4 +79,15 @@ export function groupIntoBlocks(stream: TokenStream, blockSize: number): Int32Ar
     out.push(b);
   }
   return out;
+}
+
+/** Each row with `prefix` before and `suffix` after it (new arrays). */
+export function wrapRows(rows: ReadonlyArray<ArrayLike<number>>, prefix: ArrayLike<number>, suffix: ArrayLike<number>): Int32Array[] {
+  return rows.map((r) => {
+    const out = new Int32Array(prefix.length + r.length + suffix.length);
+    out.set(prefix, 0);
+    out.set(r, prefix.length);
+    out.set(suffix, prefix.length + r.length);
+    return out;
+  });
 }

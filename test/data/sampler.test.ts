@@ -15,6 +15,7 @@ import {
   splitByDocuments,
   splitByTokens,
   type SamplerState,
+  wrapRows,
 } from "../../src/data/index.js";
 
 /** 0, 1, 2, ... so a window's content reveals where it came from. */
@@ -79,6 +80,7 @@ describe("token streams and splits", () => {
     expect(Array.from(packDocuments([[1, 2], [3]], null))).toEqual([1, 2, 3]);
     const blocks = groupIntoBlocks(iota(10), 4);
     expect(blocks.map((b) => Array.from(b))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+    expect(wrapRows(blocks, [101], [102]).map((b) => Array.from(b))).toEqual([[101, 0, 1, 2, 3, 102], [101, 4, 5, 6, 7, 102]]);
   });
 });
 
