@@ -100,32 +100,84 @@ export function logSoftmaxRows(scores: Float32Array, V: number): Float32Array {
   return scores;
 }
 
-/**
- * Indices of one row sorted by value ascending, ties by index ascending (torch's CPU sort is
- * stable). -inf sorts first; NaN sorts last, as in torch.
- */
-function argsortAscending(row: Float32Array): Int32Array {
-  const idx = new Int32Array(row.length);
-  for (let i = 0; i < idx.length; i++) idx[i] = i;
-  // Array.prototype.sort is stable; typed-array sort with a comparator is too (ES2019+).
-  idx.sort((a, b) => {
-    const x = row[a];
-    const y = row[b];
-    if (x < y) return -1;
-    if (x > y) return 1;
-    const xn = Number.isNaN(x);
-    const yn = Number.isNaN(y);
-    if (xn !== yn) return xn ? 1 : -1;
-    return a - b;
-  });
-  return idx;
+// Sorting and selection sit on the sampling hot path (V = 50k-150k per row per token), so they
+// avoid comparator callbacks: argsort packs each value's order-preserving 32-bit key and its index
+// into one exactly representable double and uses the native typed-array sort; the k-th largest
+// value comes from an O(V) selection instead of a sort.
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/** A 32-bit key with the order of the float32 values: -inf lowest, NaN highest, -0 == +0. */
+function orderKey(v: number): number {
+  if (v !== v) return 0xffffffff;
+  F32[0] = v === 0 ? 0 : v;
+  const b = U32[0];
+  return b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
 }
 
-/** The k-th largest value of a row (k >= 1, counted with multiplicity), as torch.topk(row, k)[0][-1]. */
-function kthLargest(row: Float32Array, k: number): number {
-  const sorted = Float32Array.from(row).sort(); // ascending; NaN last
-  // torch.topk treats NaN as the largest value.
-  return sorted[sorted.length - k];
+/**
+ * Indices of one row sorted by value ascending, ties by index ascending (torch's CPU sort is
+ * stable); -inf first, NaN last, as in torch.
+ */
+export function argsortAscending(row: Float32Array): Int32Array {
+  const n = row.length;
+  const idx = new Int32Array(n);
+  const bits = Math.max(1, Math.ceil(Math.log2(n + 1)));
+  if (bits <= 21) {
+    // key * 2^bits + index < 2^53: exact in a double, and numeric order = (value, index) order.
+    const scale = 2 ** bits;
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) packed[i] = orderKey(row[i]) * scale + i;
+    packed.sort();
+    for (let i = 0; i < n; i++) idx[i] = packed[i] % scale;
+    return idx;
+  }
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const keys = Float64Array.from(row, orderKey);
+  return idx.sort((a, b) => keys[a] - keys[b] || a - b);
+}
+
+/** The k-th largest value of a row (1 <= k <= length, with multiplicity), as torch.topk(row, k)[0][-1]; NaN ranks highest. */
+export function kthLargest(row: Float32Array, k: number): number {
+  const n = row.length;
+  if (!(k >= 1 && k <= n)) throw new Error(`kthLargest: k=${k} outside [1, ${n}]`);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = row[i] !== row[i] ? Infinity : row[i];
+  // Quickselect for the element of ascending rank n - k (Hoare partition, median of three).
+  const target = n - k;
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    let x = a[lo];
+    let y = a[mid];
+    let z = a[hi];
+    if (x > y) [x, y] = [y, x];
+    if (y > z) [y, z] = [z, y];
+    if (x > y) [x, y] = [y, x];
+    const pivot = y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else break; // target sits among elements equal to the pivot
+  }
+  const v = a[target];
+  // Values that are NaN in the row rank highest; the selection ran on +inf stand-ins.
+  if (v === Infinity) for (let i = 0; i < n; i++) if (row[i] !== row[i]) return NaN;
+  return v;
 }
 
 // ------------------------------------------------------------------ warpers (sampling only)
@@ -199,23 +251,92 @@ export class TopPLogitsWarper implements LogitsProcessor {
   }
   apply(inputIds: InputIds, scores: Float32Array): Float32Array {
     const V = vocabSize(inputIds, scores, "TopPLogitsWarper");
-    const sorted = new Float32Array(V);
-    const probs = new Float32Array(V);
-    const remove = new Uint8Array(V);
     for (let off = 0; off < scores.length; off += V) {
       const row = scores.subarray(off, off + V);
-      const order = argsortAscending(row);
-      for (let i = 0; i < V; i++) sorted[i] = row[order[i]];
-      softmaxRowF32(sorted, probs);
-      let cum = 0;
-      for (let i = 0; i < V; i++) {
-        cum += probs[i];
-        remove[i] = Math.fround(cum) <= this.threshold ? 1 : 0;
+      // Fast path: -inf scores (already filtered, e.g. by top-k) sort first with probability 0,
+      // so their cumulative probability is 0 <= 1 - top_p and HF removes them; only the finite
+      // scores need sorting. It applies when they are at least min_tokens_to_keep.
+      let finite = 0;
+      for (let i = 0; i < V; i++) if (row[i] !== -Infinity) finite++;
+      if (finite < V && finite >= this.keep) {
+        const pos = new Int32Array(finite);
+        const vals = new Float32Array(finite);
+        for (let i = 0, j = 0; i < V; i++) {
+          if (row[i] === -Infinity) row[i] = this.filterValue;
+          else {
+            pos[j] = i;
+            vals[j++] = row[i];
+          }
+        }
+        this.filterRow(vals);
+        for (let j = 0; j < finite; j++) row[pos[j]] = vals[j];
+      } else {
+        this.filterRow(row);
       }
-      for (let i = Math.max(0, V - this.keep); i < V; i++) remove[i] = 0;
-      for (let i = 0; i < V; i++) if (remove[i]) row[order[i]] = this.filterValue;
     }
     return scores;
+  }
+
+  /** HF's rule on one row, in place. */
+  private filterRow(row: Float32Array): void {
+    if (row.length > 4096 && this.filterTopCandidates(row)) return;
+    const n = row.length;
+    const order = argsortAscending(row);
+    const sorted = new Float32Array(n);
+    const probs = new Float32Array(n);
+    for (let i = 0; i < n; i++) sorted[i] = row[order[i]];
+    softmaxRowF32(sorted, probs);
+    let cum = 0;
+    const stop = Math.max(0, n - this.keep);
+    for (let i = 0; i < stop; i++) {
+      cum += probs[i];
+      if (Math.fround(cum) <= this.threshold) row[order[i]] = this.filterValue;
+    }
+  }
+
+  /**
+   * Large vocabularies without a prior top-k: sorting 50k-150k scores per token is the slowest part
+   * of sampling, yet only the few most probable tokens can survive. Take the M highest scores (all
+   * ties of the M-th included) as candidates; when the probability mass of everything below them
+   * is clearly under 1 - top_p, every non-candidate is removed (its ascending cumulative sum is at
+   * most that mass) and only the candidates need sorting, their cumulative sums starting from that
+   * mass. M grows 4x until the condition holds; false means "use the full sort". The mass below is
+   * summed in index order rather than ascending order: the same float32 terms in double, which
+   * can differ from HF's sum only in the last double bits, far below the float32 comparison.
+   */
+  private filterTopCandidates(row: Float32Array): boolean {
+    const n = row.length;
+    const probs = new Float32Array(n);
+    softmaxRowF32(row, probs);
+    for (let M = Math.max(256, this.keep); M * 4 <= n; M *= 4) {
+      const cut = kthLargest(row, M);
+      let below = 0;
+      let count = 0;
+      for (let i = 0; i < n; i++) {
+        if (row[i] >= cut) count++;
+        else below += probs[i];
+      }
+      // Margin: 1e-5 relative keeps rounding from deciding which side of the threshold `below` is.
+      if (!(below < this.threshold * (1 - 1e-5)) || count < this.keep) continue;
+      const pos = new Int32Array(count);
+      const vals = new Float32Array(count);
+      for (let i = 0, j = 0; i < n; i++) {
+        if (row[i] >= cut) {
+          pos[j] = i;
+          vals[j++] = row[i];
+        } else row[i] = this.filterValue;
+      }
+      const order = argsortAscending(vals); // ties by index: pos is in index order
+      let cum = below;
+      const stop = Math.max(0, count - this.keep);
+      for (let r = 0; r < stop; r++) {
+        const i = pos[order[r]];
+        cum += probs[i];
+        if (Math.fround(cum) <= this.threshold) row[i] = this.filterValue;
+      }
+      return true;
+    }
+    return false;
   }
 }
 

@@ -38,6 +38,9 @@ export function greedy(scores: Float32Array, V: number): number[] {
   return out;
 }
 
+// Scratch weights reused across calls (sampling runs once per token; V can be 150k).
+let weights = new Float64Array(0);
+
 /** Draws one index of row `b` from softmax(scores) with the procedure in the file header. */
 export function sampleRow(scores: Float32Array, V: number, b: number, generator: Generator): number {
   const off = b * V;
@@ -52,13 +55,19 @@ export function sampleRow(scores: Float32Array, V: number, b: number, generator:
     // An infinite logit takes all the mass: the first +inf wins, as softmax would give it nan/1.
     for (let i = 0; i < V; i++) if (scores[off + i] === Infinity) return i;
   }
+  if (weights.length < V) weights = new Float64Array(V);
   let total = 0;
-  for (let i = 0; i < V; i++) total += Math.exp(scores[off + i] - m);
+  for (let i = 0; i < V; i++) {
+    const s = scores[off + i];
+    const w = s === -Infinity ? 0 : Math.exp(s - m);
+    weights[i] = w;
+    total += w;
+  }
   const target = generator.uniform() * total;
   let cum = 0;
   let last = -1;
   for (let i = 0; i < V; i++) {
-    const w = Math.exp(scores[off + i] - m);
+    const w = weights[i];
     if (w <= 0) continue;
     cum += w;
     last = i;

@@ -18,8 +18,10 @@ import {
   TopKLogitsWarper,
   TopPLogitsWarper,
   argmaxRow,
+  argsortAscending,
   buildLogitsProcessors,
   greedy,
+  kthLargest,
   sample,
 } from "../../src/generate/index.js";
 import { Generator } from "../../src/tensor/index.js";
@@ -174,5 +176,60 @@ describe("stopping criteria", () => {
     // The prompt is not searched.
     const d = new StopStringCriteria(tok, "END", 2);
     expect(d.isDone([[8, 8, 1]])).toEqual([false]);
+  });
+});
+
+describe("fast paths of the warpers equal the plain rule", () => {
+  /** HF's top-p rule with a full stable sort, in double precision. */
+  function topPReference(row: Float32Array, p: number, keep: number): boolean[] {
+    const n = row.length;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => row[a] - row[b] || a - b);
+    const max = Math.max(...row);
+    const e = order.map((i) => Math.fround(Math.exp(Math.fround(row[i] - max))));
+    const sum = e.reduce((a, b) => a + b, 0);
+    const inv = Math.fround(1 / Math.fround(sum));
+    const removed = new Array<boolean>(n).fill(false);
+    let cum = 0;
+    for (let r = 0; r < n - keep; r++) {
+      cum += Math.fround(e[r] * inv);
+      if (Math.fround(cum) <= Math.fround(1 - p)) removed[order[r]] = true;
+    }
+    return removed;
+  }
+
+  it("top-p on large vocabularies (candidate path) and after top-k (-inf path)", () => {
+    const g = new Generator(11);
+    let candidateCases = 0;
+    for (const scale of [2, 4, 8]) {
+      for (const p of [0.5, 0.9, 0.95]) {
+        const V = 20000;
+        const row = Float32Array.from({ length: V }, () => Math.fround(g.normal() * scale));
+        // A few exact ties among the top scores.
+        row[5] = row[6] = row[7] = Math.fround(3 * scale);
+        const want = topPReference(row, p, 1);
+        const got = new TopPLogitsWarper(p).apply([[0]], Float32Array.from(row));
+        const diff = want.map((w, i) => (w !== (got[i] === -Infinity) ? i : -1)).filter((i) => i >= 0);
+        expect(diff, `scale ${scale}, top_p ${p}`).toEqual([]);
+        if (want.filter((w) => !w).length < V / 16) candidateCases++;
+      }
+    }
+    expect(candidateCases).toBeGreaterThan(3);
+    // After top-k most scores are -inf: only the finite ones are sorted.
+    const row = Float32Array.from({ length: 5000 }, () => g.normal() * 3);
+    new TopKLogitsWarper(40).apply([[0]], row);
+    const want = topPReference(row, 0.8, 1);
+    const got = new TopPLogitsWarper(0.8).apply([[0]], Float32Array.from(row));
+    expect(Array.from(got, (v) => v === -Infinity)).toEqual(want);
+  });
+
+  it("kthLargest and argsortAscending agree with sorting", () => {
+    const g = new Generator(5);
+    for (const n of [1, 2, 7, 100, 3001]) {
+      const row = Float32Array.from({ length: n }, () => Math.round(g.normal() * 4) / 2); // many ties
+      if (n > 3) row[1] = -Infinity;
+      const asc = Array.from({ length: n }, (_, i) => i).sort((a, b) => row[a] - row[b] || a - b);
+      expect(Array.from(argsortAscending(row))).toEqual(asc);
+      for (const k of [1, Math.ceil(n / 2), n]) expect(kthLargest(row, k)).toBe(row[asc[n - k]]);
+    }
   });
 });
