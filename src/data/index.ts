@@ -24,6 +24,7 @@ export * from "./cache.js";
 export * from "./split.js";
 export * from "./corpus.js";
 export * from "./sampler.js";
+export * from "./rng_state.js";
 export * from "./specials.js";
 export { IGNORE_INDEX, CausalLMCollator, type CausalLMCollatorOptions, type CausalLMBatch } from "./collators/causal.js";
 export { padSequences, paddedLength, type PaddingSide, type PaddingOptions, type Padded } from "./collators/pad.js";

@@ -23,6 +23,7 @@ import { Generator } from "../tensor/rng.js";
 import { tensor } from "../tensor/create.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { TokenStream } from "./tokens.js";
+import { loadGeneratorState, saveGeneratorState, type GeneratorStateJSON } from "./rng_state.js";
 
 export type SampleOrder = "random" | "sequential";
 
@@ -40,7 +41,7 @@ export interface BatchSamplerOptions {
 export interface SamplerState {
   order: SampleOrder;
   seed: number;
-  generator: number[];
+  generator: GeneratorStateJSON;
   /** Batches drawn in this epoch (random order: since the start). */
   position: number;
   epoch: number;
@@ -173,7 +174,7 @@ export class BatchSampler {
     return {
       order: this.order,
       seed: this.seed,
-      generator: this.generator.getState(),
+      generator: saveGeneratorState(this.generator),
       position: this.position,
       epoch: this.epoch,
       batchSize: this.batchSize,
@@ -188,7 +189,7 @@ export class BatchSampler {
     for (const k of ["order", "seed", "batchSize", "blockSize", "shifted", "streamLength"] as const) {
       if (s[k] !== mine[k]) throw new Error(`BatchSampler.setState: the saved ${k} is ${JSON.stringify(s[k])}, this sampler has ${JSON.stringify(mine[k])}`);
     }
-    this.generator.setState(s.generator);
+    loadGeneratorState(this.generator, s.generator, "BatchSampler.setState");
     this.position = s.position;
     this.epoch = s.epoch;
   }

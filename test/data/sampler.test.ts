@@ -125,7 +125,9 @@ describe("BatchSampler", () => {
       const all = Array.from({ length: 12 }, () => Array.from(full.next()!.windows));
       const part = new BatchSampler(iota(1000), opts);
       for (let k = 0; k < 5; k++) part.next();
-      const saved = JSON.parse(JSON.stringify(part.state())) as SamplerState;
+      const state = part.state();
+      expect(state.generator.every((x) => x === null || Number.isFinite(x))).toBe(true); // strict-JSON safe
+      const saved = JSON.parse(JSON.stringify(state)) as SamplerState;
       const resumed = new BatchSampler(iota(1000), opts);
       resumed.setState(saved);
       for (let k = 5; k < 12; k++) expect(Array.from(resumed.next()!.windows), `${order} batch ${k}`).toEqual(all[k]);

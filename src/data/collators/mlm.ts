@@ -25,6 +25,7 @@
 // Randomness comes from one seeded Generator owned by the collator; state()/setState() make a
 // resumed run draw the same masks.
 import { Generator } from "../../tensor/rng.js";
+import { loadGeneratorState, saveGeneratorState, type GeneratorStateJSON } from "../rng_state.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { IGNORE_INDEX } from "./causal.js";
 import { PADDING_OPTION_KEYS, checkId, checkKeys, checkProb, int2d, padSequences, type PaddingOptions } from "./pad.js";
@@ -184,12 +185,12 @@ export class MLMCollator {
     return { input_ids: int2d(out, B, T), attention_mask: int2d(p.mask, B, T), labels: int2d(labels, B, T) };
   }
 
-  /** Generator state, for exact resumption. */
-  state(): number[] {
-    return this.generator.getState();
+  /** Generator state (JSON-safe), for exact resumption. */
+  state(): GeneratorStateJSON {
+    return saveGeneratorState(this.generator);
   }
 
-  setState(s: number[]): void {
-    this.generator.setState(s);
+  setState(s: GeneratorStateJSON): void {
+    loadGeneratorState(this.generator, s, "MLMCollator.setState");
   }
 }

@@ -17,6 +17,7 @@
 // Sentinel k is vocabSize - 1 - k (T5: <extra_id_0> = 32099 in a 32100-token vocabulary), unless
 // the ids are given (sentinelIds[k]).
 import { Generator } from "../../tensor/rng.js";
+import { loadGeneratorState, saveGeneratorState, type GeneratorStateJSON } from "../rng_state.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { IGNORE_INDEX } from "./causal.js";
 import { checkId, checkKeys, int2d, padSequences } from "./pad.js";
@@ -232,12 +233,13 @@ export class SpanCorruptionCollator {
     };
   }
 
-  state(): number[] {
-    return this.generator.getState();
+  /** Generator state (JSON-safe), for exact resumption. */
+  state(): GeneratorStateJSON {
+    return saveGeneratorState(this.generator);
   }
 
-  setState(s: number[]): void {
-    this.generator.setState(s);
+  setState(s: GeneratorStateJSON): void {
+    loadGeneratorState(this.generator, s, "SpanCorruptionCollator.setState");
   }
 }
 
