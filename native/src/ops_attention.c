@@ -63,17 +63,15 @@ static inline const float *at_mask_row(const at_ctx *c, int64_t bh, int64_t i) {
 #include "ops_attention.c"
 #include "ops_vec_end.h"
 
+/* Task t takes items t, t + ntasks, ...: interleaving balances causal attention, whose later query
+ * chunks see more keys than the early ones. */
 static void at_fwd_task(void *vctx, int task, int ntasks) {
   at_ctx *c = (at_ctx *)vctx;
-  size_t lo, hi;
-  ops_range(task, ntasks, (size_t)c->items, &lo, &hi);
   int ok = 1;
-  if (lo < hi) {
-    switch (tslm_isa()) {
-      case TSLM_ISA_AVX512: ok = at_fwd_items_avx512(c, (int64_t)lo, (int64_t)hi); break;
-      case TSLM_ISA_AVX2: ok = at_fwd_items_avx2(c, (int64_t)lo, (int64_t)hi); break;
-      default: ok = at_fwd_items_scalar(c, (int64_t)lo, (int64_t)hi); break;
-    }
+  switch (tslm_isa()) {
+    case TSLM_ISA_AVX512: ok = at_fwd_items_avx512(c, task, ntasks); break;
+    case TSLM_ISA_AVX2: ok = at_fwd_items_avx2(c, task, ntasks); break;
+    default: ok = at_fwd_items_scalar(c, task, ntasks); break;
   }
   if (!ok) c->failed = 1; /* benign race: every writer stores 1 */
 }
@@ -510,8 +508,10 @@ static void K(at_pad_rows)(const float *src, int64_t n, int64_t d, float *dst, i
   }
 }
 
-/* Forward for work items [it0, it1): item = bh * nqc + chunk. Returns 0 when out of memory. */
-static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
+/* Forward for work items first, first + step, ... < c->items, where item = bh * nqc + chunk.
+ * Returns 0 when out of memory. */
+static TGT int K(at_fwd_items)(const at_ctx *c, int64_t first, int64_t step) {
+  if (first >= c->items) return 1; /* more tasks than items */
   const int64_t Tq = c->Tq, Tk = c->Tk, D = c->D, Dv = c->Dv;
   const int64_t Tkp = at_round(Tk > 0 ? Tk : 1, VL), Dvp = at_round(Dv > 0 ? Dv : 1, VL);
   const int pad_v = Dv % VL != 0;
@@ -523,9 +523,12 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t it0, int64_t it1) {
   float *S = Vp + (pad_v ? Tk * Dvp : 0); /* [AT_BQ][AT_BK] */
   float *O = S + AT_BQ * AT_BK;           /* [AT_BQ][Dvp] */
   float *M = O + AT_BQ * Dvp, *L = M + AT_BQ;
+  /* The direct path fills only the first nk scores of a row; the rest of the vector is overwritten
+   * by at_finish, but must not be read uninitialised before that. */
+  memset(S, 0, sizeof(float) * AT_BQ * AT_BK);
   const int64_t shift = Tk - Tq, qchunk = (Tq + c->nqc - 1) / c->nqc;
   int64_t packed = -1;
-  for (int64_t it = it0; it < it1; it++) {
+  for (int64_t it = first; it < c->items; it += step) {
     const int64_t bh = it / c->nqc, ch = it % c->nqc;
     const int64_t i0 = ch * qchunk, i1 = i0 + qchunk < Tq ? i0 + qchunk : Tq;
     if (i0 >= i1) continue;
