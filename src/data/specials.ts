@@ -28,8 +28,11 @@ function firstId(tok: TokenizerWithConfig, names: Array<string | null | undefine
 }
 
 export function specialIdsOf(tok: TokenizerWithConfig): SpecialIds {
-  const json = tok.toJSON() as { added_tokens?: Array<{ id: number; special?: boolean }> };
-  const specialIds = (json.added_tokens ?? []).filter((t) => t.special).map((t) => t.id);
+  // tslm's Tokenizer exposes its added vocabulary: read it there rather than serialising the whole
+  // tokenizer (a GPT-2 toJSON() builds the 50k-entry vocabulary just to reach added_tokens).
+  const added = (tok as { addedVocabulary?: { toJSON(): unknown } }).addedVocabulary;
+  const list = (added ? added.toJSON() : (tok.toJSON() as { added_tokens?: unknown }).added_tokens) as Array<{ id: number; special?: boolean }> | undefined;
+  const specialIds = (list ?? []).filter((t) => t.special).map((t) => t.id);
   const c = tok.config ?? {};
   return {
     vocabSize: tok.vocabSize,
