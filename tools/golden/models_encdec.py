@@ -267,6 +267,9 @@ def load_t5_untied(d):
     cfg.pop("tie_word_embeddings", None)
     cfg.pop("architectures", None)
     cfg.pop("model_type", None)
+    for k in ("initializer_factor", "dropout_rate", "layer_norm_epsilon", "classifier_dropout"):
+        if isinstance(cfg.get(k), int):
+            cfg[k] = float(cfg[k])  # see load_with_float_fix
     model = T5ForConditionalGeneration(T5Config(**cfg))
     model.lm_head.weight = nn.Parameter(torch.zeros(model.config.vocab_size, model.config.d_model))
     model.config.scale_decoder_outputs = False
@@ -481,29 +484,73 @@ def make_gpt2_eval():
 # Round trip: directories written by tslm's savePretrained, loaded by transformers
 
 
+def load_with_float_fix(cls, d):
+    """from_pretrained; when transformers' strict config validation rejects an int where it wants a
+    float (JSON from JavaScript cannot tell 1.0 from 1), that field is rewritten as a float and the
+    load retried. Returns the model and the fields that needed it (reported in roundtrip.json)."""
+    import re
+    import shutil
+
+    fixed = []
+    for _ in range(20):
+        try:
+            return cls.from_pretrained(d, attn_implementation="eager").eval(), fixed
+        except Exception as e:  # huggingface_hub StrictDataclassFieldValidationError
+            m = re.search(r"field '([A-Za-z0-9_]+)':\s*TypeError: Field '\1' expected float, got int", str(e))
+            if not m:
+                raise
+            if not fixed:
+                d2 = tempfile.mkdtemp(prefix="tslm-floatfix-")
+                for f in os.listdir(d):
+                    shutil.copy(os.path.join(d, f), d2)
+                d = d2
+            fixed.append(m.group(1))
+            p = os.path.join(d, "config.json")
+            cfg = json.load(open(p))
+            cfg[m.group(1)] = float(cfg[m.group(1)])
+            json.dump(cfg, open(p, "w"), indent=2)
+    raise RuntimeError("too many float fixes")
+
+
 def roundtrip():
     tmp = tempfile.mkdtemp(prefix="tslm-roundtrip-")
     subprocess.run(["npx", "tsx", os.path.join(ROOT, "tools", "golden", "models_encdec_save.ts"), tmp], cwd=ROOT, check=True)
     result = {"generator": "tools/golden/models_encdec.py roundtrip", "cases": {}}
+    def load(name, d):
+        if name == "t5_v1_1":
+            return load_t5_untied(d), [], "T5ForConditionalGeneration + manual untie of lm_head + load_state_dict(strict=True) (transformers 5 forces T5's tie_word_embeddings)"
+        cls = {"bert_mlm": BertForMaskedLM, "bert_cls": BertForSequenceClassification, "t5_v1_0": T5ForConditionalGeneration}[name]
+        model, fixed = load_with_float_fix(cls, d)
+        return model, fixed, cls.__name__ + ".from_pretrained"
+
+    def logits_of(name, model, ref):
+        with torch.no_grad():
+            if name.startswith("bert"):
+                return model(input_ids=ref["input_ids"], token_type_ids=ref["token_type_ids"], attention_mask=ref["attention_mask"]).logits
+            return model(input_ids=ref["input_ids"], attention_mask=ref["attention_mask"], decoder_input_ids=ref["decoder_input_ids"]).logits
+
     for name in ("bert_mlm", "bert_cls", "t5_v1_0", "t5_v1_1"):
         d = os.path.join(tmp, name)
         ref = load_file(os.path.join(OUT, name, "reference.safetensors"))
-        if name == "t5_v1_1":
-            model = load_t5_untied(d)
-            loader = "T5ForConditionalGeneration + manual untie + load_state_dict(strict=True)"
-        else:
-            cls = {"bert_mlm": BertForMaskedLM, "bert_cls": BertForSequenceClassification, "t5_v1_0": T5ForConditionalGeneration}[name]
-            model = cls.from_pretrained(d, attn_implementation="eager").eval()
-            loader = cls.__name__ + ".from_pretrained"
-        with torch.no_grad():
-            if name.startswith("bert"):
-                logits = model(input_ids=ref["input_ids"], token_type_ids=ref["token_type_ids"], attention_mask=ref["attention_mask"]).logits
-            else:
-                logits = model(input_ids=ref["input_ids"], attention_mask=ref["attention_mask"], decoder_input_ids=ref["decoder_input_ids"]).logits
-        diff = (logits - ref["logits"]).abs().max().item()
-        files = sorted(os.listdir(d))
-        result["cases"][name] = {"loader": loader, "files": files, "logits_max_abs_diff": diff, "identical": diff == 0.0}
-        print(f"roundtrip {name}: {loader}, max |diff| {diff}")
+        model, fixed, loader = load(name, d)
+        # The same loader on the Hugging Face-written fixture: the tslm-written directory must give
+        # bit-identical logits (and both match the training-graph reference to float noise).
+        hf_model, _, _ = load(name, os.path.join(OUT, name))
+        logits, hf_logits = logits_of(name, model, ref), logits_of(name, hf_model, ref)
+        diff = (logits - hf_logits).abs().max().item()
+        diff_ref = (logits - ref["logits"]).abs().max().item()
+        sd_tslm, sd_hf = model.state_dict(), hf_model.state_dict()
+        same_weights = sd_tslm.keys() == sd_hf.keys() and all(torch.equal(sd_tslm[k], sd_hf[k]) for k in sd_hf)
+        result["cases"][name] = {
+            "loader": loader,
+            "files": sorted(os.listdir(d)),
+            "config_fields_written_as_int_needing_float": fixed,
+            "weights_identical": same_weights,
+            "logits_max_abs_diff_vs_hf_dir": diff,
+            "logits_max_abs_diff_vs_reference": diff_ref,
+            "identical": diff == 0.0 and same_weights,
+        }
+        print(f"roundtrip {name}: {loader}; fixed {fixed}; weights identical {same_weights}; max |diff| {diff} (vs reference {diff_ref})")
     with open(os.path.join(OUT, "roundtrip.json"), "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
