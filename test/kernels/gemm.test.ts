@@ -2,7 +2,7 @@
 // instruction sets (avx512 / avx2 / scalar, forced at runtime with the addon's setIsa), 1, 2 and 4
 // threads, all four transpose combinations, alpha/beta (beta = 0 must not read C), batches with
 // broadcast (stride 0) operands, offsets and leading dimensions wider than the rows, and sizes that
-// hit every edge: 1, primes, non-multiples of the register tiles (14x32, 6x16, 4x16), K across
+// hit every edge: 1, primes, non-multiples of the register tiles (14x32, 6x16, 4x8), K across
 // several K blocks, N across an NC block, M on both sides of the fused path's limit (M x K block <= 640 KB),
 // M <= 32 / N = 1 (the small-M and GEMV paths).
 import { spawnSync } from "node:child_process";
