@@ -1,5 +1,5 @@
-// The decoding loop for decoder-only models with a KV cache: greedy, seeded sampling and beam
-// search, batched with left padding. It composes the parts of this folder (processors, samplers,
+// The decoding loop for decoder-only models (GPT-2, LLaMA) and encoder-decoder models (T5) with a
+// KV cache: greedy, seeded sampling and beam search, batched with left padding. It composes the parts of this folder (processors, samplers,
 // stopping criteria, beam scorer, streamer) around a model's forward, the way Hugging Face's
 // GenerationMixin.generate does (transformers 5.x, `_sample` and `_beam_search`), so greedy and
 // beam outputs are token-identical to HF's on the same weights.
@@ -11,9 +11,13 @@
 // last-position logits [R, V] (float32) -> processors (on log-softmax for beam search, as HF) ->
 // argmax / sample / beam step -> append -> stopping criteria. Left padding: the attention mask
 // marks pads with 0 and positions are cumsum(mask) - 1 (pads at 1), as HF's
-// prepare_inputs_for_generation computes them.
+// prepare_inputs_for_generation computes them. Encoder-decoder: the prompts are encoded once
+// (expanded to the running rows), the decoder rows start as [decoder_start_token_id], and beam
+// reordering covers the self- and cross-attention caches.
 import type { DynamicCache } from "../nn/attention.js";
+import type { EncoderDecoderCache } from "../nn/seq2seq_cache.js";
 import type { CausalLMInput, CausalLMOutput } from "../models/common.js";
+import type { Seq2SeqInput, Seq2SeqOutput } from "../models/t5.js";
 import { Generator, defaultGenerator } from "../tensor/rng.js";
 import { Tensor } from "../tensor/tensor.js";
 import { noGrad } from "../autograd/engine.js";
@@ -24,13 +28,32 @@ import { argmaxRow, sampleRow } from "./sampling.js";
 import { EosTokenCriteria, MaxLengthCriteria, MaxTimeCriteria, StopStringCriteria, StoppingCriteriaList, type StoppingCriteria, type TokenTextDecoder } from "./stopping.js";
 import { StopStringFilter, TextStreamer } from "./streamer.js";
 
-/** What the loop needs of a model: tslm's GPT2LMHeadModel and LlamaForCausalLM satisfy it. */
+/** What the loop needs of a decoder-only model: tslm's GPT2LMHeadModel and LlamaForCausalLM satisfy it. */
 export interface CausalLM {
   forward(input: CausalLMInput): CausalLMOutput;
   newCache?(): DynamicCache;
   /** tslm Modules: training mode turns dropout on, which generation must not use. */
   training?: boolean;
   train?(on?: boolean): unknown;
+}
+
+/**
+ * What the loop needs of an encoder-decoder model (tslm's T5ForConditionalGeneration): the prompt
+ * is encoded once, and the decoder starts from decoder_start_token_id.
+ */
+export interface Seq2SeqLM {
+  encode(inputIds: Tensor, attentionMask?: Tensor | null): Tensor;
+  forward(input: Seq2SeqInput): Seq2SeqOutput;
+  newCache?(): EncoderDecoderCache;
+  config?: { decoder_start_token_id?: number | null; [key: string]: unknown };
+  training?: boolean;
+  train?(on?: boolean): unknown;
+}
+
+export type GenerativeModel = CausalLM | Seq2SeqLM;
+
+function isSeq2Seq(model: GenerativeModel): model is Seq2SeqLM {
+  return typeof (model as Seq2SeqLM).encode === "function";
 }
 
 export interface GenerateOptions {
@@ -53,7 +76,10 @@ export interface GenerateOptions {
 export type FinishReason = "stop" | "length" | "abort";
 
 export interface GenerateOutput {
-  /** Full rows, prompt included: B * num_return_sequences of them (HF's `sequences`). */
+  /**
+   * Full rows, prompt included: B * num_return_sequences of them (HF's `sequences`). For an
+   * encoder-decoder model, the decoder rows: decoder_start_token_id, then the generated ids.
+   */
   sequences: number[][];
   /** The generated part of each row, without padding after EOS. */
   newTokens: number[][];
@@ -85,7 +111,12 @@ function gatherRows(t: Tensor, rows: Int32Array): Tensor {
 }
 
 /** Reorders every layer's keys and values along the batch dim (HF Cache.reorder_cache). */
-export function reorderCache(cache: DynamicCache, rows: Int32Array): void {
+export function reorderCache(cache: DynamicCache | EncoderDecoderCache, rows: Int32Array): void {
+  if ("selfAttention" in cache) {
+    reorderCache(cache.selfAttention, rows);
+    reorderCache(cache.crossAttention, rows);
+    return;
+  }
   for (const layer of cache.layers) {
     if (layer.keys) layer.keys = gatherRows(layer.keys, rows);
     if (layer.values) layer.values = gatherRows(layer.values, rows);
@@ -104,10 +135,12 @@ function lastLogits(logits: Tensor): Float32Array {
 
 /**
  * Generates continuations of `prompts` (rows of token ids; rows of different lengths are
- * left-padded with pad_token_id, or pass equal-length rows plus `attentionMask`).
+ * left-padded with pad_token_id, or pass equal-length rows plus `attentionMask`). For an
+ * encoder-decoder model the prompts are the encoder inputs and the decoder starts from
+ * decoder_start_token_id.
  * `config` is a GenerationConfig or camelCase options (maxNewTokens, doSample, numBeams, ...).
  */
-export function generate(model: CausalLM, prompts: number[][], config: GenerationConfig | GenerationOptions = {}, opts: GenerateOptions = {}): GenerateOutput {
+export function generate(model: GenerativeModel, prompts: number[][], config: GenerationConfig | GenerationOptions = {}, opts: GenerateOptions = {}): GenerateOutput {
   const d = new Decoding(model, prompts, config, opts);
   while (!d.done) d.step();
   return d.result();
@@ -127,7 +160,7 @@ export interface StreamEvent {
  * `signal` ends all rows with finish reason "abort". Beam search cannot stream (its rows change).
  */
 export async function* generateStream(
-  model: CausalLM,
+  model: GenerativeModel,
   prompts: number[][],
   config: GenerationConfig | GenerationOptions = {},
   opts: GenerateOptions & { signal?: AbortSignal } = {},
@@ -182,11 +215,13 @@ export class Decoding {
   readonly promptLength: number;
   readonly maxLength: number;
   readonly isBeamSearch: boolean;
-  private readonly model: CausalLM;
+  private readonly model: GenerativeModel;
+  /** Encoder-decoder: the encoder output and mask, one row per running row. */
+  private readonly encoder: { hidden: Tensor; mask: Tensor | null } | null = null;
   private readonly opts: GenerateOptions;
   private readonly processors: LogitsProcessorList;
   private readonly useCache: boolean;
-  private readonly cache: DynamicCache | null;
+  private readonly cache: DynamicCache | EncoderDecoderCache | null;
   private readonly mask: number[][];
   private readonly pad: number | null;
   private readonly eos: Set<number>;
@@ -202,7 +237,7 @@ export class Decoding {
   private scorer: BeamSearchScorer | null = null;
   private finished = false;
 
-  constructor(model: CausalLM, prompts: number[][], config: GenerationConfig | GenerationOptions, opts: GenerateOptions = {}) {
+  constructor(model: GenerativeModel, prompts: number[][], config: GenerationConfig | GenerationOptions, opts: GenerateOptions = {}) {
     const cfg = config instanceof GenerationConfig ? config : GenerationConfig.fromOptions(config);
     this.config = cfg;
     this.model = model;
@@ -213,20 +248,20 @@ export class Decoding {
     // HF: without a pad id, the first EOS id pads finished rows and left-pads prompts.
     const pad = cfg.pad_token_id ?? (eos.length > 0 ? eos[0] : null);
     this.pad = pad;
-    const P = Math.max(...prompts.map((p) => p.length));
-    if (P === 0) throw new Error("generate: empty prompt (tslm needs at least one prompt token, e.g. the BOS id)");
+    const P0 = Math.max(...prompts.map((p) => p.length));
+    if (P0 === 0) throw new Error("generate: empty prompt (tslm needs at least one prompt token, e.g. the BOS id)");
     let mask: number[][];
     let ids: number[][];
-    if (prompts.some((p) => p.length !== P)) {
+    if (prompts.some((p) => p.length !== P0)) {
       if (pad === null) throw new Error("generate: prompts of different lengths need pad_token_id (or eos_token_id) to left-pad them");
       if (opts.attentionMask) throw new Error("generate: pass either prompts of one length with attentionMask, or prompts of different lengths without it");
-      ids = prompts.map((p) => [...new Array<number>(P - p.length).fill(pad), ...p]);
-      mask = prompts.map((p) => [...new Array<number>(P - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
+      ids = prompts.map((p) => [...new Array<number>(P0 - p.length).fill(pad), ...p]);
+      mask = prompts.map((p) => [...new Array<number>(P0 - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
     } else {
       ids = prompts.map((p) => [...p]);
       if (opts.attentionMask) {
         mask = opts.attentionMask.map((r) => [...r]);
-        if (mask.length !== ids.length || mask.some((r) => r.length !== P)) throw new Error(`generate: attentionMask must be [${ids.length}, ${P}] like the prompts`);
+        if (mask.length !== ids.length || mask.some((r) => r.length !== P0)) throw new Error(`generate: attentionMask must be [${ids.length}, ${P0}] like the prompts`);
       } else if (pad !== null && !eos.includes(pad) && ids.some((r) => r.includes(pad))) {
         // HF _prepare_attention_mask_for_generation: pads are where the pad id is, unless pad == eos.
         mask = ids.map((r) => r.map((t) => (t === pad ? 0 : 1)));
@@ -234,6 +269,20 @@ export class Decoding {
         mask = ids.map((r) => r.map(() => 1));
       }
     }
+    if (isSeq2Seq(model)) {
+      // The prompts go through the encoder once; generation continues decoder rows that start
+      // with decoder_start_token_id (HF: generation config, then model config, then bos).
+      const start = cfg.decoder_start_token_id ?? model.config?.decoder_start_token_id ?? cfg.bos_token_id;
+      if (start === null || start === undefined) throw new Error("generate: an encoder-decoder model needs decoder_start_token_id (or bos_token_id)");
+      const perPrompt = cfg.num_beams > 1 ? cfg.num_beams : cfg.num_return_sequences;
+      const encMask = mask.some((r) => r.includes(0)) ? int2d(mask) : null;
+      const hidden = this.withEval(() => model.encode(int2d(ids), encMask)); // (B, S, C)
+      const expand = Int32Array.from({ length: ids.length * perPrompt }, (_, i) => Math.floor(i / perPrompt));
+      this.encoder = { hidden: gatherRows(hidden, expand), mask: encMask ? int2d(mask.flatMap((r) => Array.from({ length: perPrompt }, () => r))) : null };
+      ids = ids.map(() => [start]);
+      mask = ids.map(() => [1]);
+    }
+    const P = ids[0].length;
     this.promptLength = P;
     this.maxLength = cfg.maxLengthFor(P);
     if (this.maxLength <= P) throw new Error(`generate: the prompt has ${P} tokens but max_length is ${this.maxLength}; set max_new_tokens`);
@@ -310,30 +359,39 @@ export class Decoding {
     this.opts.streamer?.end();
   }
 
+  /** Runs fn in eval mode without autograd: a model in training mode is switched back after. */
+  private withEval<T>(fn: () => T): T {
+    const model = this.model;
+    // Decoding runs in eval mode (no dropout), as an HF model loaded by from_pretrained does.
+    const wasTraining = model.training === true && typeof model.train === "function";
+    if (wasTraining) model.train!(false);
+    try {
+      return noGrad(fn);
+    } finally {
+      if (wasTraining) model.train!(true);
+    }
+  }
+
   /** One forward of the new tokens of every row; the last-position logits [R, V]. */
   private forward(rows: number[][]): { logits: Float32Array; V: number } {
     const cache = this.cache;
     const T = cache && cache.length > 0 ? rows[0].length - cache.length : rows[0].length;
-    const input = rows.map((r) => r.slice(r.length - T));
-    const hasPad = this.mask.some((r) => r.includes(0));
+    const input = int2d(rows.map((r) => r.slice(r.length - T)));
     const model = this.model;
-    // Decoding runs in eval mode (no dropout), as an HF model loaded by from_pretrained does; a
-    // model in training mode is switched for the forward and switched back after.
-    const wasTraining = model.training === true && typeof model.train === "function";
-    if (wasTraining) model.train!(false);
-    try {
-      const out = noGrad(() =>
-        model.forward({
-          inputIds: int2d(input),
-          attentionMask: hasPad ? int2d(this.mask) : null,
-          positionIds: int2d(positionsFor(this.mask, T)),
-          cache,
-        }),
-      );
-      return { logits: lastLogits(out.logits), V: out.logits.shape[2] };
-    } finally {
-      if (wasTraining) model.train!(true);
-    }
+    const out = this.withEval(() => {
+      if (isSeq2Seq(model)) {
+        const enc = this.encoder!;
+        return model.forward({ encoderHiddenStates: enc.hidden, attentionMask: enc.mask, decoderInputIds: input, cache: cache as EncoderDecoderCache | null });
+      }
+      const hasPad = this.mask.some((r) => r.includes(0));
+      return model.forward({
+        inputIds: input,
+        attentionMask: hasPad ? int2d(this.mask) : null,
+        positionIds: int2d(positionsFor(this.mask, T)),
+        cache: cache as DynamicCache | null,
+      });
+    });
+    return { logits: lastLogits(out.logits), V: out.logits.shape[2] };
   }
 
   /**

@@ -1,4 +1,4 @@
-// The decoding loop on tiny random GPT-2 and LLaMA checkpoints (fixtures/generate/tiny_*) against
+// The decoding loop on tiny random GPT-2, LLaMA and T5 checkpoints (fixtures/generate/tiny_*) against
 // Hugging Face `generate` (fixtures/generate/models_generate.json, made by
 // tools/golden/generate_models.py): greedy, greedy with processors and beam search, one prompt and
 // a left-padded batch; ids must be identical, beam scores within 1e-4. Also: KV-cached decoding
@@ -37,8 +37,8 @@ describe("generate vs HF on tiny models", () => {
 });
 
 describe("generate invariants", () => {
-  it("KV-cached decoding equals uncached decoding (greedy batch and beam search)", () => {
-    for (const name of ["tiny_gpt2/greedy-processors/batch", "tiny_llama/beam3-eos/batch"]) {
+  it("KV-cached decoding equals uncached decoding (greedy and beam search, decoder-only and encoder-decoder)", () => {
+    for (const name of ["tiny_gpt2/greedy-processors/batch", "tiny_llama/beam3-eos/batch", "tiny_t5/greedy-eos/batch", "tiny_t5/beam3-eos/batch"]) {
       const c = fx.cases.find((x) => x.name === name)!;
       const cfg = new GenerationConfig(c.config);
       const a = generate(model(c.model), c.prompts, cfg);

@@ -2,9 +2,9 @@
 
 Run from the repository root:  .venv/bin/python tools/golden/generate_models.py
 
-Builds two tiny random checkpoints of its own (so these fixtures do not move when the model
+Builds three tiny random checkpoints of its own (so these fixtures do not move when the model
 fixtures are regenerated), saves them as Hugging Face directories under fixtures/generate/
-(tiny_gpt2/, tiny_llama/: config.json, generation_config.json, model.safetensors), and runs
+(tiny_gpt2/, tiny_llama/, tiny_t5/: config.json, generation_config.json, model.safetensors), and runs
 transformers' `generate` on them (initializer_range 0.3, so outputs vary and top-1 margins are
 wide): greedy, greedy with processors, beam search (several beams, return counts, length
 penalties), each for one prompt and for a left-padded batch of prompts of different lengths, and
@@ -22,7 +22,14 @@ sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(
 
 import torch  # noqa: E402
 import transformers  # noqa: E402
-from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM  # noqa: E402
+from transformers import (  # noqa: E402
+    GPT2Config,
+    GPT2LMHeadModel,
+    LlamaConfig,
+    LlamaForCausalLM,
+    T5Config,
+    T5ForConditionalGeneration,
+)
 
 OUT = os.path.join("fixtures", "generate", "models_generate.json")
 # directory -> (builder, pad id used for left padding)
@@ -33,6 +40,12 @@ MODELS = {
                                                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                                                         max_position_embeddings=64, bos_token_id=1, eos_token_id=2,
                                                         pad_token_id=0, initializer_range=0.3)), 0),
+    # Encoder-decoder: the prompts are encoder inputs; decoding starts from decoder_start_token_id 0.
+    "tiny_t5": (lambda: T5ForConditionalGeneration(T5Config(vocab_size=99, d_model=32, d_kv=8, d_ff=64, num_layers=2,
+                                                            num_decoder_layers=2, num_heads=4,
+                                                            relative_attention_num_buckets=8,
+                                                            decoder_start_token_id=0, pad_token_id=0,
+                                                            eos_token_id=1, initializer_factor=3.0)), 0),
 }
 
 
@@ -81,7 +94,7 @@ def main():
             cases.append(run(model, f"{model_dir}/beam4-lp/{label}", model_dir, prompts, pad,
                              {"max_new_tokens": 6, "do_sample": False, "eos_token_id": eos, "num_beams": 4,
                               "length_penalty": 0.5, "early_stopping": True, "num_return_sequences": 4}))
-        early = {"tiny_gpt2": [79, 49], "tiny_llama": [72, 85]}[model_dir]
+        early = {"tiny_gpt2": [79, 49], "tiny_llama": [72, 85], "tiny_t5": [80, 72]}[model_dir]
         cases.append(run(model, f"{model_dir}/greedy-eos/batch", model_dir, batch, pad,
                          {"max_new_tokens": 12, "do_sample": False, "eos_token_id": early}))
         cases.append(run(model, f"{model_dir}/beam3-eos/batch", model_dir, batch, pad,
