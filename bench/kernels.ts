@@ -108,7 +108,7 @@ for (const [label, rows, C] of sizes) {
   console.log(
     "kernel".padEnd(15) +
       "native 1T ms".padStart(13) + "GB/s".padStart(7) + "x copy".padStart(8) +
-      `native ${allThreads}T ms`.padStart(14) + "GB/s".padStart(7) + "x copy".padStart(8) +
+      (cpuTime ? "" : `native ${allThreads}T ms`.padStart(14) + "GB/s".padStart(7) + "x copy".padStart(8)) +
       "ref ms".padStart(10) + "x ref".padStart(8),
   );
   for (const c of cases(rows, C)) {
@@ -122,7 +122,7 @@ for (const [label, rows, C] of sizes) {
     console.log(
       c.name.padEnd(15) +
         t1.toFixed(2).padStart(13) + g1.toFixed(1).padStart(7) + (g1 / copyGBs).toFixed(2).padStart(8) +
-        fmt(tn, 2).padStart(14) + fmt(gn, 1).padStart(7) + fmt(gn / copyGBs, 2).padStart(8) +
+        (cpuTime ? "" : fmt(tn, 2).padStart(14) + fmt(gn, 1).padStart(7) + fmt(gn / copyGBs, 2).padStart(8)) +
         tr.toFixed(1).padStart(10) + (tr / (Number.isNaN(tn) ? t1 : Math.min(t1, tn))).toFixed(0).padStart(8),
     );
   }
@@ -134,8 +134,8 @@ nat.setThreads(allThreads);
 // recomputed, dV, dP, dQ, dK). The reference runs only at the smaller length (it takes seconds).
 console.log(`\nattention, causal, D = 64 (GFLOP/s; median of ${quick ? 3 : 5} runs)`);
 console.log(
-  "shape".padEnd(18) + "fwd 1T".padStart(9) + `fwd ${allThreads}T`.padStart(9) + "bwd 1T".padStart(9) + `bwd ${allThreads}T`.padStart(9) +
-    "ref fwd".padStart(9) + "ref bwd".padStart(9),
+  "shape".padEnd(18) + "fwd 1T".padStart(9) + (cpuTime ? "" : `fwd ${allThreads}T`.padStart(9)) + "bwd 1T".padStart(9) +
+    (cpuTime ? "" : `bwd ${allThreads}T`.padStart(9)) + "ref fwd".padStart(9) + "ref bwd".padStart(9),
 );
 for (const [B, H, T] of quick ? [[1, 12, 256]] : [[1, 12, 256], [1, 12, 1024]]) {
   const BH = B * H;
@@ -163,7 +163,8 @@ for (const [B, H, T] of quick ? [[1, 12, 256]] : [[1, 12, 256], [1, 12, 1024]]) 
     rb = rate(2.5 * fwdFlops, median(() => bwd(refKernels), 1, 0));
   }
   console.log(
-    `BH=${BH} T=${T}`.padEnd(18) + rate(fwdFlops, f1).padStart(9) + rate(fwdFlops, fn).padStart(9) +
-      rate(2.5 * fwdFlops, b1).padStart(9) + rate(2.5 * fwdFlops, bn).padStart(9) + rf.padStart(9) + rb.padStart(9),
+    `BH=${BH} T=${T}`.padEnd(18) + rate(fwdFlops, f1).padStart(9) + (cpuTime ? "" : rate(fwdFlops, fn).padStart(9)) +
+      rate(2.5 * fwdFlops, b1).padStart(9) + (cpuTime ? "" : rate(2.5 * fwdFlops, bn).padStart(9)) + rf.padStart(9) +
+      rb.padStart(9),
   );
 }
