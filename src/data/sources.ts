@@ -312,3 +312,13 @@ export function readDocuments(file: SourceFile, opts: ReadOptions = {}): Generat
   if (!(Number.isInteger(chunkBytes) && chunkBytes >= 16)) throw new Error(`readDocuments: chunkBytes must be an integer >= 16, got ${chunkBytes}`);
   return file.format === "jsonl" ? jsonlDocuments(file, chunkBytes, opts.onBytes) : textDocuments(file, chunkBytes, opts.onBytes);
 }
+
+/**
+ * Every piece of text of the sources, decoded exactly as the token cache reads them (encodings
+ * checked first). Feed it to a tokenizer trainer (trainTokenizerFromTexts) so that the tokenizer
+ * learns from the same text the cache will hold: e.g. Latin-1 books as "Cæsar", not "C\ufffdsar".
+ */
+export function* corpusTexts(sources: SourceInput | SourceInput[], opts: ReadOptions & { note?: (message: string) => void } = {}): Generator<string> {
+  const files = checkEncodings(resolveSources(sources), opts.note);
+  for (const f of files) for (const p of readDocuments(f, opts)) if (p.text.length > 0) yield p.text;
+}

