@@ -3,8 +3,8 @@
 // Mirrors HF tokenizers/src/pre_tokenizers/*: ByteLevel (GPT-2 regex, add_prefix_space,
 // use_regex), Whitespace (`\w+|[^\w\s]+`), WhitespaceSplit, BertPreTokenizer, Metaspace
 // (replacement, prepend_scheme always/first/never, split), Split (string or regex pattern, the five
-// delimiter behaviours, invert), Digits, Punctuation, CharDelimiterSplit, FixedLength, Sequence.
-// (UnicodeScripts is not supported and is rejected with a clear error.) Regex patterns from tokenizer.json
+// delimiter behaviours, invert), Digits, Punctuation, CharDelimiterSplit, FixedLength,
+// UnicodeScripts, Sequence. Regex patterns from tokenizer.json
 // are Oniguruma patterns; regex.ts translates them to JavaScript.
 
 import {
@@ -16,7 +16,7 @@ import {
 } from "./json.js";
 import { compileRegex, escapeRegex, WORD } from "./regex.js";
 import { PatternJson, readPattern } from "./normalizers.js";
-import { BERT_PUNCTUATION, inRanges } from "./unicode_tables.js";
+import { BERT_PUNCTUATION, inRanges, scriptClass } from "./unicode_tables.js";
 
 export interface PreTokenizer {
   preTokenize(p: PreTokenizedString): void;
@@ -182,6 +182,36 @@ class FixedLength implements PreTokenizer {
   }
 }
 
+/**
+ * HF `UnicodeScripts`: split where the script changes (Hiragana, Katakana and U+30FC count as Han;
+ * space is "Any" and never splits). As in HF, text before the first non-Any char is dropped, and a
+ * piece made only of Any chars disappears. Script classes come from unicode_tables.ts (measured
+ * from Python `tokenizers`, whose table is SentencePiece's).
+ */
+class UnicodeScripts implements PreTokenizer {
+  preTokenize(p: PreTokenizedString): void {
+    p.split((_, n) => {
+      const s = n.normalized;
+      const cuts: number[] = [];
+      let last = -1;
+      let offset = 0;
+      for (const c of s) {
+        const sc = scriptClass(c.codePointAt(0)!);
+        if (sc !== 0 && last !== sc) cuts.push(offset);
+        offset += c.length;
+        if (sc !== 0) last = sc;
+      }
+      cuts.push(s.length);
+      const out: NormalizedString[] = [];
+      for (let i = 0; i + 1 < cuts.length; i++) out.push(n.slice(cuts[i]!, cuts[i + 1]!));
+      return out;
+    });
+  }
+  toJSON(): JsonObject {
+    return { type: "UnicodeScripts" };
+  }
+}
+
 class Sequence implements PreTokenizer {
   constructor(readonly pretokenizers: PreTokenizer[]) {}
   preTokenize(p: PreTokenizedString): void {
@@ -214,7 +244,7 @@ export function readPrependScheme(o: JsonObject, path: string): PrependScheme {
 
 export const PRE_TOKENIZER_TYPES = [
   "ByteLevel", "Whitespace", "WhitespaceSplit", "BertPreTokenizer", "Metaspace", "Split", "Digits", "Punctuation",
-  "CharDelimiterSplit", "FixedLength", "Sequence",
+  "CharDelimiterSplit", "FixedLength", "UnicodeScripts", "Sequence",
 ] as const;
 
 export function preTokenizerFromJSON(v: unknown, path: string): PreTokenizer {
@@ -260,6 +290,9 @@ export function preTokenizerFromJSON(v: unknown, path: string): PreTokenizer {
       if (len < 1) throw new TokenizerJsonError(join(path, "length"), "expected a positive length");
       return new FixedLength(len);
     }
+    case "UnicodeScripts":
+      checkKeys(o, ["type"], path);
+      return new UnicodeScripts();
     case "Sequence": {
       checkKeys(o, ["type", "pretokenizers"], path);
       const p = join(path, "pretokenizers");
@@ -269,4 +302,4 @@ export function preTokenizerFromJSON(v: unknown, path: string): PreTokenizer {
   throw new TokenizerJsonError(path, "unreachable");
 }
 
-export { Whitespace, WhitespaceSplit, BertPreTokenizer, Split, Digits, Punctuation, CharDelimiterSplit, FixedLength, Sequence as PreTokenizerSequence };
+export { Whitespace, WhitespaceSplit, BertPreTokenizer, Split, Digits, Punctuation, CharDelimiterSplit, FixedLength, UnicodeScripts, Sequence as PreTokenizerSequence };

@@ -184,6 +184,8 @@ def cases():
             "pre_tokenizer": {"type": "Split", "pattern": {"String": "\u0120"}, "behavior": "MergedWithNext", "invert": False}}),
         ("gpt2_chardelimiter", "gpt2", {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
             {"type": "CharDelimiterSplit", "delimiter": " "}, {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}]}}),
+        ("llama2_unicode_scripts", "llama2", {"normalizer": None, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "UnicodeScripts"}, {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}]}}),
         ("gpt2_fixedlength", "gpt2", {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
             {"type": "FixedLength", "length": 4}, {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}]}}),
     ]

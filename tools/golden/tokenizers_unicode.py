@@ -1,8 +1,8 @@
 """Generate src/tokenizers/unicode_tables.ts from Python `tokenizers` behaviour.
 
 HF `tokenizers` classifies characters for StripAccents (`is_combining_mark`), BertNormalizer
-(`is_mark_nonspacing`, `is_other`) and for BertPreTokenizer / Punctuation (`is_punctuation`) with the tables of the
-`unicode_categories` crate, which predate current Unicode (they include most Mc and all Me marks as
+(`is_mark_nonspacing`, `is_other`), BertPreTokenizer / Punctuation (`is_punctuation`) and UnicodeScripts (SentencePiece's
+script table) with tables of their own, which predate current Unicode (they include most Mc and all Me marks as
 "nonspacing", and miss recently assigned characters). JavaScript's \\p{...} follows current Unicode,
 so tslm uses these tables instead: they are measured here, code point by code point, from the
 behaviour of Python `tokenizers` itself.
@@ -35,6 +35,51 @@ def ranges(pred):
     return out
 
 
+def script_classes():
+    """Code point -> script class as UnicodeScripts splits (0 = Any: never causes a split).
+
+    Measured from the pre-tokenizer itself: a char is Any when it merges with both neighbours of
+    different scripts; otherwise it shares the class of the previous char when the two stay one
+    piece, else it is compared with one representative of every class seen so far.
+    """
+    pt = pre_tokenizers.UnicodeScripts()
+
+    def pieces(s):
+        return [p for p, _ in pt.pre_tokenize_str(s)]
+
+    def is_any(c):
+        return pieces("\u0431" + c + "a") == ["\u0431" + c, "a"] and pieces("a" + c + "\u0431") == ["a" + c, "\u0431"]
+
+    reps = []  # class k+1 -> representative char
+    runs = []  # (first, last, class)
+    prev_char, prev_class = None, None
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            prev_char = None
+            continue
+        c = chr(cp)
+        if is_any(c):
+            cls = 0
+        elif prev_char is not None and prev_class and len(pieces(prev_char + c)) == 1:
+            cls = prev_class
+        else:
+            cls = None
+            for k, r in enumerate(reps):
+                if len(pieces(r + c)) == 1:
+                    cls = k + 1
+                    break
+            if cls is None:
+                reps.append(c)
+                cls = len(reps)
+        if runs and runs[-1][2] == cls and runs[-1][1] == cp - 1:
+            runs[-1] = (runs[-1][0], cp, cls)
+        else:
+            runs.append((cp, cp, cls))
+        if cls:
+            prev_char, prev_class = c, cls
+    return runs, len(reps)
+
+
 def main():
     strip = normalizers.StripAccents()
     clean = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False)
@@ -46,6 +91,8 @@ def main():
     # clean_text removes NUL, U+FFFD and `is_other` chars (tab, newline, carriage return excepted).
     removed = ranges(lambda cp: clean.normalize_str("a" + chr(cp) + "a") == "aa")
     punct = ranges(lambda cp: len(bert_pre.pre_tokenize_str("a" + chr(cp) + "a")) == 3)
+
+    script_runs, n_classes = script_classes()
 
     def fmt(name, doc, rs):
         flat = ",".join(f"0x{a:x},0x{b:x}" for a, b in rs)
@@ -66,6 +113,22 @@ def main():
         + "\n"
         + fmt("BERT_PUNCTUATION", "BertPreTokenizer / Punctuation: punctuation chars (ASCII punctuation or `is_punctuation`)", punct)
         + "\n"
+        + f"/** UnicodeScripts: [first, last, class] runs; class 0 = Any (never splits), {n_classes} script classes. */\n"
+        + "export const SCRIPT_RUNS = new Uint32Array(["
+        + ",".join(f"0x{a:x},0x{b:x},{k}" for a, b, k in script_runs if k != 0 or True)
+        + "]);\n\n"
+        "/** Script class of code point `cp` (0 = Any). */\n"
+        "export function scriptClass(cp: number): number {\n"
+        "  let lo = 0;\n"
+        "  let hi = SCRIPT_RUNS.length / 3 - 1;\n"
+        "  while (lo <= hi) {\n"
+        "    const mid = (lo + hi) >> 1;\n"
+        "    if (cp < SCRIPT_RUNS[3 * mid]!) hi = mid - 1;\n"
+        "    else if (cp > SCRIPT_RUNS[3 * mid + 1]!) lo = mid + 1;\n"
+        "    else return SCRIPT_RUNS[3 * mid + 2]!;\n"
+        "  }\n"
+        "  return 0;\n"
+        "}\n\n"
         "/** Whether code point `cp` lies in one of the ranges of `table`. */\n"
         "export function inRanges(table: Uint32Array, cp: number): boolean {\n"
         "  let lo = 0;\n"
@@ -82,7 +145,7 @@ def main():
     path = os.path.join(ROOT, "src", "tokenizers", "unicode_tables.ts")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
-    print(path, len(combining), len(nonspacing), len(removed), len(punct), "ranges", os.path.getsize(path), "bytes")
+    print(path, len(script_runs), "script runs", n_classes, "classes", len(combining), len(nonspacing), len(removed), len(punct), "ranges", os.path.getsize(path), "bytes")
 
 
 if __name__ == "__main__":
