@@ -26,6 +26,7 @@
 // early_stopping is true, or every candidate hit a stopping criterion.
 import type { InputIds } from "./logits_process.js";
 import type { StoppingCriteria } from "./stopping.js";
+import type { Generator } from "../tensor/rng.js";
 
 const MASK = Math.fround(-1.0e9);
 
@@ -48,6 +49,11 @@ export interface BeamSearchOptions {
    * every step.
    */
   stoppingCriteria?: StoppingCriteria | null;
+  /**
+   * Beam sampling (HF do_sample with num_beams > 1): candidates are drawn without replacement from
+   * softmax of the accumulated log-probs instead of taken as the top C (see sampleWithoutReplacement).
+   */
+  generator?: Generator | null;
 }
 
 export interface BeamStepResult {
@@ -86,6 +92,7 @@ export class BeamSearchScorer {
   private readonly eos: Set<number>;
   private readonly fillValue: number;
   private readonly extra: StoppingCriteria | null;
+  private readonly generator: Generator | null;
 
   private curLen: number;
   // Per prompt b: running beams (K) and finished slots (K), HF's tensors as arrays.
@@ -130,6 +137,7 @@ export class BeamSearchScorer {
     // HF: `pad_token_id or eos_token_id[0] if eos_token_id is not None else -1` (a pad id of 0 is falsy there).
     this.fillValue = eos.length > 0 ? (opts.padTokenId ? opts.padTokenId : eos[0]) : -1;
     this.extra = opts.stoppingCriteria ?? null;
+    this.generator = opts.generator ?? null;
     this.curLen = P;
     const B = this.batchSize;
     this.running = Array.from({ length: B }, (_, b) => Array.from({ length: K }, () => Array.from(prompts[b])));
@@ -197,7 +205,7 @@ export class BeamSearchScorer {
         const off = (b * K + k) * V;
         for (let v = 0; v < V; v++) acc[k * V + v] = logProbs[off + v] + s;
       }
-      const top = topKIndices(acc, C);
+      const top = this.generator ? sampleWithoutReplacement(acc, C, this.generator) : topKIndices(acc, C);
       cands.push(
         top.map((i) => {
           const k = Math.floor(i / V);
@@ -297,6 +305,45 @@ export class BeamSearchScorer {
       beamIndices: hists.map((h) => [...h, ...new Array<number>(maxGen - h.length).fill(-1)]),
     };
   }
+}
+
+/**
+ * k distinct indices drawn from softmax(values) without replacement, in draw order (what
+ * torch.multinomial(probs, k) returns; the draws come from tslm's Generator, so not torch's ids).
+ * Each draw: u = generator.uniform(), walk the remaining weights exp(v - max) in index order until
+ * their running sum exceeds u * (remaining total); the chosen weight is then removed.
+ */
+export function sampleWithoutReplacement(values: Float32Array, k: number, generator: Generator): number[] {
+  const n = values.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) if (values[i] > max) max = values[i];
+  const w = new Float64Array(n);
+  let total = 0;
+  let positive = 0;
+  for (let i = 0; i < n; i++) {
+    w[i] = values[i] === -Infinity || max === -Infinity ? 0 : Math.exp(values[i] - max);
+    total += w[i];
+    if (w[i] > 0) positive++;
+  }
+  if (positive < k) throw new Error(`beam sampling: only ${positive} candidates have non-zero probability, ${k} are needed`);
+  const out: number[] = [];
+  for (let d = 0; d < k; d++) {
+    const target = generator.uniform() * total;
+    let cum = 0;
+    let pick = -1;
+    for (let i = 0; i < n; i++) {
+      if (w[i] <= 0) continue;
+      cum += w[i];
+      pick = i;
+      if (cum > target) break;
+    }
+    out.push(pick);
+    total -= w[pick];
+    w[pick] = 0;
+    // Re-sum now and then so cancellation in `total -= w` cannot drift.
+    if (d % 8 === 7) total = w.reduce((a, b) => a + b, 0);
+  }
+  return out;
 }
 
 /** Indices of the k largest values, descending; ties keep the lower index first; NaN ranks highest (torch.topk). */

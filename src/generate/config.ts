@@ -468,9 +468,6 @@ export class GenerationConfig implements GenerationConfigFields {
         err(`num_return_sequences (${this.num_return_sequences}) must be <= num_beams (${this.num_beams})`);
       }
     }
-    if (this.num_beams > 1 && this.do_sample) {
-      err("beam sampling (num_beams>1 with do_sample=true) is not supported by tslm; use num_beams>1 with do_sample=false, or sampling with num_beams=1");
-    }
   }
 
   /** eos_token_id as a list (empty when unset). */

@@ -312,6 +312,7 @@ export class Decoding {
         earlyStopping: cfg.early_stopping,
         numReturnSequences: cfg.num_return_sequences,
         stoppingCriteria: extra.length > 0 ? new StoppingCriteriaList(extra) : null,
+        generator: cfg.do_sample ? (opts.generator ?? (cfg.seed !== null ? new Generator(cfg.seed) : defaultGenerator)) : null,
       });
       // Every beam of a prompt shares its padding, so masks need no reordering.
       this.mask = mask.flatMap((r) => Array.from({ length: cfg.num_beams }, () => [...r]));

@@ -23,6 +23,7 @@ import {
   greedy,
   kthLargest,
   sample,
+  sampleWithoutReplacement,
 } from "../../src/generate/index.js";
 import { Generator } from "../../src/tensor/index.js";
 
@@ -55,7 +56,6 @@ describe("GenerationConfig", () => {
     expect(() => new GenerationConfig({ num_beam_groups: 2 })).toThrow(/num_beam_groups/);
     expect(() => new GenerationConfig({ force_words_ids: [[1]] })).toThrow(/force_words_ids/);
     expect(() => new GenerationConfig({ bad_words_ids: [[1, -2]] })).toThrow(/bad_words_ids\[0\]/);
-    expect(() => new GenerationConfig({ num_beams: 2, do_sample: true })).toThrow(/beam sampling/);
     // HF's own "off" values pass.
     expect(() => new GenerationConfig({ guidance_scale: 1.0, num_beam_groups: 1, diversity_penalty: 0.0 })).not.toThrow();
   });
@@ -231,5 +231,21 @@ describe("fast paths of the warpers equal the plain rule", () => {
       expect(Array.from(argsortAscending(row))).toEqual(asc);
       for (const k of [1, Math.ceil(n / 2), n]) expect(kthLargest(row, k)).toBe(row[asc[n - k]]);
     }
+  });
+});
+
+describe("sampleWithoutReplacement", () => {
+  it("draws distinct indices, the first one with softmax probabilities", () => {
+    const g = new Generator(3);
+    const v = Float32Array.from([Math.log(0.5), Math.log(0.3), -Infinity, Math.log(0.2)]);
+    const first = [0, 0, 0, 0];
+    for (let t = 0; t < 3000; t++) {
+      const d = sampleWithoutReplacement(v, 3, g);
+      expect(new Set(d).size).toBe(3);
+      expect(d.includes(2)).toBe(false);
+      first[d[0]]++;
+    }
+    [0.5, 0.3, 0, 0.2].forEach((p, i) => expect(Math.abs(first[i] / 3000 - p)).toBeLessThan(0.03));
+    expect(() => sampleWithoutReplacement(v, 4, g)).toThrow(/only 3 candidates/);
   });
 });

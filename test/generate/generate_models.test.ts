@@ -65,6 +65,21 @@ describe("generate invariants", () => {
     expect(s2.sequences).toEqual(s1.sequences);
   });
 
+  it("beam sampling (num_beams > 1, do_sample) is reproducible for a seed and returns sorted hypotheses", () => {
+    const m = model("tiny_llama");
+    const opts = { maxNewTokens: 8, doSample: true, numBeams: 3, numReturnSequences: 3, temperature: 1.5, eosTokenId: [72, 85], padTokenId: 0, seed: 9 };
+    const a = generate(m, [[5, 17, 42], [9, 8]], opts);
+    expect(generate(m, [[5, 17, 42], [9, 8]], opts).sequences).toEqual(a.sequences);
+    expect(generate(m, [[5, 17, 42], [9, 8]], { ...opts, seed: 10 }).sequences).not.toEqual(a.sequences);
+    expect(a.sequences.length).toBe(6);
+    for (let b = 0; b < 2; b++) {
+      const sc = a.sequenceScores!.slice(b * 3, b * 3 + 3);
+      expect([...sc].sort((x, y) => y - x)).toEqual(sc);
+    }
+    // Greedy beam search is the zero-temperature limit: different from sampling here.
+    expect(generate(m, [[5, 17, 42], [9, 8]], { ...opts, doSample: false, temperature: 1 }).sequences).not.toEqual(a.sequences);
+  });
+
   it("streams the same tokens it returns", () => {
     const c = fx.cases.find((x) => x.name === "tiny_gpt2/greedy/one")!;
     // A toy tokenizer: each id is one character, so the text is easy to compare.
