@@ -1,6 +1,6 @@
 // What the model files share: config.json field readers (typed, validated, unknown keys kept for
 // round-trip), the causal-LM forward contract, and the shifted causal-LM loss.
-import { crossEntropy } from "../ops/index.js";
+import { crossEntropy, narrow } from "../ops/index.js";
 import { arange } from "../tensor/create.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
 import type { DynamicCache } from "../nn/attention.js";
@@ -101,6 +101,12 @@ export interface CausalLMInput {
   cache?: DynamicCache | null;
   /** Create a cache when none is passed (default false). */
   useCache?: boolean;
+  /**
+   * Compute logits for the last k positions only (transformers' logits_to_keep; 0 = all). Decoding
+   * needs just the last one, which skips most of the [T, C] x [C, V] head GEMM of a prefill.
+   * Not allowed together with labels (the loss needs every position).
+   */
+  logitsToKeep?: number;
 }
 
 export interface CausalLMOutput {
@@ -130,7 +136,16 @@ export function checkCausalInput(model: string, input: CausalLMInput, past: numb
   if (p && (p.dtype !== "int32" || p.ndim !== 2 || (p.shape[0] !== B && p.shape[0] !== 1) || p.shape[1] !== T)) {
     throw new Error(`${model}.forward: positionIds must be int32 [B or 1, T] = [${B}, ${T}], got ${p.dtype} ${formatShape(p.shape)}`);
   }
+  const k = input.logitsToKeep ?? 0;
+  if (!Number.isInteger(k) || k < 0 || k > T) throw new Error(`${model}.forward: logitsToKeep must be an integer in [0, T = ${T}], got ${k}`);
+  if (k && l) throw new Error(`${model}.forward: logitsToKeep cannot be combined with labels (the loss needs logits at every position)`);
   return [B, T];
+}
+
+/** The hidden states whose logits are wanted: all (k = 0) or the last k positions. (B, T, C) -> (B, k, C) */
+export function keepLast(h: Tensor, k: number | undefined): Tensor {
+  const T = h.shape[1];
+  return k ? narrow(h, 1, T - k, k) : h;
 }
 
 /** past + [0, T) as int32 [1, T] (transformers' default position_ids). */

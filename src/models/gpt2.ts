@@ -16,7 +16,7 @@ import { DynamicCache, KVCache, attend, mergeHeads, paddingMask } from "../nn/at
 import { Conv1D, Dropout, Embedding, LayerNorm, activation, supportedActivations, type Activation } from "../nn/layers.js";
 import { Module, initNormal, type Parameter, type ParamSource } from "../nn/module.js";
 import { preNormResidual } from "../nn/blocks.js";
-import { ConfigReader, causalLMLoss, checkCausalInput, defaultPositions, type CausalLMInput, type CausalLMOutput, type RawConfig } from "./common.js";
+import { ConfigReader, causalLMLoss, checkCausalInput, defaultPositions, keepLast, type CausalLMInput, type CausalLMOutput, type RawConfig } from "./common.js";
 
 // ---------------------------------------------------------------------------------------------
 // Config (transformers GPT2Config field names and defaults)
@@ -244,7 +244,7 @@ export class GPT2LMHeadModel extends Module {
     const positions = input.positionIds ?? defaultPositions(past, T); // (1 or B, T)
     const mask = input.attentionMask ? paddingMask(input.attentionMask) : null; // (B, 1, 1, S)
     const h = this.transformer.forward(input.inputIds, positions, mask, cache); // (B, T, C)
-    const logits = linear(h, this.lm_head.weight); // (B, T, V)
+    const logits = linear(keepLast(h, input.logitsToKeep), this.lm_head.weight); // (B, T or logitsToKeep, V)
     const out: CausalLMOutput = { logits };
     if (input.labels) out.loss = causalLMLoss(logits, input.labels);
     if (cache) out.cache = cache;

@@ -20,7 +20,7 @@ import { GatedFeedForward } from "../nn/feedforward.js";
 import { Embedding, RMSNorm, supportedActivations } from "../nn/layers.js";
 import { Module, initNormal, type Parameter, type ParamSource } from "../nn/module.js";
 import { RotaryEmbedding, SUPPORTED_ROPE_TYPES, applyRotary, type RopeParameters } from "../nn/positions.js";
-import { ConfigReader, causalLMLoss, checkCausalInput, defaultPositions, type CausalLMInput, type CausalLMOutput, type RawConfig } from "./common.js";
+import { ConfigReader, causalLMLoss, checkCausalInput, defaultPositions, keepLast, type CausalLMInput, type CausalLMOutput, type RawConfig } from "./common.js";
 
 // ---------------------------------------------------------------------------------------------
 // Config (transformers LlamaConfig field names and defaults)
@@ -221,7 +221,7 @@ export class LlamaForCausalLM extends Module {
     const positions = input.positionIds ?? defaultPositions(past, T); // (1 or B, T)
     const mask = input.attentionMask ? paddingMask(input.attentionMask) : null; // (B, 1, 1, S)
     const h = this.model.forward(input.inputIds, positions, mask, cache); // (B, T, C)
-    const logits = linear(h, this.lm_head.weight); // (B, T, V)
+    const logits = linear(keepLast(h, input.logitsToKeep), this.lm_head.weight); // (B, T or logitsToKeep, V)
     const out: CausalLMOutput = { logits };
     if (input.labels) out.loss = causalLMLoss(logits, input.labels);
     if (cache) out.cache = cache;

@@ -1,9 +1,12 @@
-// Rough timing of the BENCH.md "tiny" config (GPT-2 style: 4 layers, d 256, 4 heads, vocab 8192,
-// context 256) at batch 8 x 256, forward and forward + backward, GPT-2 and LLaMA-style blocks, with
-// a breakdown of where the forward's time goes (GEMM-heavy linear vs the rest) from op counters.
+// Rough timing of the BENCH.md model configs, forward (no grad) and forward + backward, GPT-2 and
+// LLaMA-style blocks (eval mode: no dropout), median over repeats after one warm-up:
+//   tiny:  4 layers, d 256, 4 heads, vocab 8192, context 256, batch 8 x 256 (default)
+//   small: 6 layers, d 384, 6 heads, vocab 8192, context 256, batch 8 x 256
+//   gpt2:  12 layers, d 768, 12 heads, vocab 50257, context 1024, batch 4 x 256
 //
-//   npx tsx test/models/bench_tiny.ts [--kernels native|ref] [--reps 5] [--llama]
+//   npx tsx test/models/bench_tiny.ts [--config tiny|small|gpt2] [--kernels native|ref] [--reps 5] [--llama]
 //
+// The PyTorch side is tools/golden/models_bench.py with the same flags; run them alternately.
 // Not a vitest file (no .test.ts): it is a developer measurement, run by hand.
 import { GPT2LMHeadModel, LlamaForCausalLM, ParamSource, noGrad, randint, useKernels, getThreads, Generator } from "../../src/index.js";
 
@@ -15,9 +18,13 @@ const kernelsName = arg("--kernels", "native") as "native" | "ref";
 const reps = Number(arg("--reps", "5"));
 useKernels(kernelsName);
 
-const B = 8;
-const T = 256;
-const V = 8192;
+const CONFIGS = {
+  tiny: { L: 4, C: 256, H: 4, V: 8192, ctx: 256, B: 8, T: 256 },
+  small: { L: 6, C: 384, H: 6, V: 8192, ctx: 256, B: 8, T: 256 },
+  gpt2: { L: 12, C: 768, H: 12, V: 50257, ctx: 1024, B: 4, T: 256 },
+} as const;
+const cfgName = arg("--config", "tiny") as keyof typeof CONFIGS;
+const { L, C, H, V, ctx, B, T } = CONFIGS[cfgName];
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,7 +52,6 @@ function bench(label: string, model: GPT2LMHeadModel | LlamaForCausalLM): void {
     }
   }
   const params = model.numParameters();
-  // Matmul flops of one forward: 2 * tokens * (non-embedding weights + lm_head) + attention 4*B*T^2*C*L/2 (causal half not skipped by flops count)
   console.log(
     `${label} [${kernelsName}, ${getThreads()} threads] ${(params / 1e6).toFixed(2)}M params, B x T = ${B} x ${T}: ` +
       `forward ${median(fwd).toFixed(0)} ms (min ${Math.min(...fwd).toFixed(0)}), forward+backward ${median(fb).toFixed(0)} ms (min ${Math.min(...fb).toFixed(0)}), ` +
@@ -53,12 +59,12 @@ function bench(label: string, model: GPT2LMHeadModel | LlamaForCausalLM): void {
   );
 }
 
-const gpt2 = new GPT2LMHeadModel({ model_type: "gpt2", vocab_size: V, n_positions: T, n_embd: 256, n_layer: 4, n_head: 4 }, ParamSource.init({ seed: 1 }));
-bench("gpt2 tiny", gpt2);
+const gpt2 = new GPT2LMHeadModel({ model_type: "gpt2", vocab_size: V, n_positions: ctx, n_embd: C, n_layer: L, n_head: H }, ParamSource.init({ seed: 1 }));
+bench(`gpt2 ${cfgName}`, gpt2);
 if (process.argv.includes("--llama")) {
   const llama = new LlamaForCausalLM(
-    { model_type: "llama", vocab_size: V, hidden_size: 256, intermediate_size: 1024, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 4, max_position_embeddings: T },
+    { model_type: "llama", vocab_size: V, hidden_size: C, intermediate_size: 4 * C, num_hidden_layers: L, num_attention_heads: H, num_key_value_heads: H, max_position_embeddings: ctx },
     ParamSource.init({ seed: 1 }),
   );
-  bench("llama tiny", llama);
+  bench(`llama ${cfgName}`, llama);
 }

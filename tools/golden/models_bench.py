@@ -1,8 +1,7 @@
-"""PyTorch + transformers side of test/models/bench_tiny.ts: the BENCH.md "tiny" config
-(4 layers, d 256, 4 heads, vocab 8192, context 256) at batch 8 x 256, forward (no_grad) and
-forward + backward, eval mode, median over repeats.
+"""PyTorch + transformers side of test/models/bench_tiny.ts: the BENCH.md configs (tiny, small,
+gpt2 124M), forward (no_grad) and forward + backward, eval mode, median over repeats.
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python tools/golden/models_bench.py [--reps 5] [--llama]
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python tools/golden/models_bench.py [--config tiny] [--reps 5] [--llama]
 
 Run it alternately with `npx tsx test/models/bench_tiny.ts` (A B A B) on a quiet machine.
 """
@@ -17,7 +16,12 @@ from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausa
 
 torch.set_num_threads(2)
 reps = int(sys.argv[sys.argv.index("--reps") + 1]) if "--reps" in sys.argv else 5
-B, T, V = 8, 256, 8192
+cfg_name = sys.argv[sys.argv.index("--config") + 1] if "--config" in sys.argv else "tiny"
+L, C, H, V, CTX, B, T = {
+    "tiny": (4, 256, 4, 8192, 256, 8, 256),
+    "small": (6, 384, 6, 8192, 256, 8, 256),
+    "gpt2": (12, 768, 12, 50257, 1024, 4, 256),
+}[cfg_name]
 
 
 def bench(label, model):
@@ -43,6 +47,6 @@ def bench(label, model):
 
 
 torch.manual_seed(1)
-bench("gpt2 tiny", GPT2LMHeadModel(GPT2Config(vocab_size=V, n_positions=T, n_embd=256, n_layer=4, n_head=4)))
+bench(f"gpt2 {cfg_name}", GPT2LMHeadModel(GPT2Config(vocab_size=V, n_positions=CTX, n_embd=C, n_layer=L, n_head=H)))
 if "--llama" in sys.argv:
-    bench("llama tiny", LlamaForCausalLM(LlamaConfig(vocab_size=V, hidden_size=256, intermediate_size=1024, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=4, max_position_embeddings=T)))
+    bench(f"llama {cfg_name}", LlamaForCausalLM(LlamaConfig(vocab_size=V, hidden_size=C, intermediate_size=4 * C, num_hidden_layers=L, num_attention_heads=H, num_key_value_heads=H, max_position_embeddings=CTX)))
