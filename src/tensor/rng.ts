@@ -97,16 +97,22 @@ export class Generator {
     }
   }
 
-  /** The full state, for checkpoints (trainer state) and exact resumption. */
-  getState(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3, this.spare ?? NaN, this.seedValue];
+  /**
+   * The full state, for checkpoints (trainer state) and exact resumption: plain JSON (the cached
+   * normal sample is null when there is none).
+   */
+  getState(): (number | null)[] {
+    return [this.s0, this.s1, this.s2, this.s3, this.spare, this.seedValue];
   }
 
-  setState(state: number[]): void {
-    if (!Array.isArray(state) || state.length !== 6) throw new Error("Generator.setState: expected the 6 numbers from getState()");
-    [this.s0, this.s1, this.s2, this.s3] = state.map((x) => x | 0);
-    this.spare = Number.isNaN(state[4]) ? null : state[4];
-    this.seedValue = state[5];
+  setState(state: readonly (number | null)[]): void {
+    if (!Array.isArray(state) || state.length !== 6 || [0, 1, 2, 3, 5].some((i) => typeof state[i] !== "number")) {
+      throw new Error("Generator.setState: expected the 6 values from getState()");
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state.slice(0, 4).map((x) => (x as number) | 0);
+    const spare = state[4];
+    this.spare = typeof spare === "number" && !Number.isNaN(spare) ? spare : null;
+    this.seedValue = state[5] as number;
   }
 }
 

@@ -68,7 +68,7 @@ export interface TrainerState {
   step: number;
   tokens: number;
   elapsedSec: number;
-  defaultGenerator: number[];
+  defaultGenerator: (number | null)[];
   sampler: unknown;
   bestValLoss: number | null;
   log: LogRecord[];
