@@ -12,8 +12,9 @@
  *
  * Vector exp/tanh/erf are our own polynomial approximations (coefficients fitted by least squares
  * at Chebyshev nodes, relative weighting, then checked in float32 over the whole range):
- *   exp   Cody-Waite reduction x = n ln2 + r, e^r = 1 + r + r^2 q(r), deg-4 q: <= 8e-8 relative
- *   tanh  |x| < 0.625: x p(x^2) (deg 5); else 1 - 2/(e^{2|x|} + 1): ~1-2 ulp
+ *   exp   Cody-Waite reduction x = n ln2 + r, e^r = 1 + r + r^2 q(r), deg-4 q: polynomial error
+ *         8e-8, measured <= 1.2e-7 relative (1 ulp) over [-87, 88]
+ *   tanh  |x| < 0.625: x p(x^2) (deg 5); else 1 - 2/(e^{2|x|} + 1): measured <= 1.4e-7 relative
  *   erfc  e^{-x^2} g(1/(1 + x/2)) (deg 9) on [0, 13], x^2 split exactly by FMA: ~3e-7 relative
  * NaN propagates through all of them; exp(-inf) = 0, exp(+inf) = inf.
  */
