@@ -5,6 +5,9 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerBench } from "./bench.js";
+import { registerEval } from "./eval.js";
+import { registerFillMask } from "./fill_mask.js";
+import { registerInfo } from "./info.js";
 import { registerTokenizer } from "./tokenizer.js";
 
 function version(): string {
@@ -23,6 +26,9 @@ export function buildProgram(): Command {
   // Commands register here, one line each.
   registerBench(program);
   registerTokenizer(program);
+  registerInfo(program);
+  registerEval(program);
+  registerFillMask(program);
   return program;
 }
 
