@@ -12,8 +12,9 @@
 //   const corpus = prepareCorpus({ sources: { path: "books/", encoding: "auto" }, tokenizer,
 //     cacheDir: ".cache/tokens", validation: { fraction: 0.05 } });
 //   const train = new BatchSampler(corpus.train, { batchSize: 16, blockSize: 256, seed: 1337 });
-//   const { inputs, targets } = ((b) => ({ inputs: b.inputs(), targets: b.targets() }))(train.next()!);
-//   // save train.state() with a checkpoint; setState() it on resume for the same next batches.
+//   const batch = train.next()!;
+//   const x = batch.inputs(), y = batch.targets(); // (B, T) int32 each; y is x shifted by one
+//   // save train.getState() with a checkpoint; setState() it on resume for the same next batches.
 // Masked LM / span corruption: sample windows, then MLMCollator / SpanCorruptionCollator
 // .fromTokenizer(tokenizer).collate(batch.rowArrays()).
 export * from "./sources.js";

@@ -15,7 +15,7 @@
 //                 target exactly once); for evaluation. next() returns null at the end of the
 //                 stream; the last batch may have fewer rows unless dropLast.
 //
-// Resumption. state() returns plain JSON (order, seed, generator state, position, epoch, sizes);
+// Resumption. getState() returns plain JSON (order, seed, generator state, position, epoch, sizes);
 // setState() on a sampler built with the same options and stream continues with exactly the batches
 // an uninterrupted sampler would have produced. The state names the stream length so that resuming
 // on a different corpus is an error rather than silently different data.
@@ -170,7 +170,7 @@ export class BatchSampler {
     for (let b = this.next(); b !== null; b = this.next()) yield b;
   }
 
-  state(): SamplerState {
+  getState(): SamplerState {
     return {
       order: this.order,
       seed: this.seed,
@@ -185,7 +185,7 @@ export class BatchSampler {
   }
 
   setState(s: SamplerState): void {
-    const mine = this.state();
+    const mine = this.getState();
     for (const k of ["order", "seed", "batchSize", "blockSize", "shifted", "streamLength"] as const) {
       if (s[k] !== mine[k]) throw new Error(`BatchSampler.setState: the saved ${k} is ${JSON.stringify(s[k])}, this sampler has ${JSON.stringify(mine[k])}`);
     }

@@ -108,7 +108,7 @@ describe("MLMCollator (HF DataCollatorForLanguageModeling statistics)", () => {
     const a = new MLMCollator({ vocabSize: V, maskId: MASK, padId: PAD, specialIds: [CLS, SEP], seed: 11 });
     const b = new MLMCollator({ vocabSize: V, maskId: MASK, padId: PAD, specialIds: [CLS, SEP], seed: 11 });
     a.collate(seqs);
-    const st = a.state();
+    const st = a.getState();
     const next = a.collate(seqs);
     b.setState(st);
     expect(Array.from(b.collate(seqs).input_ids.data)).toEqual(Array.from(next.input_ids.data));

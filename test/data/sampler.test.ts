@@ -125,7 +125,7 @@ describe("BatchSampler", () => {
       const all = Array.from({ length: 12 }, () => Array.from(full.next()!.windows));
       const part = new BatchSampler(iota(1000), opts);
       for (let k = 0; k < 5; k++) part.next();
-      const state = part.state();
+      const state = part.getState();
       expect(state.generator.every((x) => x === null || Number.isFinite(x))).toBe(true); // strict-JSON safe
       const saved = JSON.parse(JSON.stringify(state)) as SamplerState;
       const resumed = new BatchSampler(iota(1000), opts);
@@ -133,7 +133,7 @@ describe("BatchSampler", () => {
       for (let k = 5; k < 12; k++) expect(Array.from(resumed.next()!.windows), `${order} batch ${k}`).toEqual(all[k]);
     }
     const s = new BatchSampler(iota(1000), { batchSize: 4, blockSize: 8 });
-    expect(() => new BatchSampler(iota(999), { batchSize: 4, blockSize: 8 }).setState(s.state())).toThrow(/streamLength is 1000, this sampler has 999/);
+    expect(() => new BatchSampler(iota(999), { batchSize: 4, blockSize: 8 }).setState(s.getState())).toThrow(/streamLength is 1000, this sampler has 999/);
   });
 
   it("sequential: non-overlapping windows cover the stream once, then null; HF layout with shifted: false", () => {
@@ -149,7 +149,7 @@ describe("BatchSampler", () => {
     expect(s.next()).toBe(null);
     s.reset();
     expect(s.next()!.offsets).toEqual([0, 10, 20, 30]);
-    expect(s.state().epoch).toBe(1);
+    expect(s.getState().epoch).toBe(1);
     const drop = new BatchSampler(iota(N), { batchSize: 4, blockSize: 10, order: "sequential", dropLast: true });
     expect([...drop.batches()].length).toBe(2);
     const hf = new BatchSampler(iota(N), { batchSize: 2, blockSize: 10, order: "sequential", shifted: false });

@@ -228,7 +228,7 @@ describe("sentinels and reconstruction", () => {
   it("pads unequal lengths (inputs with pad, labels with -100) and resumes from saved state", () => {
     const c = new SpanCorruptionCollator({ vocabSize: V, eosId: EOS, padId: 0, seed: 9 });
     const seqs = [Array.from({ length: 40 }, (_, i) => 5 + i), Array.from({ length: 20 }, (_, i) => 50 + i)];
-    const s0 = c.state();
+    const s0 = c.getState();
     const a = c.collate(seqs);
     const l = a.labels.data as Int32Array;
     const T = a.labels.shape[1]!;

@@ -22,7 +22,7 @@
 // token with the configured probabilities (HF 5 forces all-[MASK] under whole-word masking and
 // warns; pass maskReplaceProb: 1, randomReplaceProb: 0 for that).
 //
-// Randomness comes from one seeded Generator owned by the collator; state()/setState() make a
+// Randomness comes from one seeded Generator owned by the collator; getState()/setState() make a
 // resumed run draw the same masks.
 import { Generator } from "../../tensor/rng.js";
 import { loadGeneratorState, saveGeneratorState, type GeneratorStateJSON } from "../rng_state.js";
@@ -186,7 +186,7 @@ export class MLMCollator {
   }
 
   /** Generator state (JSON-safe), for exact resumption. */
-  state(): GeneratorStateJSON {
+  getState(): GeneratorStateJSON {
     return saveGeneratorState(this.generator);
   }
 

@@ -234,7 +234,7 @@ export class SpanCorruptionCollator {
   }
 
   /** Generator state (JSON-safe), for exact resumption. */
-  state(): GeneratorStateJSON {
+  getState(): GeneratorStateJSON {
     return saveGeneratorState(this.generator);
   }
 
