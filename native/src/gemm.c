@@ -1,25 +1,31 @@
 /* Batched, strided GEMM: C_b = alpha * op(A_b) @ op(B_b) + beta * C_b (semantics in
  * src/kernels/types.ts, Kernels.gemm). This file is the driver: argument checks, the choice of path
- * and threads, packing, and the Goto/BLIS loop nest. The register-tile microkernels and the GEMV
- * kernels live per instruction set in gemm_avx512.c, gemm_avx2.c and gemm_scalar.c.
+ * and threads, packing, and the Goto/BLIS loop nests. The register-tile microkernels, vector packing
+ * and small-M kernels live per instruction set in gemm_avx512.c, gemm_avx2.c and gemm_scalar.c
+ * (table: gemm_internal.h).
  *
- * The loop nest for one matrix (BLIS naming):
+ * Paths for one matrix:
+ *   small M (M <= 32) or N = 1   no packing; the matrix is streamed once for all rows (decoding)
+ *   fused   (packed A <= 640 KB) A packed whole per K block (once, shared by the threads); each
+ *                                task packs one B strip at a time into its own L2 buffer and runs
+ *                                every sliver over it (prefill, the LM head)
+ *   regular (everything else)    the BLIS loop nest below
+ *
+ * The regular loop nest (BLIS naming):
  *   for jc in N by NC:                       B panel of NC columns
  *     for pc in K by KC:                     K block; beta applies on the first only
  *       pack op(B)[pc:+KC, jc:+NC] into KC x NR strips   (shared by all threads, packed by all)
- *       each thread, over its rectangle of C (rows m0..m1, strips s0..s1):
- *         for ic in m0..m1 by MC:            pack op(A)[ic:+MC, pc:+KC] into MR-row slivers
- *           for each strip (NR columns):     the strip (KC x NR) stays in L1/L2
- *             for each sliver (MR rows):     microkernel: MR x NR tile of C, KC rank-1 updates
+ *       tasks (row block of <= MC rows, range of strips), taken dynamically by the threads:
+ *         pack op(A)[ic:+MC, pc:+KC] into MR-row slivers (per thread, reused across its tasks)
+ *         for each strip (NR columns):       the strip (KC x NR) streams from L2
+ *           for each sliver (MR rows):       microkernel: MR x NR tile of C, KC rank-1 updates
  * Transposes only change how the packing reads memory; the microkernel always sees the same layout.
  * The A block (MC x KC) is sized for L2, a B strip for L1/L2, the B panel (KC x NC) for L3.
  *
- * Threads: C is cut into tm x tn rectangles (tm * tn = threads), choosing the factorisation that
- * minimises the largest rectangle's compute plus its A-packing (so 2048x768 splits rows and
- * 256x50257 splits columns). Batched products whose matrices are small run one matrix per thread
- * instead (attention heads). Shapes with M <= 32 or N = 1 (decoding) skip packing and run
- * memory-bound small-M / GEMV kernels split over the output. Each phase is one tslm_parallel_for
- * (fork-join) whose tasks the threads take dynamically.
+ * Threads: one matrix is cut into about 6 tasks per thread (see schedule), which the threads take
+ * from an atomic counter, so a core busy with another process just takes fewer. Batched products
+ * of small matrices run one matrix per task instead (attention heads). A product under 2^19
+ * multiply-adds stays on the calling thread.
  */
 #define _POSIX_C_SOURCE 200809L /* posix_memalign under -std=c11 */
 #include <math.h>
@@ -48,13 +54,15 @@ typedef struct {
 } gemm_prob;
 
 /* ---- buffers ----------------------------------------------------------------------------------
- * Packing buffers per task, grown on demand and kept (allocation on every call would cost more
+ * Packing buffers per thread, grown on demand and kept (allocation on every call would cost more
  * than the packing of small matrices). Guarded by gemm_lock: one GEMM at a time per process. */
 static pthread_mutex_t gemm_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Per thread (index tslm_worker_id()): the packed A block, and a private B block for batch tasks. */
+/* Per thread (index tslm_worker_id()): the packed A block (or the small-M output block), and a
+ * private B block (batch tasks, fused strips) or a copy of strided small-M rows. */
 static float *abuf[MAX_THREADS], *bbuf[MAX_THREADS];
 static size_t acap[MAX_THREADS], bcap[MAX_THREADS];
-/* The packed B block shared by all threads working on one matrix. */
+/* Shared by the threads working on one matrix: the packed B panel (regular path) or the packed A
+ * (fused path). */
 static float *bshared;
 static size_t bshared_cap;
 
@@ -243,12 +251,12 @@ static void schedule(const gemm_arch *ar, long M, long ns, int nt, block_ctx *c)
 
 /* ---- the fused path (moderate M) -------------------------------------------------------------
  * When all of A's rows fit in L2 as one packed block (M x kc floats <= 640 KB: M up to about 420
- * with K >= 768, 640 with K = 512; prefill, the LM head over a few hundred tokens), B is not packed into a shared panel at all: each task packs all of A once
- * per K block (kept per thread), then for each of its strips packs that one strip (48 KB, stays in
- * L1/L2) and immediately runs every sliver over it. Packing B into a 6 MB panel written to L3 and
- * read back cost 5-12% at these sizes; here B goes from memory straight to L2 once. Tasks are
- * ranges of strips over all of N, taken dynamically; there is no barrier between K blocks' packing
- * and compute, only one fork-join per K block. */
+ * with K >= 768, 640 with K = 512; prefill, the LM head over a few hundred tokens), B is not packed
+ * into a shared panel at all. Per K block, A is packed whole (by all threads together into a shared
+ * buffer, or by the one thread); then each task, a range of strips over all of N, packs one strip
+ * at a time (48 KB, stays in L1/L2) and immediately runs every sliver over it. Packing B into a
+ * 6 MB panel written to L3 and read back cost 5-15% at these sizes (most with B stored N x K);
+ * here B goes from memory straight to L2 once. */
 #define FUSED_A_BYTES (640L * 1024)
 #define FUSED_M 640 /* the largest M that can qualify (with a short K) */
 
