@@ -113,6 +113,12 @@ export function resolveSources(inputs: SourceInput | SourceInput[]): SourceFile[
       out.push({ path: f, format, ...(format === "jsonl" ? { field: spec.field ?? "text" } : {}), encoding, size: fst.size, mtimeMs: fst.mtimeMs });
     }
   }
+  // The same file twice (a folder and a file in it) would train on its text twice, silently.
+  const seen = new Set<string>();
+  for (const f of out) {
+    if (seen.has(f.path)) throw new Error(`data: ${f.path} is named twice among the sources`);
+    seen.add(f.path);
+  }
   if (out.every((f) => f.size === 0)) throw new Error(`data: every source file is empty (${out.map((f) => f.path).join(", ")})`);
   return out;
 }

@@ -55,6 +55,8 @@ describe("resolveSources", () => {
     expect(() => resolveSources(d)).toThrow(/every source file is empty/);
     expect(() => resolveSources({ path: d, feild: "x" } as never)).toThrow(/unknown option "feild"/);
     expect(() => resolveSources([])).toThrow(/no sources/);
+    writeFileSync(join(d, "full.txt"), "x");
+    expect(() => resolveSources([d, join(d, "full.txt")])).toThrow(/full\.txt is named twice/);
   });
 });
 
