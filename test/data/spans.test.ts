@@ -21,12 +21,19 @@ interface Histogram {
   noise_span_lengths: Array<[number, number]>;
   kept_span_lengths: Array<[number, number]>;
 }
+interface CorruptionCase {
+  tokens: number[];
+  mask: number[];
+  input_ids: number[];
+  labels: number[];
+}
 interface Golden {
+  corruption: { vocab_size: number; eos_id: number; cases: CorruptionCase[] };
   lengths: Array<[number, number, number, number, number]>;
   span_counts: Array<[number, number, number, number, number]>;
   span_length_histograms: Histogram[];
 }
-const golden = readJSON<Golden>("fixtures/data/t5_lengths.json");
+const golden = readJSON<Golden>("fixtures/data/t5_spans.json");
 
 const V = 32100; // T5's vocabulary: <extra_id_0> = 32099 ... <extra_id_99> = 32000
 const EOS = 1;
@@ -205,6 +212,15 @@ describe("sentinels and reconstruction", () => {
       expect(inS).toEqual(Array.from({ length: s }, (_, k) => V - 1 - k));
       expect(outS).toEqual(inS);
       expect(reconstruct(inputs, targets)).toEqual(tokens);
+    }
+  });
+
+  it("for a given mask, inputs and labels equal HF's create_sentinel_ids + filter_input_ids exactly", () => {
+    const { vocab_size, eos_id, cases } = golden.corruption;
+    for (const c of cases) {
+      const r = applySpanCorruption(c.tokens, c.mask, (k) => vocab_size - 1 - k, eos_id);
+      expect(Array.from(r.inputs), `L=${c.tokens.length} inputs`).toEqual(c.input_ids);
+      expect(Array.from(r.targets), `L=${c.tokens.length} labels`).toEqual(c.labels);
     }
   });
 

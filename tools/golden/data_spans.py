@@ -1,4 +1,4 @@
-"""Golden table for T5 span corruption lengths (fixtures/data/t5_lengths.json).
+"""Golden tables for T5 span corruption (fixtures/data/t5_spans.json).
 
 What it pins: the length arithmetic of Hugging Face's T5 pretraining example
 (examples/flax/language-modeling/run_t5_mlm_flax.py, `compute_input_and_target_lengths`) and the
@@ -6,7 +6,9 @@ span counts of T5's `random_spans_noise_mask` (t5/data/preprocessors.py). Neithe
 an installed package, so this script restates them from their documented behaviour, in Python, where
 `round()` / `np.round()` round halves to even exactly as the references do; and histograms of
 noise-span and kept-span lengths over many masks drawn by T5's shuffled-indicator segmentation,
-which tslm's (different, partial Fisher-Yates) draw must match in distribution. The TypeScript
+which tslm's (different, partial Fisher-Yates) draw must match in distribution; and, for a few
+fixed masks, the exact input_ids / labels that HF's T5 collator (create_sentinel_ids +
+filter_input_ids, sentinels counting down from len(tokenizer) - 1) builds. The TypeScript
 implementation (src/data/collators/spans.ts) is checked against this table by
 test/data/spans.test.ts, which catches any slip in rounding or in the search loop.
 
@@ -86,6 +88,41 @@ def span_histograms(length, noise_density, mean_noise_span_length, draws, seed):
             "kept_span_lengths": sorted([k, v] for k, v in keep_hist.items())}
 
 
+def create_sentinel_ids(mask_indices, vocab_size):
+    """HF FlaxDataCollatorForT5MLM.create_sentinel_ids, restated: the first token of each masked
+    span gets a sentinel counting down from vocab_size - 1, the other masked tokens get -1."""
+    start_indices = mask_indices - np.roll(mask_indices, 1, axis=-1) * mask_indices
+    start_indices[:, 0] = mask_indices[:, 0]
+    sentinel_ids = np.where(start_indices != 0, np.cumsum(start_indices, axis=-1), start_indices)
+    sentinel_ids = np.where(sentinel_ids != 0, vocab_size - sentinel_ids, 0)
+    sentinel_ids -= mask_indices - start_indices
+    return sentinel_ids
+
+
+def filter_input_ids(input_ids, sentinel_ids, eos_id):
+    """HF filter_input_ids, restated: sentinels replace span starts, span continuations are dropped,
+    EOS is appended."""
+    batch_size = input_ids.shape[0]
+    fused = np.where(sentinel_ids != 0, sentinel_ids, input_ids)
+    fused = fused[fused >= 0].reshape((batch_size, -1))
+    return np.concatenate([fused, np.full((batch_size, 1), eos_id, dtype=np.int32)], axis=-1)
+
+
+def corruption_cases(vocab_size=32100, eos_id=1):
+    """Exact inputs / labels for given masks, as HF's T5 collator builds them from a noise mask."""
+    rng = np.random.default_rng(3)
+    cases = []
+    for length, density, mean in [(12, 0.15, 3.0), (40, 0.15, 3.0), (114, 0.3, 2.0), (568, 0.15, 3.0)]:
+        mask = random_spans_noise_mask(length, density, mean, rng)
+        ids = (np.arange(length, dtype=np.int32) * 7919) % 30000 + 2
+        m = mask[None, :].astype(np.int8)
+        inputs = filter_input_ids(ids[None, :], create_sentinel_ids(m, vocab_size), eos_id)[0]
+        labels = filter_input_ids(ids[None, :], create_sentinel_ids((~mask)[None, :].astype(np.int8), vocab_size), eos_id)[0]
+        cases.append({"tokens": ids.tolist(), "mask": mask.astype(int).tolist(),
+                      "input_ids": inputs.tolist(), "labels": labels.tolist()})
+    return {"vocab_size": vocab_size, "eos_id": eos_id, "cases": cases}
+
+
 def main():
     densities = [0.15, 0.1, 0.25, 0.3, 0.5]
     means = [3.0, 1.0, 2.0, 2.5, 5.0]
@@ -112,9 +149,10 @@ def main():
         "span_counts_columns": ["length", "noise_density", "mean_noise_span_length", "noise_tokens", "noise_spans"],
         "span_counts": counts,
         "span_length_histograms": hists,
+        "corruption": corruption_cases(),
     }
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-    path = os.path.join(root, "fixtures", "data", "t5_lengths.json")
+    path = os.path.join(root, "fixtures", "data", "t5_spans.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         # One row per line: small, and diffs stay readable.

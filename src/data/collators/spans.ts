@@ -3,7 +3,7 @@
 // nonnoise_span_to_unique_sentinel) and transformers' examples/flax/language-modeling/
 // run_t5_mlm_flax.py (compute_input_and_target_lengths, FlaxDataCollatorForT5MLM), whose
 // behaviour is followed here. Python's round() and np.round() round halves to even; so does
-// roundHalfEven below, and the golden test (fixtures/data/t5_lengths.json) pins it.
+// roundHalfEven below, and the golden test (fixtures/data/t5_spans.json) pins it.
 //
 // For a raw sequence of length L:
 //   noise tokens   n = clamp(round(L * noiseDensity), 1, L - 1)
