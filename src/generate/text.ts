@@ -110,8 +110,13 @@ export function generateChat(
   opts: TextGenerateOptions & { template?: ChatTemplate; templateOptions?: ChatTemplateOptions } = {},
 ): TextGenerateResult & { prompt: string } {
   const raw = tokenizer.config.raw;
-  const template = opts.template ?? (raw ? ChatTemplate.fromTokenizerConfig(raw) : null);
-  if (!template) throw new Error("generateChat: the tokenizer has no tokenizer_config.json chat_template; pass opts.template");
+  let template = opts.template ?? null;
+  if (!template && raw && raw["chat_template"] !== undefined) template = ChatTemplate.fromTokenizerConfig(raw);
+  if (!template && tokenizer.config.chatTemplate) {
+    // A template read from chat_template.jinja (no chat_template in the JSON): special tokens from the config.
+    template = new ChatTemplate(tokenizer.config.chatTemplate, raw ? ChatTemplate.fromTokenizerConfig({ ...raw, chat_template: "x" }).specialTokens : {});
+  }
+  if (!template) throw new Error("generateChat: the tokenizer has no chat template (tokenizer_config.json chat_template or chat_template.jinja); pass opts.template");
   const { template: _tpl, templateOptions, ...rest } = opts;
   const prompt = template.render(messages, { addGenerationPrompt: true, ...templateOptions });
   const ids = tokenizer.encode(prompt, { addSpecialTokens: false }).ids;

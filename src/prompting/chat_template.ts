@@ -10,6 +10,8 @@
 // (e.g. Qwen3's `enable_thinking`), which override special tokens of the same name. The template's
 // `raise_exception(msg)` throws a ChatTemplateError carrying msg, like jinja2's TemplateError.
 // `continueFinalMessage` leaves the last message open for the model to continue (HF's tag trick).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Environment, Interpreter, Template, parse, tokenize } from "@huggingface/jinja";
 
 /** One chat message; content may be a string or HF's list of typed blocks ({type: "text", text}). */
@@ -96,6 +98,34 @@ export class ChatTemplate {
       if (v !== null) special[k] = v;
     }
     return new ChatTemplate(source, special);
+  }
+
+  /**
+   * The chat template of a Hugging Face model directory: chat_template.jinja when present (where
+   * transformers >= 4.43 saves it), else tokenizer_config.json's chat_template; the special tokens
+   * come from tokenizer_config.json.
+   */
+  static fromDirectory(dir: string, name?: string): ChatTemplate {
+    const cfgPath = join(dir, "tokenizer_config.json");
+    let config: Record<string, unknown> = {};
+    if (existsSync(cfgPath)) {
+      try {
+        config = JSON.parse(readFileSync(cfgPath, "utf8")) as Record<string, unknown>;
+      } catch (e) {
+        throw new ChatTemplateError(`${cfgPath}: ${(e as Error).message}`);
+      }
+    }
+    const jinjaPath = join(dir, "chat_template.jinja");
+    if (existsSync(jinjaPath) && (name === undefined || name === "default")) {
+      const special = ChatTemplate.fromTokenizerConfig({ ...config, chat_template: "x" }).specialTokens;
+      return new ChatTemplate(readFileSync(jinjaPath, "utf8"), special);
+    }
+    if (!existsSync(cfgPath)) throw new ChatTemplateError(`${dir}: no chat_template.jinja and no tokenizer_config.json`);
+    try {
+      return ChatTemplate.fromTokenizerConfig(config, name);
+    } catch (e) {
+      throw new ChatTemplateError(`${cfgPath}: ${(e as Error).message}`);
+    }
   }
 
   /** Renders a conversation to prompt text (HF apply_chat_template with tokenize=False). */

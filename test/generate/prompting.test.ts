@@ -94,3 +94,14 @@ describe("docs/prompting.md", () => {
     expect(cot.build(q)).toBe(m![1]);
   });
 });
+
+describe("ChatTemplate.fromDirectory", () => {
+  it("prefers chat_template.jinja, takes special tokens from tokenizer_config.json", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tslm-chat-"));
+    writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ bos_token: { content: "<s>" }, eos_token: "</s>", chat_template: "JSON {{ bos_token }}" }));
+    expect(ChatTemplate.fromDirectory(dir).render([])).toBe("JSON <s>");
+    writeFileSync(join(dir, "chat_template.jinja"), "{{ bos_token }}{% for m in messages %}{{ m.content }}{{ eos_token }}{% endfor %}");
+    expect(ChatTemplate.fromDirectory(dir).render([{ role: "user", content: "hi" }])).toBe("<s>hi</s>");
+    expect(() => ChatTemplate.fromDirectory(join(dir, "missing"))).toThrow(/no chat_template.jinja and no tokenizer_config.json/);
+  });
+});
