@@ -62,3 +62,46 @@ describe("bert config and heads", () => {
     expect(o2.loss!.item()).toBeCloseTo((bce(x[0], 1) + bce(x[1], 0) + bce(x[2], 0) + bce(x[3], 1)) / 4, 6);
   });
 });
+
+describe("bert checkpoints: strict keys, old-checkpoint extras, dropout", () => {
+  it("a missing key names its full path; an unexpected key is listed", () => {
+    const { config, weights } = fixture("bert_mlm");
+    const missing = new Map(weights);
+    missing.delete("bert.encoder.layer.1.output.LayerNorm.bias");
+    expect(() => loadModel(config, missing, { origin: "x.safetensors" })).toThrow(/missing key "bert\.encoder\.layer\.1\.output\.LayerNorm\.bias" \(expected shape \[32\]\)/);
+    const extra = new Map(weights);
+    extra.set("bert.encoder.layer.9.output.dense.weight", new Tensor(new Float32Array(4), [2, 2]));
+    expect(() => loadModel(config, extra)).toThrow(/unexpected key.*bert\.encoder\.layer\.9\.output\.dense\.weight/);
+  });
+
+  it("accepts what older / pre-training checkpoints carry: tied decoder copies, position_ids, pooler, NSP head", () => {
+    const { config, weights, ref } = fixture("bert_mlm");
+    const old = new Map(weights);
+    const C = config.hidden_size as number;
+    old.set("cls.predictions.decoder.weight", weights.get("bert.embeddings.word_embeddings.weight")!);
+    old.set("cls.predictions.decoder.bias", weights.get("cls.predictions.bias")!);
+    old.set("bert.embeddings.position_ids", new Tensor(new Int32Array(64), [1, 64]));
+    old.set("bert.pooler.dense.weight", new Tensor(new Float32Array(C * C), [C, C]));
+    old.set("bert.pooler.dense.bias", new Tensor(new Float32Array(C), [C]));
+    old.set("cls.seq_relationship.weight", new Tensor(new Float32Array(2 * C), [2, C]));
+    old.set("cls.seq_relationship.bias", new Tensor(new Float32Array(2), [2]));
+    const m = loadModel({ ...config, architectures: ["BertForPreTraining"] }, old).eval();
+    const out = m.forward({ inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, tokenTypeIds: ref.get("token_type_ids")! } as never);
+    expect(out.logits.shape).toEqual(ref.get("logits")!.shape);
+    // A tied copy with the wrong shape is an error naming both keys.
+    old.set("cls.predictions.decoder.weight", new Tensor(new Float32Array(4), [2, 2]));
+    expect(() => loadModel(config, old)).toThrow(/tied key "cls\.predictions\.decoder\.weight"/);
+  });
+
+  it("dropout is active in train() and off in eval()", () => {
+    const { config, weights, ref } = fixture("bert_mlm");
+    const m = loadModel(config, weights);
+    const input = { inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, tokenTypeIds: ref.get("token_type_ids")! } as never;
+    const a = m.train().forward(input).logits.toTypedArray();
+    const b = m.train().forward(input).logits.toTypedArray();
+    expect(Array.from(a)).not.toEqual(Array.from(b));
+    const c = m.eval().forward(input).logits.toTypedArray();
+    const d = m.eval().forward(input).logits.toTypedArray();
+    expect(Array.from(c)).toEqual(Array.from(d));
+  });
+});

@@ -102,3 +102,24 @@ describe("t5 pieces", () => {
     noGrad(() => expect(greedy(m, ids, mask, 4, true).tokens).toEqual(greedy(m, ids, mask, 4, false).tokens));
   });
 });
+
+describe("t5 checkpoints", () => {
+  it("accepts the tied embed_tokens copies and the old cross-attention bias table; rejects a wrong shape", () => {
+    const { config, weights } = fixture("t5_v1_0");
+    const old = new Map(weights);
+    old.set("encoder.embed_tokens.weight", weights.get("shared.weight")!);
+    old.set("decoder.embed_tokens.weight", weights.get("shared.weight")!);
+    old.set("lm_head.weight", weights.get("shared.weight")!);
+    old.set("decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight", new Tensor(new Float32Array(8 * 4), [8, 4]));
+    expect(() => loadModel(config, old)).not.toThrow();
+    old.set("decoder.embed_tokens.weight", new Tensor(new Float32Array(4), [2, 2]));
+    expect(() => loadModel(config, old)).toThrow(/tied key "decoder\.embed_tokens\.weight"/);
+  });
+
+  it("an untied checkpoint without lm_head.weight is an error naming it", () => {
+    const { config, weights } = fixture("t5_v1_1");
+    const w = new Map(weights);
+    w.delete("lm_head.weight");
+    expect(() => loadModel(config, w)).toThrow(/missing key "lm_head\.weight"/);
+  });
+});
