@@ -119,8 +119,12 @@ export function createModel(config: RawConfig, src: ParamSource): PretrainedMode
   return model;
 }
 
-/** Builds a model from checkpoint tensors (keys remapped by the family's key table). */
-export function loadModel(config: RawConfig, tensors: ReadonlyMap<string, Tensor>, opts: { origin?: string } = {}): PretrainedModel {
+/**
+ * Builds a model from checkpoint tensors (keys remapped by the family's key table). By default the
+ * parameters adopt the tensors' storage (loading needs no second copy of the weights): pass tensors
+ * fresh from a file, or `adopt: false` when the caller keeps using them.
+ */
+export function loadModel(config: RawConfig, tensors: ReadonlyMap<string, Tensor>, opts: { origin?: string; adopt?: boolean } = {}): PretrainedModel {
   const entry = modelEntry(config.model_type);
-  return createModel(config, ParamSource.load(entry.remapKeys(tensors), opts));
+  return createModel(config, ParamSource.load(entry.remapKeys(tensors), { adopt: true, ...opts }));
 }

@@ -79,6 +79,8 @@ interface SourceRoot {
   readonly tensors?: ReadonlyMap<string, Tensor>;
   readonly origin: string;
   readonly used: Set<string>;
+  /** load: parameters take the checkpoint tensors' storage instead of copying it. */
+  readonly adopt?: boolean;
 }
 
 abstract class ParamSourceBase {
@@ -131,9 +133,13 @@ abstract class ParamSourceBase {
     }
     this.root.used.add(full);
     const c = contiguousRaw(t);
-    // Parameters own their storage: a later in-place update never writes into the checkpoint map.
+    const src = c.data as Float32Array;
+    // Adopting a tensor that owns exactly its storage saves a second copy of the model while
+    // loading; otherwise the parameter gets its own copy, so in-place updates never write into the
+    // caller's tensors.
+    if (this.root.adopt && c.offset === 0 && src.length === n) return new Parameter(src, shape, full);
     const data = new Float32Array(n);
-    data.set((c.data as Float32Array).subarray(c.offset, c.offset + n));
+    data.set(src.subarray(c.offset, c.offset + n));
     return new Parameter(data, shape, full);
   }
 
@@ -217,10 +223,14 @@ export const ParamSource = {
     const origin = opts.generator ? "caller's generator" : `seed ${opts.seed ?? 0}`;
     return new InitSource({ mode: "init", generator, origin, used: new Set() }, "", opts.std ?? 0.02);
   },
-  /** Parameters from checkpoint tensors; `origin` names the file in messages. */
-  load(tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>, opts: { origin?: string } = {}): LoadSource {
+  /**
+   * Parameters from checkpoint tensors; `origin` names the file in messages. With `adopt`, the
+   * parameters take over the tensors' storage (no copy; for tensors fresh from a file that nothing
+   * else holds), otherwise each parameter gets its own copy.
+   */
+  load(tensors: ReadonlyMap<string, Tensor> | Record<string, Tensor>, opts: { origin?: string; adopt?: boolean } = {}): LoadSource {
     const map = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
-    return new LoadSource({ mode: "load", tensors: map, origin: opts.origin ?? "a checkpoint", used: new Set() }, "", 0.02);
+    return new LoadSource({ mode: "load", tensors: map, origin: opts.origin ?? "a checkpoint", used: new Set(), adopt: opts.adopt ?? false }, "", 0.02);
   },
 };
 
