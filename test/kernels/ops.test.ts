@@ -562,6 +562,83 @@ describe.skipIf(!nat)("native ops vs ref", () => {
     });
   }
 
+  // Outputs get 17 sentinel elements past their end: vector tails must not store beyond n.
+  it("no kernel writes past the end of its outputs (odd sizes, every ISA)", () => {
+    const PAD = 17;
+    const padded = (n: number) => new Float32Array(n + PAD).fill(777);
+    const untouched = (name: string, a: Float32Array, n: number) => {
+      for (let i = n; i < a.length; i++) if (a[i] !== 777) throw new Error(`${name} wrote element ${i} of ${n}`);
+    };
+    for (const isa of ["avx512", "avx2", "scalar"]) {
+      k.setIsa(isa);
+      const rows = 3;
+      const cols = 37;
+      const n = rows * cols;
+      const x = randn(n, 1);
+      const gy = randn(n, 2);
+      const y = padded(n);
+      for (const op of [UnaryOp.Exp, UnaryOp.GeluErf, UnaryOp.GeluTanh, UnaryOp.Sigmoid, UnaryOp.PowScalar]) {
+        k.unary(op, x, y, n, 2);
+        untouched(`unary ${op}`, y, n);
+        k.unaryBackward(op, x, x, gy, y, n, 2);
+        untouched(`unaryBackward ${op}`, y, n);
+      }
+      k.binary(BinaryOp.Add, i32([rows, cols]), x, 0, i32([cols, 1]), gy, 0, i32([0, 1]), y);
+      untouched("binary", y, n);
+      k.softmax(x, y, rows, cols);
+      untouched("softmax", y, n);
+      k.logSoftmax(x, y, rows, cols);
+      untouched("logSoftmax", y, n);
+      k.softmaxBackward(x, gy, y, rows, cols);
+      untouched("softmaxBackward", y, n);
+      k.logSoftmaxBackward(x, gy, y, rows, cols);
+      untouched("logSoftmaxBackward", y, n);
+      const [mean, rstd, gw, gb] = [padded(rows), padded(rows), padded(cols), padded(cols)];
+      k.layerNorm(x, null, null, y, mean, rstd, rows, cols, 1e-5);
+      untouched("layerNorm y", y, n);
+      untouched("layerNorm mean", mean, rows);
+      untouched("layerNorm rstd", rstd, rows);
+      k.layerNormBackward(x, randn(cols, 3), mean, rstd, gy, y, gw, gb, rows, cols);
+      untouched("layerNormBackward gx", y, n);
+      untouched("layerNormBackward gw", gw, cols);
+      untouched("layerNormBackward gb", gb, cols);
+      k.rmsNormBackward(x, null, rstd, gy, y, null, rows, cols);
+      untouched("rmsNormBackward gx", y, n);
+      const [loss, lse] = [padded(rows), padded(rows)];
+      k.crossEntropy(x, i32([1, 5, 36]), loss, lse, rows, cols, -100, 0.1);
+      untouched("crossEntropy loss", loss, rows);
+      k.crossEntropyBackward(x, i32([1, 5, 36]), lse, randn(rows, 4), y, rows, cols, -100, 0.1);
+      untouched("crossEntropyBackward", y, n);
+      const red = padded(rows);
+      k.reduce(ReduceOp.Sum, x, red, rows, cols, 1);
+      untouched("reduce", red, rows);
+      const emb = padded(2 * cols);
+      k.embedding(x, i32([2, 0]), emb, 2, cols);
+      untouched("embedding", emb, 2 * cols);
+      const [p, m, v] = [padded(n), padded(n), padded(n)];
+      p.fill(0, 0, n);
+      m.fill(0, 0, n);
+      v.fill(0, 0, n);
+      k.adamw(p, gy, m, v, n, 1e-3, 0.9, 0.999, 1e-8, 0.1, 1);
+      for (const [name, a] of [["p", p], ["m", m], ["v", v]] as const) untouched(`adamw ${name}`, a, n);
+      // Attention with head dims that are not whole vectors (D = 7, Dv = 13).
+      const [BH, T, D, Dv] = [2, 11, 7, 13];
+      const q = randn(BH * T * D, 5);
+      const kk = randn(BH * T * D, 6);
+      const vv = randn(BH * T * Dv, 7);
+      const [o, l] = [padded(BH * T * Dv), padded(BH * T)];
+      k.attention(q, kk, vv, o, l, BH, 1, T, T, D, Dv, 0.4, true, null, 0, null);
+      untouched("attention out", o, BH * T * Dv);
+      untouched("attention lse", l, BH * T);
+      const [gq, gk, gv] = [padded(BH * T * D), padded(BH * T * D), padded(BH * T * Dv)];
+      k.attentionBackward(q, kk, vv, o, l, randn(BH * T * Dv, 8), gq, gk, gv, BH, 1, T, T, D, Dv, 0.4, true, null, 0, null);
+      untouched("attentionBackward gq", gq, BH * T * D);
+      untouched("attentionBackward gk", gk, BH * T * D);
+      untouched("attentionBackward gv", gv, BH * T * Dv);
+    }
+    k.setIsa(defaultIsa);
+  });
+
   it("wrong lengths throw a RangeError instead of touching memory", () => {
     const x = new Float32Array(10);
     expect(() => k.softmax(x, new Float32Array(10), 2, 5)).not.toThrow();
