@@ -12,8 +12,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  EpsilonLogitsWarper,
-  EtaLogitsWarper,
   ExponentialDecayLengthPenalty,
   FrequencyPresencePenaltyLogitsProcessor,
   ForcedBOSTokenLogitsProcessor,
@@ -23,18 +21,22 @@ import {
   LogitsProcessorList,
   MinLengthLogitsProcessor,
   MinNewTokensLengthLogitsProcessor,
-  MinPLogitsWarper,
   NoBadWordsLogitsProcessor,
   NoRepeatNGramLogitsProcessor,
   RepetitionPenaltyLogitsProcessor,
   SequenceBiasLogitsProcessor,
   SuppressTokensAtBeginLogitsProcessor,
   SuppressTokensLogitsProcessor,
+} from "./logits_process.js";
+import {
+  EpsilonLogitsWarper,
+  EtaLogitsWarper,
+  MinPLogitsWarper,
   TemperatureLogitsWarper,
   TopKLogitsWarper,
   TopPLogitsWarper,
   TypicalLogitsWarper,
-} from "./logits_process.js";
+} from "./warpers.js";
 
 export type EarlyStopping = boolean | "never";
 

@@ -2,7 +2,9 @@
 // warpers, GenerationConfig, greedy and seeded sampling, stopping criteria, beam search
 // bookkeeping and the streaming detokenizer. Each part is model-independent; the decoding loop
 // composes them.
+export * from "./rowops.js";
 export * from "./logits_process.js";
+export * from "./warpers.js";
 export * from "./config.js";
 export * from "./sampling.js";
 export * from "./stopping.js";
