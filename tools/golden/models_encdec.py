@@ -26,7 +26,7 @@ inputs, logits, loss, and grad.<name> for EVERY parameter (tied ones once, under
 `roundtrip` runs tools/golden/models_encdec_save.ts (node + tsx), which loads every HF fixture with
 tslm's fromPretrained and writes it back with savePretrained to a temp dir; transformers then loads
 each written dir and its logits must equal the reference logits. The outcome goes to
-fixtures/models_encdec/roundtrip.json, which test/models/encdec_golden.test.ts asserts.
+fixtures/models_encdec/roundtrip.json, which test/models/transformer_family_roundtrip.test.ts asserts.
 
 Deterministic: seeded torch, one thread, eval mode (dropout off), eager attention.
 """
