@@ -58,8 +58,8 @@ function isSeq2Seq(model: GenerativeModel): model is Seq2SeqLM {
 }
 
 export interface GenerateOptions {
-  /** 1 = real token, 0 = padding, per prompt row; by default derived from pad_token_id as HF does. */
-  attentionMask?: number[][];
+  /** 1 = real token, 0 = padding, per prompt row ([B, P] rows or an int32 tensor); by default derived from pad_token_id as HF does. */
+  attentionMask?: number[][] | Tensor;
   /** Random source for sampling; default: a Generator seeded with config.seed, else tslm's default generator. */
   generator?: Generator;
   /** Receives the prompt, then each new token (batch of one prompt, no beam search). */
@@ -90,6 +90,14 @@ export interface GenerateOutput {
   sequenceScores?: number[];
   /** With a tokenizer: each row's decoded continuation, cut before a matched stop string. */
   texts?: string[];
+}
+
+/** Rows of a 2-D tensor (int32 ids or a 0/1 mask) as number arrays. */
+function rowsOf(t: Tensor, what: string): number[][] {
+  if (t.ndim !== 2) throw new Error(`generate: ${what} must be 2-D [B, T], got shape [${t.shape.join(", ")}]`);
+  const [B, T] = t.shape;
+  const flat = t.toTypedArray();
+  return Array.from({ length: B }, (_, b) => Array.from(flat.subarray(b * T, b * T + T)));
 }
 
 /** int32 tensor [rows.length, rows[0].length]. */
@@ -141,7 +149,7 @@ function lastLogits(logits: Tensor): Float32Array {
  * decoder_start_token_id.
  * `config` is a GenerationConfig or camelCase options (maxNewTokens, doSample, numBeams, ...).
  */
-export function generate(model: GenerativeModel, prompts: number[][], config: GenerationConfig | GenerationOptions = {}, opts: GenerateOptions = {}): GenerateOutput {
+export function generate(model: GenerativeModel, prompts: number[][] | Tensor, config: GenerationConfig | GenerationOptions = {}, opts: GenerateOptions = {}): GenerateOutput {
   const d = new Decoding(model, prompts, config, opts);
   while (!d.done) d.step();
   return d.result();
@@ -162,7 +170,7 @@ export interface StreamEvent {
  */
 export async function* generateStream(
   model: GenerativeModel,
-  prompts: number[][],
+  prompts: number[][] | Tensor,
   config: GenerationConfig | GenerationOptions = {},
   opts: GenerateOptions & { signal?: AbortSignal } = {},
 ): AsyncGenerator<StreamEvent, GenerateOutput> {
@@ -238,7 +246,9 @@ export class Decoding {
   private scorer: BeamSearchScorer | null = null;
   private finished = false;
 
-  constructor(model: GenerativeModel, prompts: number[][], config: GenerationConfig | GenerationOptions, opts: GenerateOptions = {}) {
+  constructor(model: GenerativeModel, promptsIn: number[][] | Tensor, config: GenerationConfig | GenerationOptions, opts: GenerateOptions = {}) {
+    const prompts = promptsIn instanceof Tensor ? rowsOf(promptsIn, "inputIds") : promptsIn;
+    const attentionMask = opts.attentionMask instanceof Tensor ? rowsOf(opts.attentionMask, "attentionMask") : opts.attentionMask;
     const cfg = config instanceof GenerationConfig ? config : GenerationConfig.fromOptions(config);
     this.config = cfg;
     this.model = model;
@@ -255,13 +265,13 @@ export class Decoding {
     let ids: number[][];
     if (prompts.some((p) => p.length !== P0)) {
       if (pad === null) throw new Error("generate: prompts of different lengths need pad_token_id (or eos_token_id) to left-pad them");
-      if (opts.attentionMask) throw new Error("generate: pass either prompts of one length with attentionMask, or prompts of different lengths without it");
+      if (attentionMask) throw new Error("generate: pass either prompts of one length with attentionMask, or prompts of different lengths without it");
       ids = prompts.map((p) => [...new Array<number>(P0 - p.length).fill(pad), ...p]);
       mask = prompts.map((p) => [...new Array<number>(P0 - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
     } else {
       ids = prompts.map((p) => [...p]);
-      if (opts.attentionMask) {
-        mask = opts.attentionMask.map((r) => [...r]);
+      if (attentionMask) {
+        mask = attentionMask.map((r) => [...r]);
         if (mask.length !== ids.length || mask.some((r) => r.length !== P0)) throw new Error(`generate: attentionMask must be [${ids.length}, ${P0}] like the prompts`);
       } else if (pad !== null && !eos.includes(pad) && ids.some((r) => r.includes(pad))) {
         // HF _prepare_attention_mask_for_generation: pads are where the pad id is, unless pad == eos.

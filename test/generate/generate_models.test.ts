@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GenerationConfig, TextStreamer, generate } from "../../src/generate/index.js";
 import { fromPretrained } from "../../src/io/index.js";
-import { Generator } from "../../src/tensor/index.js";
+import { Generator, Tensor } from "../../src/tensor/index.js";
 import { readJSON, repoRoot } from "../helpers.js";
 
 interface Case {
@@ -89,6 +89,17 @@ describe("generate invariants", () => {
     const out = generate(model(c.model), c.prompts, new GenerationConfig(c.config), { streamer, tokenizer: tok });
     expect(seen.join("")).toBe(tok.decode(out.newTokens[0]));
     expect(out.texts![0]).toBe(tok.decode(out.newTokens[0]));
+  });
+
+  it("takes int32 tensors for the prompts and the attention mask", () => {
+    const c = fx.cases.find((x) => x.name === "tiny_llama/greedy/batch")!;
+    const ids = (c as unknown as { input_ids: number[][]; attention_mask: number[][] }).input_ids;
+    const mask = (c as unknown as { attention_mask: number[][] }).attention_mask;
+    const T = ids[0].length;
+    const out = generate(model(c.model), new Tensor(Int32Array.from(ids.flat()), [ids.length, T]), new GenerationConfig(c.config), {
+      attentionMask: new Tensor(Int32Array.from(mask.flat()), [mask.length, T]),
+    });
+    expect(out.sequences).toEqual(c.sequences);
   });
 
   it("bad requests are errors", () => {
