@@ -297,6 +297,15 @@ export class Decoding {
     this.promptLength = P;
     this.maxLength = cfg.maxLengthFor(P);
     if (this.maxLength <= P) throw new Error(`generate: the prompt has ${P} tokens but max_length is ${this.maxLength}; set max_new_tokens`);
+    // Learned absolute positions (GPT-2's n_positions) are a hard context limit: fail before
+    // decoding rather than at the step that runs past it. Rotary models have no such table.
+    const ctx = (model as { config?: Record<string, unknown> }).config?.["n_positions"];
+    if (typeof ctx === "number" && !isSeq2Seq(model) && this.maxLength > ctx) {
+      throw new Error(
+        `generate: the prompt (${P} tokens) plus up to ${this.maxLength - P} new tokens exceeds the model's context of ${ctx} positions (n_positions); ` +
+          `lower max_new_tokens / max_length or shorten the prompt`,
+      );
+    }
     if (cfg.stop_strings !== null && !opts.tokenizer) throw new Error("generate: stop_strings need a tokenizer (opts.tokenizer) to decode the continuations");
     this.isBeamSearch = cfg.num_beams > 1;
     if (opts.streamer && (prompts.length !== 1 || this.isBeamSearch || cfg.num_return_sequences > 1)) {

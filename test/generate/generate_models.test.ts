@@ -107,6 +107,6 @@ describe("generate invariants", () => {
     expect(() => generate(m, [[1, 2, 3]], { maxLength: 3 })).toThrow(/prompt has 3 tokens but max_length is 3/);
     expect(() => generate(m, [[1, 2], [3]], { maxNewTokens: 2 })).toThrow(/need pad_token_id/);
     expect(() => generate(m, [[1, 2]], { maxNewTokens: 2, stopStrings: ["x"] })).toThrow(/need a tokenizer/);
-    expect(() => generate(m, [[1, 2]], { maxNewTokens: 100 })).toThrow(/positions exceed n_positions/);
+    expect(() => generate(m, [[1, 2]], { maxNewTokens: 100 })).toThrow(/prompt \(2 tokens\) plus up to 100 new tokens exceeds the model's context of 64 positions/);
   });
 });
