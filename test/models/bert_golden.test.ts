@@ -9,7 +9,7 @@ import { BertForMaskedLM, BertForSequenceClassification, BertModel, createBert, 
 import { ParamSource } from "../../src/nn/module.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { KERNEL_SETS } from "../helpers.js";
-import { checkAgainstReference, fixture } from "./transformer_family_helpers.js";
+import { checkAgainstReference, checkSGDTrajectory, fixture } from "./transformer_family_helpers.js";
 
 for (const kernelSet of KERNEL_SETS) {
   describe(`bert vs transformers [${kernelSet}]`, () => {
@@ -24,6 +24,13 @@ for (const kernelSet of KERNEL_SETS) {
         expect(model).toBeInstanceOf(name === "bert_mlm" ? BertForMaskedLM : BertForSequenceClassification);
         const out = model.forward({ inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, tokenTypeIds: ref.get("token_type_ids")!, labels: ref.get("labels")! } as never);
         checkAgainstReference(`[${kernelSet}] ${name}`, model, out, ref);
+      });
+
+      it(`${name}: a 6-step SGD loss trajectory`, () => {
+        const { config, weights, ref } = fixture(name);
+        const model = loadModel(config, weights).eval();
+        const input = { inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, tokenTypeIds: ref.get("token_type_ids")!, labels: ref.get("labels")! } as never;
+        checkSGDTrajectory(`[${kernelSet}] ${name}`, model, () => model.forward(input).loss!, ref);
       });
     }
   });

@@ -11,7 +11,7 @@ import { T5ForConditionalGeneration, parseT5Config, shiftRight } from "../../src
 import { ParamSource } from "../../src/nn/module.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { KERNEL_SETS } from "../helpers.js";
-import { checkAgainstReference, fixture, maxAbsDiff } from "./transformer_family_helpers.js";
+import { checkAgainstReference, checkSGDTrajectory, fixture, maxAbsDiff } from "./transformer_family_helpers.js";
 
 const CASES = ["t5_v1_0", "t5_v1_1"];
 
@@ -52,6 +52,12 @@ for (const kernelSet of KERNEL_SETS) {
         const { model, ref } = load(name);
         const out = model.forward({ inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, labels: ref.get("labels")! });
         checkAgainstReference(`[${kernelSet}] ${name}`, model, out, ref);
+      });
+
+      it(`${name}: a 6-step SGD loss trajectory`, () => {
+        const { model, ref } = load(name);
+        const input = { inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, labels: ref.get("labels")! };
+        checkSGDTrajectory(`[${kernelSet}] ${name}`, model, () => model.forward(input).loss!, ref);
       });
 
       it(`${name}: cached greedy decoding equals uncached, and equals transformers' generate()`, () => {

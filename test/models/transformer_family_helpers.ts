@@ -74,3 +74,30 @@ export function checkAgainstReference(label: string, model: Module, out: { logit
   expect(bad, "gradients over tolerance").toEqual([]);
   return line;
 }
+
+/**
+ * Six plain SGD steps (p -= lr * grad) on the fixture batch, as PyTorch took them (sgd_losses,
+ * sgd_lr in the reference): exercises repeated forward/backward, in-place updates and tied
+ * parameters. Metric: max over steps of |loss_tslm - loss_ref| <= 1e-4 (errors compound over steps;
+ * printed per case).
+ */
+export function checkSGDTrajectory(label: string, model: Module, lossOf: () => Tensor, ref: Map<string, Tensor>): void {
+  const lr = ref.get("sgd_lr")!.item();
+  const want = ref.get("sgd_losses")!.toTypedArray();
+  const got: number[] = [];
+  for (let step = 0; step < want.length; step++) {
+    model.zeroGrad();
+    const loss = lossOf();
+    got.push(loss.item());
+    loss.backward();
+    for (const p of model.parameters()) {
+      if (!p.grad) continue;
+      const g = p.grad.toTypedArray();
+      const d = p.data as Float32Array;
+      for (let i = 0; i < g.length; i++) d[p.offset + i] -= lr * g[i];
+    }
+  }
+  const worst = maxAbsDiff(got, want);
+  console.log(`${label}: SGD losses ${got.map((x) => x.toFixed(4)).join(" ")}, max |diff| ${worst.toExponential(2)}`);
+  expect(worst, "SGD trajectory max |diff|").toBeLessThanOrEqual(1e-4);
+}

@@ -12,7 +12,7 @@ import { ParamSource } from "../../src/nn/module.js";
 import { TransformerForConditionalGeneration, parseTransformerConfig } from "../../src/models/transformer.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { KERNEL_SETS } from "../helpers.js";
-import { checkAgainstReference, fixture, maxAbsDiff } from "./transformer_family_helpers.js";
+import { checkAgainstReference, checkSGDTrajectory, fixture, maxAbsDiff } from "./transformer_family_helpers.js";
 
 function load() {
   const { config, weights, ref } = fixture("transformer_base");
@@ -31,6 +31,12 @@ for (const kernelSet of KERNEL_SETS) {
       expect(model).toBeInstanceOf(TransformerForConditionalGeneration);
       const out = model.forward({ inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, labels: ref.get("labels")! });
       checkAgainstReference(`[${kernelSet}] transformer_base`, model, out, ref);
+    });
+
+    it("transformer_base: a 6-step SGD loss trajectory", () => {
+      const { model, ref } = load();
+      const input = { inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, labels: ref.get("labels")! };
+      checkSGDTrajectory(`[${kernelSet}] transformer_base`, model, () => model.forward(input).loss!, ref);
     });
 
     it("cached greedy decoding equals uncached", () => {

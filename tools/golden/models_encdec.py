@@ -18,7 +18,8 @@ directory there as a decoder-only case):
   fill_mask.json         HF pipeline("fill-mask") output on bert_mlm for three inputs, top_k 5
 
 Each model directory has config.json + model.safetensors (the checkpoint) and reference.safetensors:
-inputs, logits, loss, and grad.<name> for EVERY parameter (tied ones once, under the first name).
+inputs, logits, loss, grad.<name> for EVERY parameter (tied ones once, under the first name), and
+sgd_losses / sgd_lr: the loss before each of 6 plain SGD steps on the same batch.
 
   .venv/bin/python tools/golden/models_encdec.py             # make the fixtures
   .venv/bin/python tools/golden/models_encdec.py roundtrip   # check tslm-written dirs (see below)
@@ -30,6 +31,7 @@ fixtures/models_encdec/roundtrip.json, which test/models/transformer_family_roun
 
 Deterministic: seeded torch, one thread, eval mode (dropout off), eager attention.
 """
+import copy
 import json
 import math
 import os
@@ -67,6 +69,29 @@ torch.use_deterministic_algorithms(True)
 def grads(model, ref):
     for pname, p in model.named_parameters():
         ref["grad." + pname] = (p.grad if p.grad is not None else torch.zeros_like(p)).detach().contiguous()
+
+
+TRAJ_STEPS = 6
+TRAJ_LR = 0.2
+
+
+def sgd_trajectory(model, loss_fn, ref):
+    """llm.c's test_gpt2 idea: the loss before each of TRAJ_STEPS plain SGD steps (p -= lr * grad)
+    on the same batch, eval mode (no dropout), from a copy of the model's starting weights."""
+    m = copy.deepcopy(model)
+    m.zero_grad(set_to_none=True)
+    losses = []
+    for _ in range(TRAJ_STEPS):
+        loss = loss_fn(m)
+        losses.append(loss.item())
+        m.zero_grad(set_to_none=True)
+        loss.backward()
+        with torch.no_grad():
+            for p in m.parameters():
+                if p.grad is not None:
+                    p -= TRAJ_LR * p.grad
+    ref["sgd_losses"] = torch.tensor(losses, dtype=torch.float32)
+    ref["sgd_lr"] = torch.tensor([TRAJ_LR], dtype=torch.float32)
 
 
 def write_ref(d, ref):
@@ -161,6 +186,7 @@ def make_bert():
     out.loss.backward()
     ref = {"input_ids": inp, "token_type_ids": tt, "attention_mask": am, "labels": labels, "logits": out.logits.detach(), "loss": out.loss.detach().reshape([])}
     grads(model, ref)
+    sgd_trajectory(model, lambda m: m(input_ids=inp, token_type_ids=tt, attention_mask=am, labels=labels).loss, ref)
     model.save_pretrained(d)
     write_ref(d, ref)
 
@@ -187,6 +213,7 @@ def make_bert():
     out.loss.backward()
     ref = {"input_ids": ids, "token_type_ids": tt, "attention_mask": am, "labels": y, "logits": out.logits.detach(), "loss": out.loss.detach().reshape([])}
     grads(model, ref)
+    sgd_trajectory(model, lambda m: m(input_ids=ids, token_type_ids=tt, attention_mask=am, labels=y).loss, ref)
     model.save_pretrained(d)
     write_ref(d, ref)
 
@@ -239,6 +266,7 @@ def make_t5(name, seed, **kw):
     out.loss.backward()
     ref = {"input_ids": ids, "attention_mask": am, "labels": labels, "decoder_input_ids": model._shift_right(labels), "logits": out.logits.detach(), "loss": out.loss.detach().reshape([])}
     grads(model, ref)
+    sgd_trajectory(model, lambda m: m(input_ids=ids, attention_mask=am, labels=labels).loss, ref)
     # Greedy generation with the KV cache: tslm's cached decoding must give the same ids.
     with torch.no_grad():
         # An explicit cache: transformers sizes its default one by num_layers, not num_decoder_layers.
@@ -408,6 +436,7 @@ def make_transformer():
     ref = {"input_ids": ids, "attention_mask": am, "labels": labels, "decoder_input_ids": dec, "logits": logits.detach(), "loss": loss.detach().reshape([])}
     for k, v in gmapped.items():
         ref["grad." + k] = v
+    sgd_trajectory(ref_model, lambda m: F.cross_entropy(m(ids, am, dec).reshape(-1, 50), labels.reshape(-1), ignore_index=-100, label_smoothing=c["label_smoothing"]), ref)
     ref["pe"] = ref_model.pe[:16].clone()
     d = os.path.join(OUT, "transformer_base")
     os.makedirs(d, exist_ok=True)
