@@ -60,6 +60,14 @@ for (const kernelSet of KERNEL_SETS) {
         checkSGDTrajectory(`[${kernelSet}] ${name}`, model, () => model.forward(input).loss!, ref);
       });
 
+      it(`${name}: a decoder padding mask (decoderAttentionMask) as transformers applies it`, () => {
+        const { model, ref } = load(name);
+        const logits = noGrad(() =>
+          model.forward({ inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, decoderInputIds: ref.get("decoder_input_ids")!, decoderAttentionMask: ref.get("decoder_attention_mask")! }).logits,
+        );
+        expect(maxAbsDiff(logits.toTypedArray(), ref.get("dec_masked_logits")!.toTypedArray()), "logits max |diff|").toBeLessThanOrEqual(1e-4);
+      });
+
       it(`${name}: cached greedy decoding equals uncached, and equals transformers' generate()`, () => {
         const { model, ref } = load(name);
         noGrad(() => {

@@ -267,6 +267,12 @@ def make_t5(name, seed, **kw):
     ref = {"input_ids": ids, "attention_mask": am, "labels": labels, "decoder_input_ids": model._shift_right(labels), "logits": out.logits.detach(), "loss": out.loss.detach().reshape([])}
     grads(model, ref)
     sgd_trajectory(model, lambda m: m(input_ids=ids, attention_mask=am, labels=labels).loss, ref)
+    # A decoder padding mask (row 1's last 3 decoder positions are padding) on top of causality.
+    dmask = torch.ones(B, T, dtype=torch.long)
+    dmask[1, T - 3 :] = 0
+    with torch.no_grad():
+        ref["dec_masked_logits"] = model(input_ids=ids, attention_mask=am, decoder_input_ids=ref["decoder_input_ids"], decoder_attention_mask=dmask).logits
+    ref["decoder_attention_mask"] = dmask
     # Greedy generation with the KV cache: tslm's cached decoding must give the same ids.
     with torch.no_grad():
         # An explicit cache: transformers sizes its default one by num_layers, not num_decoder_layers.
