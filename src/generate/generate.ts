@@ -26,7 +26,16 @@ import { GenerationConfig, buildLogitsProcessors, type GenerationOptions } from 
 import { LogitsProcessorList, type LogitsProcessor } from "./logits_process.js";
 import { logSoftmaxRows } from "./rowops.js";
 import { argmaxRow, sampleRow } from "./sampling.js";
-import { EosTokenCriteria, MaxLengthCriteria, MaxTimeCriteria, StopStringCriteria, StoppingCriteriaList, type StoppingCriteria, type TokenTextDecoder } from "./stopping.js";
+import {
+  EosTokenCriteria,
+  MaxLengthCriteria,
+  MaxTimeCriteria,
+  StatelessStopStringCriteria,
+  StopStringCriteria,
+  StoppingCriteriaList,
+  type StoppingCriteria,
+  type TokenTextDecoder,
+} from "./stopping.js";
 import { StopStringFilter, TextStreamer } from "./streamer.js";
 
 /** What the loop needs of a decoder-only model: tslm's GPT2LMHeadModel and LlamaForCausalLM satisfy it. */
@@ -244,6 +253,7 @@ export class Decoding {
   private generator: Generator = defaultGenerator;
   // Beam search state (HF `_beam_search`).
   private scorer: BeamSearchScorer | null = null;
+  private beamStops: StatelessStopStringCriteria | null = null;
   private finished = false;
 
   constructor(model: GenerativeModel, promptsIn: number[][] | Tensor, config: GenerationConfig | GenerationOptions, opts: GenerateOptions = {}) {
@@ -318,11 +328,13 @@ export class Decoding {
     this.cache = this.useCache ? model.newCache!() : null;
 
     if (this.isBeamSearch) {
-      if (cfg.stop_strings !== null) {
-        throw new Error("generate: stop_strings with beam search are not supported by tslm (the criterion is per row and beams change rows); use eos_token_id");
-      }
       const extra: StoppingCriteria[] = [...(opts.stoppingCriteria ?? [])];
       if (cfg.max_time !== null) extra.push(new MaxTimeCriteria(cfg.max_time));
+      if (cfg.stop_strings !== null) {
+        // Candidates change rows every step, so the check decodes each candidate afresh.
+        this.beamStops = new StatelessStopStringCriteria(opts.tokenizer!, cfg.stop_strings, P);
+        extra.push(this.beamStops);
+      }
       this.scorer = new BeamSearchScorer(ids, {
         numBeams: cfg.num_beams,
         maxLength: this.maxLength,
@@ -481,12 +493,17 @@ export class Decoding {
     if (this.scorer) {
       const res = this.scorer.finalize();
       const newTokens = res.beamIndices.map((h, i) => res.sequences[i].slice(P, P + h.filter((x) => x >= 0).length));
+      const stops = this.beamStops;
+      const texts = tok ? newTokens.map((t) => tok.decode(t, { skipSpecialTokens: true })) : undefined;
       out = {
         sequences: res.sequences,
         newTokens,
-        finishReasons: newTokens.map((t) => (t.length > 0 && this.eos.has(t[t.length - 1]) ? "stop" : "length")),
+        finishReasons: newTokens.map((t, i) =>
+          (t.length > 0 && this.eos.has(t[t.length - 1])) || (stops !== null && texts !== undefined && stops.cut(texts[i]) !== texts[i]) ? "stop" : "length",
+        ),
         sequenceScores: res.sequenceScores,
       };
+      if (texts) out.texts = stops ? texts.map((t) => stops.cut(t)) : texts;
     } else {
       out = {
         sequences: this.seqs,

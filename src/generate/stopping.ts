@@ -137,6 +137,41 @@ export class StopStringCriteria implements StoppingCriteria {
   }
 }
 
+/**
+ * Stop strings for beam search, where rows are different candidates at every step: each call
+ * decodes every row's continuation afresh (no per-row memory) and reports whether it contains a
+ * stop string. `cut(text)` trims a decoded continuation before its first stop string.
+ */
+export class StatelessStopStringCriteria implements StoppingCriteria {
+  readonly stopStrings: string[];
+  constructor(
+    private readonly tokenizer: TokenTextDecoder,
+    stopStrings: string | readonly string[],
+    readonly promptLength: number,
+    private readonly decodeOptions: { skipSpecialTokens?: boolean } = { skipSpecialTokens: true },
+  ) {
+    this.stopStrings = typeof stopStrings === "string" ? [stopStrings] : [...stopStrings];
+    if (this.stopStrings.length === 0 || this.stopStrings.some((s) => typeof s !== "string" || s.length === 0)) {
+      throw new Error(`StatelessStopStringCriteria: stop strings must be non-empty strings, got ${JSON.stringify(stopStrings)}`);
+    }
+  }
+  isDone(inputIds: InputIds): boolean[] {
+    return inputIds.map((ids) => {
+      const text = this.tokenizer.decode(Array.prototype.slice.call(ids, this.promptLength) as number[], this.decodeOptions);
+      return this.stopStrings.some((s) => text.includes(s));
+    });
+  }
+  /** `text` cut before its first stop string (unchanged when none occurs). */
+  cut(text: string): string {
+    let first = -1;
+    for (const s of this.stopStrings) {
+      const at = text.indexOf(s);
+      if (at >= 0 && (first < 0 || at < first)) first = at;
+    }
+    return first < 0 ? text : text.slice(0, first);
+  }
+}
+
 /** ORs its criteria (HF StoppingCriteriaList). */
 export class StoppingCriteriaList implements StoppingCriteria {
   readonly criteria: StoppingCriteria[];

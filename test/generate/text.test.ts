@@ -48,6 +48,26 @@ describe("generateText / generateChat", () => {
     expect(r.finishReasons[0]).toBe("stop");
   });
 
+  it("beam search with stop strings: hypotheses end at the stop string and texts are cut", () => {
+    // A negative length penalty favours short finished hypotheses, so ones cut by the stop string win.
+    const cfg = { maxNewTokens: 16, numBeams: 3, numReturnSequences: 3, lengthPenalty: -2 };
+    const plain = generateText(model, tok, "abc", cfg);
+    const best = plain.texts[0];
+    let at = 4;
+    while (at < best.length - 2 && /[\ufffd\ud800-\udfff]/.test(best.slice(at, at + 2))) at++;
+    const stop = best.slice(at, at + 2);
+    const r = generateText(model, tok, "abc", { ...cfg, stopStrings: [stop] });
+    expect(r.texts.length).toBe(3);
+    r.texts.forEach((t) => expect(t.includes(stop)).toBe(false));
+    // Every hypothesis that produced the stop string finished there: its tokens decode to text + stop (+ a partial token).
+    r.tokens.forEach((ids, i) => {
+      const full = tok.decode(ids, { skipSpecialTokens: true });
+      if (r.finishReasons[i] === "stop") expect(full.indexOf(stop)).toBe(r.texts[i].length);
+      else expect(full).toBe(r.texts[i]);
+    });
+    expect(r.finishReasons).toContain("stop");
+  });
+
   it("batches prompts of different lengths and enforces prompt limits", () => {
     const r = generateText(model, tok, ["a", "longer prompt"], { maxNewTokens: 5, padTokenId: 256 });
     expect(r.texts.length).toBe(2);
