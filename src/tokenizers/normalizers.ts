@@ -1,8 +1,8 @@
 // Normalizers: in-place edits of a NormalizedString that keep the alignment to the original text.
 //
 // Mirrors HF tokenizers/src/normalizers/*: NFC, NFD, NFKC, NFKD, Lowercase, StripAccents,
-// BertNormalizer, Replace, Prepend, Strip, Nmt, ByteLevel, Sequence ("Precompiled", the SentencePiece
-// charsmap normalizer, is not supported and is rejected with a clear error).
+// BertNormalizer, Replace, Prepend, Strip, Nmt, ByteLevel, Precompiled (SentencePiece charsmap),
+// Sequence.
 //
 // Unicode normalization: HF uses the `unicode-normalization-alignments` crate, which reports for
 // every output char whether it replaces, is inserted after, or absorbs input chars. JavaScript's
@@ -302,6 +302,115 @@ class ByteLevelNormalizer implements Normalizer {
   }
 }
 
+/**
+ * HF `Precompiled`: SentencePiece's compiled normalization rules (T5, ALBERT, XLM-R files).
+ * `precompiled_charsmap` (base64) is a little-endian u32 trie size, a darts-clone double-array
+ * trie over UTF-8 bytes, then NUL-terminated replacement strings. Mirrors HF precompiled.rs and the
+ * spm_precompiled crate, quirks included: each grapheme (shorter than 6 UTF-8 bytes) is looked up
+ * whole and, if any prefix of it is a key, replaced by the SHORTEST prefix's replacement; otherwise
+ * each char is looked up alone.
+ */
+class Precompiled implements Normalizer {
+  private readonly trie: Uint32Array;
+  private readonly blob: Uint8Array;
+  private readonly cache = new Map<string, string | null>();
+
+  constructor(readonly charsmapBase64: string, path: string) {
+    const bytes = Buffer.from(charsmapBase64, "base64");
+    if (bytes.length < 4) throw new TokenizerJsonError(join(path, "precompiled_charsmap"), "too short to hold a charsmap");
+    const trieSize = bytes.readUInt32LE(0);
+    if (trieSize % 4 !== 0 || 4 + trieSize > bytes.length) {
+      throw new TokenizerJsonError(join(path, "precompiled_charsmap"), `trie size ${trieSize} does not fit the ${bytes.length}-byte charsmap`);
+    }
+    this.trie = new Uint32Array(trieSize / 4);
+    for (let i = 0; i < this.trie.length; i++) this.trie[i] = bytes.readUInt32LE(4 + 4 * i);
+    this.blob = new Uint8Array(bytes.subarray(4 + trieSize));
+  }
+
+  /** Replacement of the shortest key that prefixes `chunk`, or null. */
+  transform(chunk: string): string | null {
+    const hit = this.cache.get(chunk);
+    if (hit !== undefined) return hit;
+    const key = utf8.encode(chunk);
+    const t = this.trie;
+    let node = 0;
+    let unit = t[0]!;
+    node ^= offsetOf(unit);
+    let value = -1;
+    for (const c of key) {
+      if (c === 0) break;
+      node ^= c;
+      unit = t[node]!;
+      if ((unit & 0x800000ff) >>> 0 !== c) break;
+      node ^= offsetOf(unit);
+      if ((unit >>> 8) & 1) {
+        value = t[node]! & 0x7fffffff;
+        break; // the first (shortest) match is the one used
+      }
+    }
+    let out: string | null = null;
+    if (value >= 0) {
+      let end = value;
+      while (end < this.blob.length && this.blob[end] !== 0) end++;
+      out = utf8d.decode(this.blob.subarray(value, end));
+    }
+    if (this.cache.size > 50_000) this.cache.clear();
+    this.cache.set(chunk, out);
+    return out;
+  }
+
+  normalize(n: NormalizedString): void {
+    const dest: string[] = [];
+    const changes: number[] = [];
+    let modified = false;
+    const replace = (oldPart: string, newPart: string) => {
+      const oldCount = chars(oldPart).length;
+      const newChars = chars(newPart);
+      const diff = newChars.length - oldCount;
+      for (const c of newChars) {
+        dest.push(c);
+        changes.push(0);
+      }
+      if (diff > 0) for (let k = 0; k < diff; k++) changes[changes.length - 1 - k] = 1;
+      else if (diff < 0 && changes.length > 0) changes[changes.length - 1] += diff;
+    };
+    for (const { segment: g } of graphemes.segment(n.normalized)) {
+      if (utf8.encode(g).length < 6) {
+        const norm = this.transform(g);
+        if (norm !== null) {
+          modified = true;
+          replace(g, norm);
+          continue;
+        }
+      }
+      for (const c of g) {
+        const norm = this.transform(c);
+        if (norm !== null) {
+          modified = true;
+          replace(c, norm);
+        } else {
+          dest.push(c);
+          changes.push(0);
+        }
+      }
+    }
+    if (modified) n.transform(dest, changes, 0);
+  }
+
+  toJSON(): JsonObject {
+    return { type: "Precompiled", precompiled_charsmap: this.charsmapBase64 };
+  }
+}
+
+/** darts-clone unit offset: (unit >> 10) << ((unit & (1 << 9)) >> 6). */
+function offsetOf(unit: number): number {
+  return (unit >>> 10) << ((unit & 0x200) >>> 6);
+}
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
 class Sequence implements Normalizer {
   constructor(readonly normalizers: Normalizer[]) {}
   normalize(n: NormalizedString): void {
@@ -314,7 +423,7 @@ class Sequence implements Normalizer {
 
 export const NORMALIZER_TYPES = [
   "NFC", "NFD", "NFKC", "NFKD", "Lowercase", "StripAccents", "BertNormalizer", "Replace", "Prepend", "Strip", "Nmt", "ByteLevel",
-  "Sequence",
+  "Precompiled", "Sequence",
 ] as const;
 
 export function normalizerFromJSON(v: unknown, path: string): Normalizer {
@@ -353,6 +462,9 @@ export function normalizerFromJSON(v: unknown, path: string): Normalizer {
     case "Nmt":
       checkKeys(o, ["type"], path);
       return new Nmt();
+    case "Precompiled":
+      checkKeys(o, ["type", "precompiled_charsmap"], path);
+      return new Precompiled(getString(o, "precompiled_charsmap", path), path);
     case "ByteLevel":
       checkKeys(o, ["type"], path);
       return new ByteLevelNormalizer();
@@ -365,4 +477,4 @@ export function normalizerFromJSON(v: unknown, path: string): Normalizer {
   throw new TokenizerJsonError(path, "unreachable");
 }
 
-export { Lowercase, StripAccents, Replace, Prepend, Strip, Nmt, ByteLevelNormalizer, Sequence as NormalizerSequence, UnicodeNormalizer };
+export { Lowercase, StripAccents, Replace, Prepend, Strip, Nmt, ByteLevelNormalizer, Precompiled, Sequence as NormalizerSequence, UnicodeNormalizer };

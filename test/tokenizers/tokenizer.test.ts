@@ -193,8 +193,11 @@ describe("bad input", () => {
 
   it("names an unknown component type and lists the supported ones", () => {
     const j = small() as Record<string, unknown>;
-    j["normalizer"] = { type: "Sequence", normalizers: [{ type: "NFC" }, { type: "Precompiled", precompiled_charsmap: "" }] };
-    expect(() => Tokenizer.fromJSON(j)).toThrow(/normalizer\.normalizers\[1\]\.type: unknown normalizer type "Precompiled" \(supported: NFC, NFD/);
+    j["normalizer"] = { type: "Sequence", normalizers: [{ type: "NFC" }, { type: "Uppercase" }] };
+    expect(() => Tokenizer.fromJSON(j)).toThrow(/normalizer\.normalizers\[1\]\.type: unknown normalizer type "Uppercase" \(supported: NFC, NFD/);
+    const c = small() as Record<string, unknown>;
+    c["normalizer"] = { type: "Precompiled", precompiled_charsmap: "AAAA" };
+    expect(() => Tokenizer.fromJSON(c)).toThrow(/normalizer\.precompiled_charsmap: trie size/);
     const k = small() as Record<string, unknown>;
     k["pre_tokenizer"] = { type: "Sequence", pretokenizers: [{ type: "WhitespaceSplit" }, { type: "Bogus" }] };
     expect(() => Tokenizer.fromJSON(k)).toThrow(/pre_tokenizer\.pretokenizers\[1\]\.type: unknown pre-tokenizer type "Bogus" \(supported: ByteLevel/);

@@ -90,6 +90,11 @@ def _bytelevel_split(pattern, behavior, invert=False):
 
 def cases():
     """(name, base, patch). Patches replace top-level sections; a "model" patch merges fields."""
+    import base64
+
+    from tokenizers_spm import precompiled_charsmap
+
+    charsmap = base64.b64encode(precompiled_charsmap("nmt_nfkc")).decode("ascii")
     eot = 50256
     return [
         # --- normalizers (on LLaMA-2's byte-fallback BPE, which can spell anything)
@@ -184,6 +189,9 @@ def cases():
             "pre_tokenizer": {"type": "Split", "pattern": {"String": "\u0120"}, "behavior": "MergedWithNext", "invert": False}}),
         ("gpt2_chardelimiter", "gpt2", {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
             {"type": "CharDelimiterSplit", "delimiter": " "}, {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}]}}),
+        ("llama2_precompiled", "llama2", {"normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "Precompiled", "precompiled_charsmap": charsmap}, {"type": "Prepend", "prepend": "\u2581"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}}),
         ("llama2_unicode_scripts", "llama2", {"normalizer": None, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
             {"type": "UnicodeScripts"}, {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}]}}),
         ("gpt2_fixedlength", "gpt2", {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [

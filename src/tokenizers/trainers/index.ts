@@ -45,6 +45,8 @@ export interface TrainTokenizerOptions {
   shrinkingFactor?: number;
   nSubIterations?: number;
   maxPieceLength?: number;
+  /** Training files with bytes that are not UTF-8: "error" (default, as HF) or "replace" (U+FFFD). */
+  invalidUtf8?: "error" | "replace";
   /** Progress: stage, done, total. "Read files" counts bytes. */
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -95,6 +97,7 @@ export function trainTokenizerFromFiles(files: string[], options: TrainTokenizer
   const pipeline = pipelineFor(options.type);
   const raw = countWords(files, pipeline.split, {
     onProgress: (done, total) => options.onProgress?.("Read files", done, total),
+    invalidUtf8: options.invalidUtf8,
   });
   return trainTokenizerFromWordCounts(mapWords(raw, pipeline), options);
 }

@@ -13,6 +13,11 @@ export type WordSplitter = (line: string) => Iterable<string>;
 export interface CountOptions {
   /** Called after each chunk with bytes read so far and total bytes. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Bytes that are not UTF-8: "error" (default) stops with the file and byte offset, as Hugging
+   * Face's trainer refuses such a file; "replace" reads them as U+FFFD, as TextDecoder does.
+   */
+  invalidUtf8?: "error" | "replace";
   /** Chunk size in bytes (tests use a small one to exercise chunk boundaries). */
   chunkBytes?: number;
 }
@@ -34,10 +39,17 @@ export function forEachLine(files: string[], onLine: (line: string) => void, opt
     try {
       // The decoder holds back a UTF-8 sequence cut by the chunk boundary until the next chunk.
       const decoder = new StringDecoder("utf8");
+      const validator = options.invalidUtf8 === "replace" ? null : new Utf8Validator();
+      let fileOffset = 0;
       let carry = "";
       for (;;) {
         const n = readSync(fd, buf, 0, chunkBytes, null);
         if (n === 0) break;
+        if (validator) {
+          const bad = validator.check(buf, n);
+          if (bad >= 0) throw invalidUtf8Error(file, fileOffset + bad);
+        }
+        fileOffset += n;
         done += n;
         const text = carry + decoder.write(buf.subarray(0, n));
         let start = 0;
@@ -48,6 +60,7 @@ export function forEachLine(files: string[], onLine: (line: string) => void, opt
         carry = text.slice(start);
         options.onProgress?.(done, total);
       }
+      if (validator && !validator.complete()) throw invalidUtf8Error(file, fileOffset);
       carry += decoder.end();
       if (carry.length > 0) onLine(carry); // last line without "\n"
     } finally {
@@ -83,6 +96,57 @@ export function countWordsInTexts(texts: Iterable<string>, split: WordSplitter):
     }
   }
   return counts;
+}
+
+function invalidUtf8Error(file: string, offset: number): Error {
+  return new Error(`training file ${file}: invalid UTF-8 at byte ${offset} (Hugging Face refuses such files too; read them with invalidUtf8 "replace" / --invalid-utf8 replace to get U+FFFD)`);
+}
+
+/**
+ * Incremental UTF-8 validation (well-formed sequences per Unicode table 3-7: no overlongs, no
+ * surrogates, nothing above U+10FFFF), carrying a sequence cut by a chunk boundary.
+ */
+export class Utf8Validator {
+  private need = 0;
+  private lo = 0x80;
+  private hi = 0xbf;
+
+  /** Index of the first byte of buf[0..n) that makes the input invalid, or -1. */
+  check(buf: Uint8Array, n: number): number {
+    let need = this.need;
+    let lo = this.lo;
+    let hi = this.hi;
+    for (let i = 0; i < n; i++) {
+      const b = buf[i]!;
+      if (need === 0) {
+        if (b < 0x80) continue;
+        if (b >= 0xc2 && b <= 0xdf) need = 1;
+        else if (b >= 0xe0 && b <= 0xef) {
+          need = 2;
+          if (b === 0xe0) lo = 0xa0;
+          else if (b === 0xed) hi = 0x9f;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+          need = 3;
+          if (b === 0xf0) lo = 0x90;
+          else if (b === 0xf4) hi = 0x8f;
+        } else return i;
+      } else {
+        if (b < lo || b > hi) return i;
+        lo = 0x80;
+        hi = 0xbf;
+        need--;
+      }
+    }
+    this.need = need;
+    this.lo = lo;
+    this.hi = hi;
+    return -1;
+  }
+
+  /** True when no multi-byte sequence is left unfinished. */
+  complete(): boolean {
+    return this.need === 0;
+  }
 }
 
 function fileSize(file: string): number {
