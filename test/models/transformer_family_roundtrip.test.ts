@@ -29,7 +29,8 @@ describe("savePretrained -> transformers (recorded by the golden tool)", () => {
 });
 
 describe("savePretrained writes what the golden tool checked", () => {
-  for (const name of CASES) {
+  // transformer_base too: transformers does not know model_type "transformer", so only tslm reloads it.
+  for (const name of [...CASES, "transformer_base"]) {
     it(`${name}: same keys and bit-identical tensors as transformers' save; reloads to the same logits`, () => {
       const { dir, weights, ref } = fixture(name);
       const model = fromPretrained(dir);
@@ -40,6 +41,7 @@ describe("savePretrained writes what the golden tool checked", () => {
       for (const [k, t] of weights) expect(Buffer.from((written.get(k)!.toTypedArray() as Float32Array).buffer).equals(Buffer.from((t.toTypedArray() as Float32Array).buffer)), k).toBe(true);
       const cfg = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
       expect(cfg.architectures).toEqual(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).architectures);
+      expect(cfg.model_type).toBe(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).model_type);
       const again = fromPretrained(out).eval();
       const input = name.startsWith("bert")
         ? { inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, tokenTypeIds: ref.get("token_type_ids")! }
