@@ -184,7 +184,11 @@ TARGET static void pack_b_avx512(long kc, long nc, const float *src, long ld, in
     if (!tr) {
       const float *b = src + s;
       if (cols == NR) {
+        /* One strip alone (the fused path packs strip by strip): 128 B per row, rows far apart,
+         * so each row is a new miss; keep 8 rows in flight. */
         for (long k = 0; k < kc; k++) {
+          _mm_prefetch((const char *)(b + (k + 8) * ld), _MM_HINT_T0);
+          _mm_prefetch((const char *)(b + (k + 8) * ld + 16), _MM_HINT_T0);
           _mm512_store_ps(d + k * NR, _mm512_loadu_ps(b + k * ld));
           _mm512_store_ps(d + k * NR + 16, _mm512_loadu_ps(b + k * ld + 16));
         }
