@@ -12,3 +12,4 @@ export * from "./beam_search.js";
 export * from "./streamer.js";
 export * from "./generate.js";
 export * from "./text.js";
+export * from "./openai.js";
