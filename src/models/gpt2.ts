@@ -55,6 +55,8 @@ export function parseGPT2Config(raw: RawConfig): GPT2Config {
   r.unsupported("add_cross_attention", (v) => v === false, "GPT-2 with cross-attention layers is not implemented");
   const cfg: GPT2Config = {
     ...raw,
+    // What transformers writes; kept as given, filled in for configs made in code.
+    architectures: raw.architectures ?? ["GPT2LMHeadModel"],
     model_type: "gpt2",
     vocab_size: r.int("vocab_size", 50257),
     n_positions: r.int("n_positions", 1024, { aliases: ["max_position_embeddings"] }),

@@ -87,6 +87,8 @@ export function parseLlamaConfig(raw: RawConfig): LlamaConfig {
   const maxPos = r.int("max_position_embeddings", 2048);
   const cfg: LlamaConfig = {
     ...raw,
+    // What transformers writes; kept as given, filled in for configs made in code.
+    architectures: raw.architectures ?? ["LlamaForCausalLM"],
     model_type: "llama",
     vocab_size: r.int("vocab_size", 32000),
     hidden_size: C,
