@@ -1,8 +1,9 @@
 // The decoding loop for decoder-only models (GPT-2, LLaMA) and encoder-decoder models (T5) with a
-// KV cache: greedy, seeded sampling and beam search, batched with left padding. It composes the parts of this folder (processors, samplers,
-// stopping criteria, beam scorer, streamer) around a model's forward, the way Hugging Face's
-// GenerationMixin.generate does (transformers 5.x, `_sample` and `_beam_search`), so greedy and
-// beam outputs are token-identical to HF's on the same weights.
+// KV cache: greedy, seeded sampling and beam search, batched with left padding. It composes the
+// parts of this folder (processors, samplers, stopping criteria, beam scorer, streamer) around a
+// model's forward, the way Hugging Face's GenerationMixin.generate does (transformers 5.x,
+// `_sample` and `_beam_search`), so greedy and beam outputs are token-identical to HF's on the
+// same weights.
 //
 // Glossary: B prompts, K beams (1 without beam search), R = B * K (or B * num_return_sequences
 // when sampling) running rows, P prompt length (left-padded), S cached positions, V vocabulary.
