@@ -27,18 +27,18 @@ export function emptyEncoding(): Encoding {
 
 export function concatEncodings(parts: Encoding[]): Encoding {
   if (parts.length === 1) return parts[0]!;
-  const out = emptyEncoding();
-  for (const p of parts) {
-    out.ids.push(...p.ids);
-    out.tokens.push(...p.tokens);
-    out.offsets.push(...p.offsets);
-    out.attentionMask.push(...p.attentionMask);
-    out.typeIds.push(...p.typeIds);
-    out.specialTokensMask.push(...p.specialTokensMask);
-    out.wordIds.push(...p.wordIds);
-    out.sequenceIds.push(...p.sequenceIds);
-  }
-  return out;
+  // Array.prototype.concat, not push(...x): encodings can be far longer than the call stack allows.
+  const pick = <K extends keyof Encoding>(k: K) => ([] as Encoding[K][number][]).concat(...parts.map((p) => p[k] as Encoding[K][number][]));
+  return {
+    ids: pick("ids") as number[],
+    tokens: pick("tokens") as string[],
+    offsets: pick("offsets") as Offsets[],
+    attentionMask: pick("attentionMask") as number[],
+    typeIds: pick("typeIds") as number[],
+    specialTokensMask: pick("specialTokensMask") as number[],
+    wordIds: pick("wordIds") as Array<number | null>,
+    sequenceIds: pick("sequenceIds") as Array<number | null>,
+  };
 }
 
 export function setTypeIds(e: Encoding, typeId: number): void {

@@ -348,12 +348,12 @@ export class Tokenizer {
     });
     if (padding === "json") {
       const p = this.padding!;
-      let len = p.strategy === "batch_longest" ? Math.max(0, ...out.map((e) => e.ids.length)) : p.strategy.fixed;
+      let len = p.strategy === "batch_longest" ? out.reduce((m, e) => Math.max(m, e.ids.length), 0) : p.strategy.fixed;
       if (p.padToMultipleOf && len % p.padToMultipleOf > 0) len += p.padToMultipleOf - (len % p.padToMultipleOf);
       return out.map((e) => padEncoding(e, { length: len, side: p.direction, padId: p.padId, padTypeId: p.padTypeId, padToken: p.padToken }));
     }
     if (padding) {
-      let len = padding === "longest" ? Math.max(0, ...out.map((e) => e.ids.length)) : opts.maxLength!;
+      let len = padding === "longest" ? out.reduce((m, e) => Math.max(m, e.ids.length), 0) : opts.maxLength!;
       if (opts.padToMultipleOf) len = Math.ceil(len / opts.padToMultipleOf) * opts.padToMultipleOf;
       const pad = this.padSpec(len, opts.paddingSide ?? this.padding?.direction ?? this.config.paddingSide ?? "right");
       return out.map((e) => padEncoding(e, pad));

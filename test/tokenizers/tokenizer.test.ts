@@ -264,6 +264,26 @@ describe("bad input", () => {
   });
 });
 
+describe("large input", () => {
+  it("encodes a 100k-token text with special tokens and pads a batch of it (no spread into push)", () => {
+    const tok = loadTokenizer("llama2");
+    const text = "ab ".repeat(100_000);
+    const e = tok.encode(text);
+    expect(e.ids.length).toBeGreaterThan(100_000);
+    expect(e.ids[0]).toBe(1);
+    expect(tok.decode(e.ids, { skipSpecialTokens: true })).toBe(text);
+    const saved = tok.config.padToken;
+    tok.config.padToken = "<unk>"; // LLaMA-2 has no pad token
+    try {
+      const [a, b] = tok.encodeBatch([text, "ab"], { padding: "longest", paddingSide: "left" });
+      expect(b!.ids.length).toBe(a!.ids.length);
+      expect(b!.attentionMask[0]).toBe(0);
+    } finally {
+      tok.config.padToken = saved;
+    }
+  });
+});
+
 describe("offsets", () => {
   it("are code points like Python; codePointToCodeUnitOffsets slices JS strings with them", () => {
     const tok = loadTokenizer("qwen3");
