@@ -73,31 +73,74 @@ TARGET static void ukr_6x16(long kc, const float *Ap, const float *Bp, float *C,
 /* B packing into 16-column strips. Untransposed: two vector copies per k row, with the row 8
  * steps ahead prefetched (rows are far apart, each one a new miss; the generic scalar loop was 22%
  * of a 256x768x3072 product). Transposed (B stored N x K): 8 x 8 blocks transposed in registers. */
+/* In-register 8 x 8 transpose: on return r[k][j] = (input r[j])[k]. 32-bit and 64-bit interleaves
+ * within 128-bit lanes, then a 128-bit lane exchange. */
+TARGET static inline __attribute__((always_inline)) void transpose8_regs(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44); /* k = 0 (and 4 in the high lane) of rows 0-3 */
+  const __m256 u1 = _mm256_shuffle_ps(t0, t2, 0xEE); /* k = 1, 5 */
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44); /* k = 2, 6 */
+  const __m256 u3 = _mm256_shuffle_ps(t1, t3, 0xEE); /* k = 3, 7 */
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44); /* same for rows 4-7 */
+  const __m256 u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44);
+  const __m256 u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/* dst[k][j] = src[j][k] for an 8 x 8 block (row strides ld and dld). */
 TARGET static void transpose8(const float *src, long ld, float *dst, long dld) {
-  /* dst[k][j] = src[j][k] for an 8 x 8 block: 32-bit and 64-bit interleaves within 128-bit lanes,
-   * then a 128-bit lane exchange. */
-  __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld), r2 = _mm256_loadu_ps(src + 2 * ld),
-         r3 = _mm256_loadu_ps(src + 3 * ld), r4 = _mm256_loadu_ps(src + 4 * ld), r5 = _mm256_loadu_ps(src + 5 * ld),
-         r6 = _mm256_loadu_ps(src + 6 * ld), r7 = _mm256_loadu_ps(src + 7 * ld);
-  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
-         t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
-         t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  r0 = _mm256_shuffle_ps(t0, t2, 0x44); /* k = 0 (and 4 in the high lane) of rows 0-3 */
-  r1 = _mm256_shuffle_ps(t0, t2, 0xEE); /* k = 1, 5 */
-  r2 = _mm256_shuffle_ps(t1, t3, 0x44); /* k = 2, 6 */
-  r3 = _mm256_shuffle_ps(t1, t3, 0xEE); /* k = 3, 7 */
-  r4 = _mm256_shuffle_ps(t4, t6, 0x44); /* same for rows 4-7 */
-  r5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  r6 = _mm256_shuffle_ps(t5, t7, 0x44);
-  r7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  _mm256_storeu_ps(dst + 0 * dld, _mm256_permute2f128_ps(r0, r4, 0x20));
-  _mm256_storeu_ps(dst + 1 * dld, _mm256_permute2f128_ps(r1, r5, 0x20));
-  _mm256_storeu_ps(dst + 2 * dld, _mm256_permute2f128_ps(r2, r6, 0x20));
-  _mm256_storeu_ps(dst + 3 * dld, _mm256_permute2f128_ps(r3, r7, 0x20));
-  _mm256_storeu_ps(dst + 4 * dld, _mm256_permute2f128_ps(r0, r4, 0x31));
-  _mm256_storeu_ps(dst + 5 * dld, _mm256_permute2f128_ps(r1, r5, 0x31));
-  _mm256_storeu_ps(dst + 6 * dld, _mm256_permute2f128_ps(r2, r6, 0x31));
-  _mm256_storeu_ps(dst + 7 * dld, _mm256_permute2f128_ps(r3, r7, 0x31));
+  __m256 r[8];
+  for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * ld);
+  transpose8_regs(r);
+  for (int k = 0; k < 8; k++) _mm256_storeu_ps(dst + k * dld, r[k]);
+}
+
+/* A packing into 6-row slivers. Untransposed A: 8 k at a time from each of the 6 rows, transposed
+ * in registers (rows 6 and 7 zero), each k written as 4 + 2 floats (exactly the sliver: threads
+ * pack neighbouring slivers concurrently in the fused path); the scalar loop was 8% of a
+ * 2048x768x768 product. Transposed A (stored K x M): a 6-float copy per k. */
+TARGET static void pack_a_avx2(long mc, long kc, const float *src, long ld, int tr, float *dst) {
+  for (long s = 0; s < mc; s += MR) {
+    const int rows = mc - s < MR ? (int)(mc - s) : MR;
+    float *d = dst + s * kc;
+    long k = 0;
+    if (!tr) {
+      const float *a = src + s * ld;
+      for (; k + 8 <= kc; k += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_loadu_ps(a + i * ld + k) : _mm256_setzero_ps();
+        transpose8_regs(r);
+        for (int kk = 0; kk < 8; kk++) {
+          float *o = d + (k + kk) * MR;
+          _mm_storeu_ps(o, _mm256_castps256_ps128(r[kk]));
+          _mm_storel_pi((__m64 *)(o + 4), _mm256_extractf128_ps(r[kk], 1));
+        }
+      }
+      for (; k < kc; k++) {
+        int i = 0;
+        for (; i < rows; i++) d[k * MR + i] = a[i * ld + k];
+        for (; i < MR; i++) d[k * MR + i] = 0.0f;
+      }
+    } else {
+      const float *a = src + s;
+      for (; k < kc; k++) {
+        int i = 0;
+        for (; i < rows; i++) d[k * MR + i] = a[k * ld + i];
+        for (; i < MR; i++) d[k * MR + i] = 0.0f;
+      }
+    }
+  }
 }
 
 TARGET static void pack_b_avx2(long kc, long nc, const float *src, long ld, int tr, float *dst) {
@@ -234,6 +277,7 @@ static const gemm_arch arch = {
     .kc = 384,
     .nc = 4096,
     .ukr = ukr_6x16,
+    .pack_a = pack_a_avx2,
     .pack_b = pack_b_avx2,
     .gemv_rows = gemv_rows_avx2,
     .gemv_cols = gemv_cols_avx2,
