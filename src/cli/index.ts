@@ -9,6 +9,7 @@ import { registerEval } from "./eval.js";
 import { registerFillMask } from "./fill_mask.js";
 import { registerInfo } from "./info.js";
 import { registerTokenizer } from "./tokenizer.js";
+import { registerTrain } from "./train.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "package.json"), "utf8"));
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   // Commands register here, one line each.
   registerBench(program);
   registerTokenizer(program);
+  registerTrain(program);
   registerInfo(program);
   registerEval(program);
   registerFillMask(program);
