@@ -4,7 +4,10 @@
 //   small: 6 layers, d 384, 6 heads, vocab 8192, context 256, batch 8 x 256
 //   gpt2:  12 layers, d 768, 12 heads, vocab 50257, context 1024, batch 4 x 256
 //
-//   npx tsx test/models/bench_tiny.ts [--config tiny|small|gpt2] [--kernels native|ref] [--reps 5] [--llama]
+//   npx tsx test/models/bench_tiny.ts [--config tiny|small|gpt2] [--kernels native|ref] [--reps 5] [--llama] [--decode]
+//
+// --decode also times greedy decoding at batch 1 with the KV cache (BENCH.md: 32-token prompt,
+// 128 new tokens; logits of the last position only), as tokens/s after the prefill.
 //
 // The PyTorch side is tools/golden/models_bench.py with the same flags; run them alternately.
 // Not a vitest file (no .test.ts): it is a developer measurement, run by hand.
@@ -59,12 +62,36 @@ function bench(label: string, model: GPT2LMHeadModel | LlamaForCausalLM): void {
   );
 }
 
+function decode(label: string, model: GPT2LMHeadModel | LlamaForCausalLM): void {
+  model.eval();
+  const prompt = randint(0, V, [1, 32], { generator: new Generator(2) });
+  const runs: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    noGrad(() => {
+      const cache = model.newCache();
+      let t0 = performance.now();
+      let out = model.forward({ inputIds: prompt, cache, logitsToKeep: 1 });
+      const prefill = performance.now() - t0;
+      t0 = performance.now();
+      for (let i = 0; i < 128; i++) {
+        const next = out.logits.argmax(-1); // (1, 1)
+        out = model.forward({ inputIds: next, cache, logitsToKeep: 1 });
+      }
+      const dt = performance.now() - t0;
+      runs.push(128 / (dt / 1000));
+      if (r === 2) console.log(`${label} decode [${kernelsName}]: prefill 32 tokens ${prefill.toFixed(0)} ms, ${median(runs).toFixed(0)} tokens/s (batch 1, 128 new tokens, median of 3)`);
+    });
+  }
+}
+
 const gpt2 = new GPT2LMHeadModel({ model_type: "gpt2", vocab_size: V, n_positions: ctx, n_embd: C, n_layer: L, n_head: H }, ParamSource.init({ seed: 1 }));
 bench(`gpt2 ${cfgName}`, gpt2);
+if (process.argv.includes("--decode")) decode(`gpt2 ${cfgName}`, gpt2);
 if (process.argv.includes("--llama")) {
   const llama = new LlamaForCausalLM(
     { model_type: "llama", vocab_size: V, hidden_size: C, intermediate_size: 4 * C, num_hidden_layers: L, num_attention_heads: H, num_key_value_heads: H, max_position_embeddings: ctx },
     ParamSource.init({ seed: 1 }),
   );
   bench(`llama ${cfgName}`, llama);
+  if (process.argv.includes("--decode")) decode(`llama ${cfgName}`, llama);
 }
