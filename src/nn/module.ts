@@ -5,13 +5,15 @@
 //     chain of field names that reaches it, with array indices as path segments: the field
 //     `transformer`, then `h[0]`, `attn`, `c_attn`, `weight` gives `transformer.h.0.attn.c_attn.weight`,
 //     which is the Hugging Face checkpoint key. Fields whose names start with "_" are private state
-//     (caches, rotary tables) and are not walked.
+//     (caches, rotary tables) and are not walked. A field name may itself be dotted ("self.query")
+//     where a checkpoint nests a layer one level deeper than the code does.
 //   - A Parameter is a contiguous float32 Tensor with requiresGrad. A parameter shared by two fields
 //     (tied embeddings) is reported once, under the first path found in field order.
 //   - Every module is built by ONE constructor that takes a ParamSource (candle's VarBuilder idea):
 //     `ParamSource.init(...)` draws fresh parameters from a seeded Generator with the reference
 //     scheme, `ParamSource.load(map)` takes them from checkpoint tensors (a missing key or a wrong
-//     shape is an error naming the full path). `src.at("attn")` scopes the source to a child path.
+//     shape is an error naming the full path; `adopt` takes over the tensors' storage instead of
+//     copying it). `src.at("attn")` scopes the source to a child path.
 //     The source's mode is part of its type (`InitSource | LoadSource`) and of every message.
 //   - loadStateDict is strict: it lists every missing and unexpected key and every shape mismatch,
 //     with full paths and both shapes, before copying anything.
