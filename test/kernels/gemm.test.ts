@@ -7,6 +7,7 @@
 // M <= 32 / N = 1 (the small-M and GEMV paths).
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { benchGemm, parseGemmShapes } from "../../src/kernels/bench_gemm.js";
 import { loadNative, type NativeAddon } from "../../src/kernels/native/index.js";
 
 type Addon = NativeAddon & { setIsa(isa: string): string };
@@ -300,5 +301,19 @@ describe.skipIf(!addon)("native gemm", () => {
       const res = spawnSync(process.execPath, ["-e", script], { env: { ...process.env, TSLM_ISA: env, TSLM_THREADS: "3" }, encoding: "utf8" });
       expect(res.stdout.trim()).toBe(`${want} 3`);
     }
+  });
+
+  it("benchmark: parses MxKxN shapes and measures without torch", async () => {
+    expect(parseGemmShapes("2048x768x3072, 1x2x3")).toEqual([
+      { M: 2048, K: 768, N: 3072 },
+      { M: 1, K: 2, N: 3 },
+    ]);
+    expect(() => parseGemmShapes("64x64")).toThrow(/expected MxKxN/);
+    const before = a.getThreads();
+    const { info, rows } = await benchGemm({ shapes: [{ M: 20, K: 30, N: 40 }], threads: [1, 2], repeats: 2, seconds: 0.01, python: null });
+    expect(info.torchAvailable).toBe(false);
+    expect(rows.map((r) => r.threads)).toEqual([1, 2]);
+    for (const r of rows) expect(r.tslm.median).toBeGreaterThan(0);
+    expect(a.getThreads()).toBe(before); // the benchmark restores the thread count
   });
 });
