@@ -465,7 +465,12 @@ export async function runTrain(o: Flags): Promise<void> {
   };
   if (o.json) process.stdout.write(JSON.stringify(summary) + "\n");
   else out(`${stop ? "stopped" : "done"} at step ${summary.step} in ${secs.toFixed(0)} s; val loss ${summary.valLoss?.toFixed(4) ?? "-"}; checkpoint ${summary.checkpoint}`);
-  if (stop || cfg.samples === 0 || objective !== "clm") return;
+  if (stop) {
+    // Interrupted runs exit with 130 (128 + SIGINT), after their checkpoint is safely written.
+    process.exitCode = 130;
+    return;
+  }
+  if (cfg.samples === 0 || objective !== "clm") return;
 
   // Samples from the trained model, so the result can be judged at once.
   const prompts = ["The ", "It was ", "And the "].slice(0, cfg.samples);

@@ -69,6 +69,36 @@ describe("tslm train", () => {
     expect(new Set(steps).size).toBe(steps.length);
   });
 
+  it("Ctrl-C saves a checkpoint of the step reached and exits with 130", async () => {
+    const out = join(tmp, "interrupted");
+    const child = spawn(process.execPath, ["--import", "tsx", cli, ...base, "--out", out], { cwd: repoRoot, env: { ...process.env, ...env } });
+    const events: { event: string; step?: number; reason?: string }[] = [];
+    const code = await new Promise<number | null>((resolve) => {
+      let buf = "";
+      let sent = false;
+      child.stdout.on("data", (d: Buffer) => {
+        buf += d.toString();
+        for (const line of buf.split("\n").slice(0, -1)) {
+          const e = JSON.parse(line);
+          events.push(e);
+          if (!sent && e.event === "checkpoint" && e.step === 6) {
+            sent = true;
+            child.kill("SIGINT");
+          }
+        }
+        buf = buf.slice(buf.lastIndexOf("\n") + 1);
+      });
+      child.on("exit", (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    const last = events.filter((e) => e.event === "checkpoint").at(-1)!;
+    expect(last.reason).toBe("interrupt");
+    expect(last.step).toBeGreaterThanOrEqual(6);
+    expect(last.step).toBeLessThan(24);
+    expect(readFileSync(join(out, "latest"), "utf8").trim()).toBe(`checkpoint-${last.step}`);
+    expect(events.at(-1)!.event).toBe("interrupted");
+  });
+
   it("rejects unknown config keys and changes on resume, naming them", () => {
     const bad = runSync(["train", "--config", join(repoRoot, "test", "e2e", "fixtures", "bad_train_config.json"), "--out", join(tmp, "bad")], env);
     expect(bad.status).toBe(1);
