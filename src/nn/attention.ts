@@ -142,18 +142,29 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, opts: AttendOptions = {}
   if (q.ndim !== 4 || k.ndim !== 4 || v.ndim !== 4 || H % Hkv !== 0 || v.shape[1] !== Hkv) {
     throw new Error(`attend: expected q [B, H, T, D] and k, v [B, Hkv, S, D] with H divisible by Hkv, got ${formatShape(q.shape)}, ${formatShape(k.shape)}, ${formatShape(v.shape)}`);
   }
-  const kr = repeatKV(k, H / Hkv); // (B, H, S, D)
-  const vr = repeatKV(v, H / Hkv);
+  const [B, , T, D] = q.shape;
+  const nRep = H / Hkv;
   let mask = opts.mask ?? null;
+  const sdpa = (qq: Tensor, kk: Tensor, vv: Tensor, causal: boolean) =>
+    scaledDotProductAttention(qq, kk, vv, {
+      attnMask: mask,
+      isCausal: causal,
+      scale: opts.scale ?? null,
+      dropoutP: opts.dropoutP ?? 0,
+      training: opts.training ?? false,
+      generator: opts.generator ?? defaultGenerator,
+    });
+  // Grouped heads without copying keys and values: when no row-dependent mask is involved (one
+  // new token sees every cached key; or no causality) and any mask depends on the key only, the
+  // nRep query heads of a group can be stacked as nRep * T rows against their shared key/value
+  // head. Decoding with a cache then never copies the cache per step, as repeat_kv would.
+  const keyOnlyMask = !mask || (mask.ndim === 4 && mask.shape[1] === 1 && mask.shape[2] === 1);
+  if (nRep > 1 && !opts.bias && keyOnlyMask && (T === 1 || !opts.causal)) {
+    const qg = reshape(q, [B, Hkv, nRep * T, D]); // (B, Hkv, nRep*T, D): row r*T + t is head g*nRep + r
+    return reshape(sdpa(qg, k, v, false), [B, H, T, D]);
+  }
   if (opts.bias) mask = mask ? add(opts.bias, mask.dtype === "float32" ? mask : intMaskToAdditive(mask)) : opts.bias;
-  return scaledDotProductAttention(q, kr, vr, {
-    attnMask: mask,
-    isCausal: opts.causal ?? false,
-    scale: opts.scale ?? null,
-    dropoutP: opts.dropoutP ?? 0,
-    training: opts.training ?? false,
-    generator: opts.generator ?? defaultGenerator,
-  });
+  return sdpa(q, repeatKV(k, nRep), repeatKV(v, nRep), opts.causal ?? false); // keys/values (B, H, S, D)
 }
 
 function intMaskToAdditive(m: Tensor): Tensor {

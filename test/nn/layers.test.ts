@@ -124,6 +124,22 @@ for (const kernelSet of KERNEL_SETS) {
       expect(r.mismatches).toEqual([]);
     });
 
+    it("gradcheck: non-causal grouped-query attention (query groups stacked against shared keys) equals the repeat_kv path", () => {
+      const src = ParamSource.init({ seed: 22, std: 0.3 });
+      const attn = new MultiHeadAttention(src, { dModel: 8, nHeads: 4, nKvHeads: 1, causal: false, bias: false });
+      const x = randn([2, 3, 8], { generator: new Generator(23), requiresGrad: true });
+      const mask = paddingMask(tensor([1, 1, 1, 0, 1, 1], [2, 3], { dtype: "int32" }));
+      const r = gradcheck((a) => attn.forward(a, { mask }), [x, ...attn.parameters()], { maxElements: 24 });
+      expect(r.mismatches).toEqual([]);
+      // Against explicit repeated heads: an additive bias of zeros forces the repeat_kv path.
+      const zeroBias = new (x.constructor as typeof Tensor)(new Float32Array(2 * 4 * 3 * 3), [2, 4, 3, 3]);
+      noGrad(() => {
+        const a = attn.forward(x, { mask }).toTypedArray();
+        const b = attn.forward(x, { mask, bias: zeroBias }).toTypedArray();
+        assertClose("folded vs repeated GQA", a, b, { atol: 1e-6, rtol: 1e-5 });
+      });
+    });
+
     it("gradcheck: cross-attention with an additive bias that requires grad (T5 relative bias path)", () => {
       const src = ParamSource.init({ seed: 7, std: 0.3 });
       const attn = new MultiHeadAttention(src, { dModel: 8, nHeads: 2, bias: false, scale: 1, names: { q: "q", k: "k", v: "v", o: "o" } });
