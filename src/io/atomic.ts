@@ -105,10 +105,12 @@ export interface WriteJSONOptions {
    * config.json; "insertion": 2-space indent, keys in insertion order, UTF-8 kept, trailing newline.
    */
   style?: "hf" | "insertion";
+  /** "hf" style: keys whose whole-number values are written as floats (1.0). */
+  floatKeys?: ReadonlySet<string>;
 }
 
 /** Writes `value` as pretty JSON atomically (Hugging Face style by default). */
 export function atomicWriteJSON(path: string, value: unknown, opts: WriteJSONOptions = {}): void {
-  const text = (opts.style ?? "hf") === "hf" ? stringifyHF(value) : stringifyPretty(value, { sortKeys: false, asciiOnly: false }) + "\n";
+  const text = (opts.style ?? "hf") === "hf" ? stringifyHF(value, opts.floatKeys) : stringifyPretty(value, { sortKeys: false, asciiOnly: false }) + "\n";
   atomicWriteFile(path, text);
 }

@@ -43,8 +43,8 @@ export function readConfig(pathOrDir: string): ConfigDict {
 }
 
 /** Writes `config.json` atomically in transformers' format (a directory or the file path). */
-export function writeConfig(pathOrDir: string, config: ConfigDict): void {
-  atomicWriteJSON(resolve(pathOrDir, CONFIG_NAME), config);
+export function writeConfig(pathOrDir: string, config: ConfigDict, opts: { floatKeys?: ReadonlySet<string> } = {}): void {
+  atomicWriteJSON(resolve(pathOrDir, CONFIG_NAME), config, { floatKeys: opts.floatKeys });
 }
 
 /** Reads `generation_config.json` (a directory or the file itself). */

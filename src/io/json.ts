@@ -178,8 +178,8 @@ function asciiString(s: string): string {
 }
 
 /** Python `json.dumps(value, indent=2, sort_keys=True) + "\n"`, as transformers writes configs. */
-export function stringifyHF(value: unknown): string {
-  return stringifyPretty(value, { sortKeys: true, asciiOnly: true, pythonNumbers: true }) + "\n";
+export function stringifyHF(value: unknown, floatKeys?: ReadonlySet<string>): string {
+  return stringifyPretty(value, { sortKeys: true, asciiOnly: true, pythonNumbers: true, floatKeys }) + "\n";
 }
 
 /**
@@ -214,6 +214,8 @@ export interface PrettyOptions {
   asciiOnly: boolean;
   /** Print numbers like Python's json (see pythonNumber) instead of JavaScript's JSON.stringify. */
   pythonNumbers?: boolean;
+  /** Keys whose whole-number values print as floats ("1.0"): the config's float-typed fields. */
+  floatKeys?: ReadonlySet<string>;
   indent?: number;
 }
 
@@ -227,6 +229,12 @@ export function stringifyPretty(value: unknown, opts: PrettyOptions): string {
     if (typeof v === "boolean") return v ? "true" : "false";
     if (typeof v === "number") {
       if (!Number.isFinite(v)) throw new Error(`JSON: ${path || "value"} is ${v}, which JSON cannot represent`);
+      if (opts.floatKeys && Number.isInteger(v) && opts.floatKeys.has(path.slice(path.lastIndexOf(".") + 1))) {
+        // A float field that holds a whole number (1.0): Python writes "1.0", and transformers 5's
+        // typed configs reject an int where the class declares a float.
+        const t = pythonNumber(v);
+        return /[.e]/.test(t) ? t : `${t}.0`;
+      }
       return opts.pythonNumbers ? pythonNumber(v) : JSON.stringify(v);
     }
     if (typeof v === "bigint") return v.toString();

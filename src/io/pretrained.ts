@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Module } from "../nn/module.js";
 import { loadModel, modelEntry, type PretrainedModel } from "../models/registry.js";
+import { floatFields } from "../models/common.js";
 import { atomicWriteFile, atomicWriteJSON } from "./atomic.js";
 import { stringifyHF } from "./json.js";
 import { readConfig, readGenerationConfig, writeConfig, writeGenerationConfig, CONFIG_NAME, GENERATION_CONFIG_NAME, type ConfigDict } from "./config.js";
@@ -151,7 +152,7 @@ export function savePretrained(model: PretrainedModel | Module, dir: string, opt
     writeGenerationConfig(dir, opts.generationConfig);
     written.push(GENERATION_CONFIG_NAME);
   }
-  writeConfig(dir, config);
+  writeConfig(dir, config, { floatKeys: floatFields(String(config.model_type)) });
   written.push(CONFIG_NAME);
   return { ...saved, written };
 }

@@ -11,6 +11,17 @@ import type { DynamicCache } from "../nn/attention.js";
 export type RawConfig = Record<string, unknown>;
 
 /**
+ * Field names read as floats, per model type (filled by ConfigReader.number). savePretrained writes
+ * whole-number values of these fields as "1.0", as Python does; transformers 5 rejects an int where
+ * its config class declares a float (e.g. T5's initializer_factor).
+ */
+const FLOAT_FIELDS = new Map<string, Set<string>>();
+
+export function floatFields(modelType: string): ReadonlySet<string> {
+  return FLOAT_FIELDS.get(modelType) ?? new Set();
+}
+
+/**
  * Reads config.json fields for one model type, naming the type and the field in every error.
  * Fields absent from the JSON take transformers' default for that config class.
  */
@@ -56,6 +67,9 @@ export class ConfigReader {
   }
 
   number(key: string, def: number, opts: { min?: number; max?: number } = {}): number {
+    let floats = FLOAT_FIELDS.get(this.modelType);
+    if (!floats) FLOAT_FIELDS.set(this.modelType, (floats = new Set()));
+    floats.add(key);
     const v = this.raw[key] ?? def;
     if (typeof v !== "number" || !Number.isFinite(v) || v < (opts.min ?? -Infinity) || v > (opts.max ?? Infinity)) {
       this.fail(key, `a number${opts.min !== undefined ? ` >= ${opts.min}` : ""}${opts.max !== undefined ? ` <= ${opts.max}` : ""}`);
