@@ -8,6 +8,7 @@
 // backward through a released graph is an error, never silently wrong.
 import { Tensor, formatShape, type GradFn } from "../tensor/tensor.js";
 import { contiguousRaw } from "../tensor/views.js";
+import { BinaryOp, kernels } from "../kernels/index.js";
 
 let gradEnabled = true;
 let anomalyEnabled = false;
@@ -138,11 +139,15 @@ export interface BackwardOptions {
   retainGraph?: boolean;
 }
 
+/** a + b for two gradients of one shape (contiguous), through the kernels. */
 function addInto(a: Tensor, b: Tensor): Tensor {
-  const out = new Float32Array(a.size);
+  const n = a.size;
+  const out = new Float32Array(n);
   const ad = contiguousRaw(a);
   const bd = contiguousRaw(b);
-  for (let i = 0; i < out.length; i++) out[i] = ad.data[ad.offset + i] + bd.data[bd.offset + i];
+  const flat = Int32Array.of(n);
+  const unit = Int32Array.of(1);
+  kernels().binary(BinaryOp.Add, flat, ad.data as Float32Array, ad.offset, unit, bd.data as Float32Array, bd.offset, unit, out);
   return new Tensor(out, a.shape);
 }
 

@@ -92,7 +92,27 @@ export function slice(x: Tensor, dim: number, start = 0, stop = Infinity, step =
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   checkTensor("narrow", x);
   const out = narrowRaw(x, dim, start, length);
-  return record("narrow", out, [x], (g) => [placeInZeros(x.shape, (z) => narrowRaw(z, dim, start, length), g)]);
+  const d = normAxis(dim, x.ndim, "narrow");
+  const s = start < 0 ? start + x.shape[d] : start;
+  return record("narrow", out, [x], (g) => [narrowBackward(x.shape, d, s, g)]);
+}
+
+/**
+ * The gradient of a narrow: zeros with g placed in the narrowed block. The block is `outer` runs
+ * of `length * inner` contiguous elements, so each run is one typed-array copy (memcpy speed) —
+ * this is the backward of every q/k/v split and of cache slicing, so it is hot.
+ */
+function narrowBackward(shape: readonly number[], d: number, startIndex: number, g: Tensor): Tensor {
+  const n = shapeSize(shape);
+  const out = new Float32Array(n);
+  const inner = shapeSize(shape.slice(d + 1));
+  const outer = shapeSize(shape.slice(0, d));
+  const row = shape[d] * inner;
+  const run = g.shape[d] * inner;
+  const start = startIndex * inner;
+  const gd = f32(g);
+  for (let o = 0; o < outer; o++) out.set(gd.subarray(o * run, (o + 1) * run), o * row + start);
+  return new Tensor(out, shape);
 }
 
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
