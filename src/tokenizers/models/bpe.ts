@@ -103,6 +103,9 @@ interface CachedWord {
   ends: Int32Array;
 }
 
+/** Positions in a word are packed with the merge rank into one double: rank * POS_LIMIT + pos. */
+const POS_LIMIT = 2 ** 26;
+
 const BYTE_TOKENS = Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
 const utf8 = new TextEncoder();
 
@@ -268,6 +271,7 @@ export class BPE {
   private applyMerges(idsIn: number[], startsIn: number[], endsIn: number[]): CachedWord {
     const n = idsIn.length;
     if (n < 2) return { ids: Int32Array.from(idsIn), starts: Int32Array.from(startsIn), ends: Int32Array.from(endsIn) };
+    if (n >= POS_LIMIT) throw new RangeError(`BPE: a single word of ${n} symbols is too long (limit ${POS_LIMIT})`);
     const ids = Int32Array.from(idsIn);
     const starts = Int32Array.from(startsIn);
     const ends = Int32Array.from(endsIn);
@@ -278,60 +282,59 @@ export class BPE {
       prev[i] = i - 1;
       next[i] = i + 1 < n ? i + 1 : -1;
     }
-    // Binary heap of candidate merges keyed by (rank, position); entries may go stale.
-    const hRank: number[] = [];
-    const hPos: number[] = [];
-    const hNew: number[] = [];
-    const less = (i: number, j: number) => hRank[i]! < hRank[j]! || (hRank[i] === hRank[j] && hPos[i]! < hPos[j]!);
-    const swap = (i: number, j: number) => {
-      let t = hRank[i]!; hRank[i] = hRank[j]!; hRank[j] = t;
-      t = hPos[i]!; hPos[i] = hPos[j]!; hPos[j] = t;
-      t = hNew[i]!; hNew[i] = hNew[j]!; hNew[j] = t;
-    };
-    const push = (rank: number, pos: number, nid: number) => {
-      hRank.push(rank);
-      hPos.push(pos);
-      hNew.push(nid);
-      let i = hRank.length - 1;
+    // Binary min-heap of candidate merges, each packed in one double as rank * POS_LIMIT + position
+    // (so ties on rank go to the leftmost pair, as HF). Entries can go stale; they are re-checked.
+    let heap = new Float64Array(Math.max(16, n));
+    let size = 0;
+    const push = (key: number) => {
+      if (size === heap.length) {
+        const h2 = new Float64Array(heap.length * 2);
+        h2.set(heap);
+        heap = h2;
+      }
+      let i = size++;
       while (i > 0) {
         const p = (i - 1) >> 1;
-        if (!less(i, p)) break;
-        swap(i, p);
+        const pk = heap[p]!;
+        if (pk <= key) break;
+        heap[i] = pk;
         i = p;
       }
+      heap[i] = key;
     };
-    const pop = () => {
-      const last = hRank.length - 1;
-      swap(0, last);
-      const r = [hRank.pop()!, hPos.pop()!, hNew.pop()!] as const;
+    const pop = (): number => {
+      const top = heap[0]!;
+      const last = heap[--size]!;
       let i = 0;
-      const len = hRank.length;
       for (;;) {
         const l = 2 * i + 1;
-        const rr = l + 1;
-        let m = i;
-        if (l < len && less(l, m)) m = l;
-        if (rr < len && less(rr, m)) m = rr;
-        if (m === i) break;
-        swap(i, m);
-        i = m;
+        if (l >= size) break;
+        const r = l + 1;
+        const c = r < size && heap[r]! < heap[l]! ? r : l;
+        if (heap[c]! >= last) break;
+        heap[i] = heap[c]!;
+        i = c;
       }
-      return r;
+      heap[i] = last;
+      return top;
     };
     const t = this.table;
     for (let i = 0; i + 1 < n; i++) {
       const slot = t.find(ids[i]!, ids[i + 1]!);
-      if (slot >= 0) push(t.rankAt(slot), i, t.newIdAt(slot));
+      if (slot >= 0) push(t.rankAt(slot) * POS_LIMIT + i);
     }
     let count = n;
-    while (hRank.length > 0) {
-      const [, pos, nid] = pop();
+    while (size > 0) {
+      const key = pop();
+      const pos = key % POS_LIMIT;
+      const rank = (key - pos) / POS_LIMIT;
       if (!alive[pos]) continue;
       const right = next[pos]!;
       if (right < 0) continue;
-      // Stale entry check: the pair at pos must still produce this merge.
+      // Stale entry check: the pair at pos must still be the one this entry was made for.
       const slot = t.find(ids[pos]!, ids[right]!);
-      if (slot < 0 || t.newIdAt(slot) !== nid) continue;
+      if (slot < 0 || t.rankAt(slot) !== rank) continue;
+      const nid = t.newIdAt(slot);
       ids[pos] = nid;
       ends[pos] = ends[right]!;
       alive[right] = 0;
@@ -342,11 +345,11 @@ export class BPE {
       const p = prev[pos]!;
       if (p >= 0) {
         const s2 = t.find(ids[p]!, nid);
-        if (s2 >= 0) push(t.rankAt(s2), p, t.newIdAt(s2));
+        if (s2 >= 0) push(t.rankAt(s2) * POS_LIMIT + p);
       }
       if (rn >= 0) {
         const s3 = t.find(nid, ids[rn]!);
-        if (s3 >= 0) push(t.rankAt(s3), pos, t.newIdAt(s3));
+        if (s3 >= 0) push(t.rankAt(s3) * POS_LIMIT + pos);
       }
     }
     const oIds = new Int32Array(count);
