@@ -511,8 +511,20 @@ export class Decoding {
         newTokens: this.seqs.map((s, r) => s.slice(P, P + this.genLen[r])),
         finishReasons: this.reasons,
       };
-      const stop = this.stopStrings;
-      if (stop) out.texts = this.seqs.map((_, r) => stop.trimmedText(r));
+      // Texts come from each row's own tokens (not the pads appended after it finished), cut
+      // before the first stop string.
+      if (tok) {
+        const stops = this.config.stop_strings ?? [];
+        out.texts = out.newTokens.map((t) => {
+          const text = tok.decode(t, { skipSpecialTokens: true });
+          let first = -1;
+          for (const st of stops) {
+            const at = text.indexOf(st);
+            if (at >= 0 && (first < 0 || at < first)) first = at;
+          }
+          return first < 0 ? text : text.slice(0, first);
+        });
+      }
     }
     if (tok && !out.texts) out.texts = out.newTokens.map((t) => tok.decode(t, { skipSpecialTokens: true }));
     return out;

@@ -171,3 +171,18 @@ describe("generateStream", () => {
     await expect(generateStream(model, prompts, { numBeams: 2, maxNewTokens: 3, padTokenId: 256 }).next()).rejects.toThrow(/beam search cannot stream/);
   });
 });
+
+describe("texts of rows that end early", () => {
+  it("do not include the pads appended after EOS, with or without stop strings", () => {
+    // Make the first generated token of the short prompt EOS-like by declaring it EOS.
+    const p = [tok.encode("Hi there, ").ids, tok.encode("a").ids];
+    const first = generate(model, [p[1]], { maxNewTokens: 1 }).newTokens[0][0];
+    const pad = tok.encode("P").ids[0]; // a pad id that decodes to visible text
+    for (const stop of [undefined, ["zz-never"]]) {
+      const out = generate(model, p, { maxNewTokens: 8, eosTokenId: first, padTokenId: pad, stopStrings: stop }, { tokenizer: tok });
+      expect(out.newTokens[1]).toEqual([first]);
+      expect(out.texts![1]).toBe(tok.decode([first], { skipSpecialTokens: true }));
+      expect(out.sequences[1].slice(-3)).toEqual([pad, pad, pad]);
+    }
+  });
+});
