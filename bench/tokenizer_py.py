@@ -5,7 +5,8 @@
 
 encode: the same ~4 KB chunks as the TypeScript side (lines grouped until a chunk reaches 4096
 bytes), encoded one by one on one thread (`encode`, like the JS libraries) and, separately, with
-`encode_batch` on all cores. Reports seconds per round and the token count.
+`encode_batch` on all cores. Reports wall seconds per round (and CPU seconds for the one-thread
+loop) and the token count.
 train: BpeTrainer with a ByteLevel pre-tokenizer (add_prefix_space=False), the 256-character
 initial alphabet, special token <|endoftext|>, min_frequency 0, from the files; seconds per round
 and the sha256 of the vocabulary and merges, to compare with tslm's.
@@ -40,18 +41,20 @@ def encode(tok_path, rounds, files):
     tok = Tokenizer.from_file(tok_path)
     texts = chunks(files)
     nbytes = sum(len(t.encode("utf-8")) for t in texts)
-    single, batch, ntok = [], [], 0
+    single, single_cpu, batch, ntok = [], [], [], 0
     for _ in range(rounds):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         n = 0
         for t in texts:
             n += len(tok.encode(t, add_special_tokens=False).ids)
         single.append(time.perf_counter() - t0)
+        single_cpu.append(time.process_time() - c0)
         ntok = n
         t0 = time.perf_counter()
         tok.encode_batch(texts, add_special_tokens=False)
         batch.append(time.perf_counter() - t0)
-    print(json.dumps({"bytes": nbytes, "tokens": ntok, "single_s": single, "batch_s": batch}))
+    print(json.dumps({"bytes": nbytes, "tokens": ntok, "single_s": single, "single_cpu_s": single_cpu, "batch_s": batch}))
 
 
 def train(vocab_size, rounds, files):

@@ -119,6 +119,7 @@ interface TrainOpts {
   specialTokens?: string[];
   limitAlphabet?: number;
   unkToken?: string;
+  invalidUtf8: "error" | "replace";
   out: string;
   progress: boolean;
 }
@@ -149,6 +150,7 @@ function train(files: string[], o: TrainOpts): void {
       specialTokens: o.specialTokens,
       limitAlphabet: o.limitAlphabet,
       unkToken: o.unkToken,
+      invalidUtf8: o.invalidUtf8,
       onProgress: reporter?.onProgress,
     });
   } catch (err) {
@@ -221,6 +223,7 @@ export function registerTokenizer(program: Command): void {
     .option("--special-tokens <list>", "comma-separated special tokens, given the first ids (defaults per type)", tokenList)
     .option("--limit-alphabet <n>", "bpe / wordpiece: keep at most this many initial characters", positiveInt("--limit-alphabet"))
     .option("--unk-token <token>", "wordpiece / unigram: the unknown token")
+    .addOption(new Option("--invalid-utf8 <mode>", "bytes that are not UTF-8: stop with an error (as HF) or read them as U+FFFD").choices(["error", "replace"]).default("error"))
     .requiredOption("--out <dir>", "output directory")
     .option("--no-progress", "no progress bar on stderr")
     .argument("<files...>", "training text files (UTF-8), read line by line")

@@ -142,6 +142,14 @@ describe("tslm tokenizer errors: one line naming the argument or file, exit code
     oneLine(await tslm("tokenizer", "train", "--type", "sentencepiece", "--vocab-size", "300", "--out", join(dir, "x"), CORPUS), /bpe, wordpiece, unigram/);
   });
 
+  it("a training file that is not UTF-8, and --invalid-utf8 replace to read it anyway", async () => {
+    const bad = join(dir, "latin1.txt");
+    writeFileSync(bad, Buffer.from("caf\xe9 au lait\n", "latin1"));
+    oneLine(await tslm("tokenizer", "train", "--type", "bpe", "--vocab-size", "300", "--out", join(dir, "l1"), bad), /latin1\.txt: invalid UTF-8 at byte 3/);
+    const ok = await tslm("tokenizer", "train", "--type", "bpe", "--vocab-size", "300", "--invalid-utf8", "replace", "--out", join(dir, "l1"), bad);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
   it("a missing --out", async () => {
     oneLine(await tslm("tokenizer", "train", "--type", "bpe", "--vocab-size", "300", CORPUS), /--out/);
   });

@@ -107,6 +107,28 @@ describe("streaming lines", () => {
     expect([...wc.entries()].sort()).toEqual([["a", 3], ["b", 2]]);
   });
 
+  it("stops at bytes that are not UTF-8, naming the file and byte offset (as HF refuses them)", () => {
+    const cases: [string, Buffer, number][] = [
+      ["latin1.txt", Buffer.from([0x61, 0x62, 0x0a, 0x63, 0xe8, 0x64, 0x0a]), 4],
+      ["overlong.txt", Buffer.from([0x61, 0xc0, 0x80]), 1],
+      ["surrogate.txt", Buffer.from([0x61, 0xed, 0xa0, 0x80]), 1],
+      ["truncated.txt", Buffer.from([0x61, 0xe4, 0xb8]), 1],
+      ["cut.txt", Buffer.from([0x61, 0x62, 0xf0, 0x9f, 0x98, 0x61]), 2],
+    ];
+    for (const [name, bytes, offset] of cases) {
+      const f = join(dir, name);
+      writeFileSync(f, bytes);
+      for (const chunkBytes of [1, 2, 1 << 20]) {
+        expect(() => forEachLine([f], () => {}, { chunkBytes }), `${name} chunk ${chunkBytes}`).toThrow(
+          new RegExp(`${name.replace(".", "\\.")}: invalid UTF-8 at byte ${offset}`),
+        );
+      }
+    }
+    const lines: string[] = [];
+    forEachLine([join(dir, "latin1.txt")], (l) => lines.push(l), { invalidUtf8: "replace" });
+    expect(lines).toEqual(["ab\n", "c\ufffdd\n"]);
+  });
+
   it("names a missing training file", () => {
     expect(() => countWords([join(dir, "nope.txt")], (l) => [l])).toThrow(/nope\.txt/);
   });

@@ -47,7 +47,7 @@ export function forEachLine(files: string[], onLine: (line: string) => void, opt
         if (n === 0) break;
         if (validator) {
           const bad = validator.check(buf, n);
-          if (bad >= 0) throw invalidUtf8Error(file, fileOffset + bad);
+          if (bad !== null) throw invalidUtf8Error(file, fileOffset + bad);
         }
         fileOffset += n;
         done += n;
@@ -60,7 +60,7 @@ export function forEachLine(files: string[], onLine: (line: string) => void, opt
         carry = text.slice(start);
         options.onProgress?.(done, total);
       }
-      if (validator && !validator.complete()) throw invalidUtf8Error(file, fileOffset);
+      if (validator && validator.unfinished() > 0) throw invalidUtf8Error(file, fileOffset - validator.unfinished());
       carry += decoder.end();
       if (carry.length > 0) onLine(carry); // last line without "\n"
     } finally {
@@ -108,18 +108,25 @@ function invalidUtf8Error(file: string, offset: number): Error {
  */
 export class Utf8Validator {
   private need = 0;
+  /** Bytes of the unfinished sequence seen so far. */
+  private got = 0;
   private lo = 0x80;
   private hi = 0xbf;
 
-  /** Index of the first byte of buf[0..n) that makes the input invalid, or -1. */
-  check(buf: Uint8Array, n: number): number {
+  /**
+   * Where the first invalid sequence in buf[0..n) starts, relative to buf (negative when it began
+   * in an earlier chunk) — Rust's `Utf8Error::valid_up_to` — or null when all is valid so far.
+   */
+  check(buf: Uint8Array, n: number): number | null {
     let need = this.need;
+    let got = this.got;
     let lo = this.lo;
     let hi = this.hi;
     for (let i = 0; i < n; i++) {
       const b = buf[i]!;
       if (need === 0) {
         if (b < 0x80) continue;
+        got = 1;
         if (b >= 0xc2 && b <= 0xdf) need = 1;
         else if (b >= 0xe0 && b <= 0xef) {
           need = 2;
@@ -131,21 +138,23 @@ export class Utf8Validator {
           else if (b === 0xf4) hi = 0x8f;
         } else return i;
       } else {
-        if (b < lo || b > hi) return i;
+        if (b < lo || b > hi) return i - got;
         lo = 0x80;
         hi = 0xbf;
         need--;
+        got++;
       }
     }
     this.need = need;
+    this.got = got;
     this.lo = lo;
     this.hi = hi;
-    return -1;
+    return null;
   }
 
-  /** True when no multi-byte sequence is left unfinished. */
-  complete(): boolean {
-    return this.need === 0;
+  /** 0 when the input ended on a sequence boundary, else how many bytes the cut sequence has. */
+  unfinished(): number {
+    return this.need === 0 ? 0 : this.got;
   }
 }
 
