@@ -5,9 +5,12 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerBench } from "./bench.js";
+import { registerChat } from "./chat.js";
 import { registerEval } from "./eval.js";
 import { registerFillMask } from "./fill_mask.js";
+import { registerGenerate } from "./generate.js";
 import { registerInfo } from "./info.js";
+import { registerServe } from "./serve.js";
 import { registerTokenizer } from "./tokenizer.js";
 import { registerTrain } from "./train.js";
 
@@ -31,6 +34,9 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerEval(program);
   registerFillMask(program);
+  registerGenerate(program);
+  registerChat(program);
+  registerServe(program);
   return program;
 }
 
