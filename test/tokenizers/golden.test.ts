@@ -34,6 +34,7 @@ describe.each(TOKENIZER_NAMES)("%s matches Python tokenizers", (name) => {
         firstDiff("offsets", e.offsets, want.offsets),
         firstDiff("special", e.specialTokensMask, want.special),
         firstDiff("type_ids", e.typeIds, want.type_ids),
+        firstDiff("word_ids", e.wordIds, want.word_ids),
         firstDiff("ids_ns", n.ids, want.ids_ns),
         firstDiff("offsets_ns", n.offsets, want.offsets_ns),
         firstDiff("decode", tok.decode(want.ids), want.decode),
@@ -65,7 +66,8 @@ describe.each(TOKENIZER_NAMES)("%s matches Python tokenizers", (name) => {
     pairs.forEach(([a, b], i) => {
       const e = tok.encode(a, { pair: b });
       const want = golden.pairs[i]!;
-      expect({ ids: e.ids, type_ids: e.typeIds, offsets: e.offsets, special: e.specialTokensMask }, `pair #${i}`).toEqual(want);
+      const got = { ids: e.ids, type_ids: e.typeIds, offsets: e.offsets, special: e.specialTokensMask, word_ids: e.wordIds, sequence_ids: e.sequenceIds };
+      expect(got, `pair #${i}`).toEqual(want);
     });
   });
 });

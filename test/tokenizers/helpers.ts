@@ -36,6 +36,7 @@ export interface GoldenCase {
   offsets: Array<[number, number]>;
   special: number[];
   type_ids: number[];
+  word_ids: Array<number | null>;
   ids_ns: number[];
   offsets_ns: Array<[number, number]>;
   decode: string;
@@ -49,6 +50,8 @@ export interface GoldenPair {
   type_ids: number[];
   offsets: Array<[number, number]>;
   special: number[];
+  word_ids: Array<number | null>;
+  sequence_ids: Array<number | null>;
 }
 
 export interface GoldenFile {

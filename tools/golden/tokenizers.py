@@ -114,6 +114,7 @@ def encode_case(tok, s):
         "offsets": [list(o) for o in e.offsets],
         "special": e.special_tokens_mask,
         "type_ids": e.type_ids,
+        "word_ids": e.word_ids,
         "ids_ns": n.ids,
         "offsets_ns": [list(o) for o in n.offsets],
         "decode": tok.decode(e.ids, skip_special_tokens=False),
@@ -132,6 +133,8 @@ def pair_case(tok, a, b):
         "type_ids": e.type_ids,
         "offsets": [list(o) for o in e.offsets],
         "special": e.special_tokens_mask,
+        "word_ids": e.word_ids,
+        "sequence_ids": e.sequence_ids,
     }
 
 
