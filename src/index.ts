@@ -12,3 +12,4 @@ export * from "./io/index.js";
 export * from "./data/index.js";
 export * from "./generate/index.js";
 export * from "./prompting/index.js";
+export * from "./peft/index.js";
