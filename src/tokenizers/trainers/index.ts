@@ -8,8 +8,9 @@
 //              BertProcessing with [CLS] / [SEP] when those are among the special tokens.
 //   unigram    SentencePiece style: NFKC, WhitespaceSplit + Metaspace("▁"), Metaspace decoder.
 //
-// The result is plain JSON (`TokenizerJson`) so it can be written with JSON.stringify and loaded
-// by tslm's Tokenizer or by Python `tokenizers`.
+// `trainTokenizer` returns tslm's Tokenizer, ready to encode; the `trainTokenizerFrom*` functions
+// return plain tokenizer.json (`TokenizerJson`), to write with JSON.stringify and load in tslm or
+// Python `tokenizers`. The `tslm tokenizer train` command (src/cli/tokenizer.ts) wraps them.
 
 import { Tokenizer } from "../tokenizer.js";
 import { trainBpe } from "./bpe.js";
