@@ -8,6 +8,7 @@ import { Tensor } from "../tensor/tensor.js";
 import type { CausalLMInput, CausalLMOutput, RawConfig } from "./common.js";
 import * as bert from "./bert.js";
 import * as gpt2 from "./gpt2.js";
+import { GPT2ForSequenceClassification } from "./gpt2_classification.js";
 import * as llama from "./llama.js";
 import * as t5 from "./t5.js";
 import * as transformer from "./transformer.js";
@@ -37,7 +38,11 @@ const REGISTRY = new Map<string, ModelEntry>([
       modelType: "gpt2",
       architecture: gpt2.GPT2LMHeadModel.architecture,
       parseConfig: gpt2.parseGPT2Config,
-      create: (c, s) => new gpt2.GPT2LMHeadModel(c, s),
+      // architectures ["GPT2ForSequenceClassification"] builds the classifier (gpt2_classification.ts).
+      create: (c, s) =>
+        Array.isArray(c.architectures) && c.architectures[0] === "GPT2ForSequenceClassification"
+          ? (new GPT2ForSequenceClassification(c, s) as unknown as PretrainedModel)
+          : new gpt2.GPT2LMHeadModel(c, s),
       ignoredKeys: gpt2.checkpointKeyTable.ignored,
       remapKeys: gpt2.checkpointKeyTable.remapKeys,
     },
