@@ -38,7 +38,9 @@ typedef void (*tslm_task_fn)(void *ctx, int task, int ntasks);
 void tslm_parallel_for(int ntasks, tslm_task_fn fn, void *ctx);
 /* Inside a task: which thread runs it, in [0, tslm_num_threads()) (0 = the thread that called
  * tslm_parallel_for). Tasks are handed out dynamically, so index per-thread scratch buffers by
- * this, not by the task number, when ntasks > threads. */
+ * this, not by the task number, when ntasks > threads. Ids are unique within one job only: two
+ * JS threads (worker_threads) running kernels at once both have id 0 outside the pool, so shared
+ * scratch buffers also need a lock per kernel (gemm.c holds one for the whole call). */
 int tslm_worker_id(void);
 
 /* ---- N-API helpers (napi_util.c) ---- */
