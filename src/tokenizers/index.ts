@@ -2,7 +2,7 @@
 // decoding (id- and offset-identical to Python `tokenizers`), plus the building blocks.
 
 export { Tokenizer, StreamDecoder, gpt2FromFiles, gpt2Json, bertFromVocab, bertJson } from "./tokenizer.js";
-export type { EncodeOptions, BatchEncodeOptions, DecodeOptions, TokenizerConfig, TruncationSettings, PaddingSettings } from "./tokenizer.js";
+export type { Input, EncodeOptions, BatchEncodeOptions, DecodeOptions, TokenizerConfig, TruncationSettings, PaddingSettings } from "./tokenizer.js";
 export type { Encoding, TruncationOptions, TruncationStrategy, Side } from "./encoding.js";
 export { NormalizedString, PreTokenizedString, OffsetConverter, codePointToCodeUnitOffsets } from "./normalized.js";
 export type { Offsets, Token, SplitBehavior } from "./normalized.js";

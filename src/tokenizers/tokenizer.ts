@@ -24,17 +24,24 @@ import { PostProcessor, postProcess, postProcessorFromJSON } from "./post_proces
 import { Decoder, decodeWith, decoderFromJSON } from "./decoders.js";
 import { FastBert, FastByteLevelBPE, TokenColumns } from "./fast_paths.js";
 import {
-  Encoding, PadOptions, Side, TruncationOptions, TruncationStrategy, emptyEncoding, padEncoding, truncatePair,
+  Encoding, PadOptions, Side, TruncationOptions, TruncationStrategy, concatEncodings, emptyEncoding, padEncoding, truncatePair,
 } from "./encoding.js";
 import {
   Json, JsonObject, asArray, asObject, checkKeys, getBool, getInt, getString, join, TokenizerJsonError,
 } from "./json.js";
 
+/**
+ * Text to encode: a string, or an array of words already split (HF `is_pretokenized=True`: each
+ * word goes through the pipeline on its own, word ids are the array indices, and offsets are
+ * relative to each word, as in Python).
+ */
+export type Input = string | readonly string[];
+
 export interface EncodeOptions {
   /** Add the post-processor's special tokens (HF `add_special_tokens`, default true). */
   addSpecialTokens?: boolean;
   /** Second sequence of a pair. */
-  pair?: string;
+  pair?: Input;
 }
 
 export interface BatchEncodeOptions {
@@ -51,7 +58,7 @@ export interface BatchEncodeOptions {
   truncationSide?: Side;
   padToMultipleOf?: number;
   /** Second sequences, one per text. */
-  pairs?: string[];
+  pairs?: Input[];
 }
 
 export interface DecodeOptions {
@@ -292,11 +299,23 @@ export class Tokenizer {
     };
   }
 
-  encode(text: string, opts: EncodeOptions = {}): Encoding {
-    if (typeof text !== "string") throw new TypeError(`Tokenizer.encode: expected a string, got ${typeof text}`);
+  /** Encode one input (string or pre-split words) without post-processing. */
+  private encodeInput(input: Input, typeId: number, what: string): Encoding {
+    if (typeof input === "string") return this.encodeSequence(input, typeId);
+    if (!Array.isArray(input)) throw new TypeError(`Tokenizer.${what}: expected a string or an array of strings, got ${typeof input}`);
+    const parts = input.map((w, i) => {
+      if (typeof w !== "string") throw new TypeError(`Tokenizer.${what}: word ${i} is ${typeof w}, not a string`);
+      const e = this.encodeSequence(w, typeId);
+      e.wordIds.fill(i);
+      return e;
+    });
+    return parts.length === 0 ? emptyEncoding() : concatEncodings(parts);
+  }
+
+  encode(text: Input, opts: EncodeOptions = {}): Encoding {
     const add = opts.addSpecialTokens ?? true;
-    let a = this.encodeSequence(text, 0);
-    let b = opts.pair === undefined ? null : this.encodeSequence(opts.pair, 1);
+    let a = this.encodeInput(text, 0, "encode");
+    let b = opts.pair === undefined ? null : this.encodeInput(opts.pair, 1, "encode (pair)");
     // The tokenizer.json settings apply, as in HF's `post_process`: truncate, process, pad.
     if (this.truncation) [a, b] = this.truncate(a, b, this.truncation, add);
     const e = postProcess(this.postProcessor, a, b, add);
@@ -321,7 +340,7 @@ export class Tokenizer {
     return this.postProcessor ? this.postProcessor.addedTokens(isPair) : 0;
   }
 
-  encodeBatch(texts: string[], opts: BatchEncodeOptions = {}): Encoding[] {
+  encodeBatch(texts: Input[], opts: BatchEncodeOptions = {}): Encoding[] {
     const add = opts.addSpecialTokens ?? true;
     // Explicit options win; otherwise the tokenizer.json settings apply (as HF's encode_batch).
     const padding = opts.padding ?? (this.padding ? "json" : false);
@@ -341,8 +360,8 @@ export class Tokenizer {
       };
     }
     const out = texts.map((t, i) => {
-      let a = this.encodeSequence(t, 0);
-      let b = opts.pairs ? this.encodeSequence(opts.pairs[i]!, 1) : null;
+      let a = this.encodeInput(t, 0, "encodeBatch");
+      let b = opts.pairs ? this.encodeInput(opts.pairs[i]!, 1, "encodeBatch (pair)") : null;
       if (trunc) [a, b] = this.truncate(a, b, trunc, add);
       return postProcess(this.postProcessor, a, b, add);
     });

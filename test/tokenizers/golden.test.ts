@@ -61,6 +61,15 @@ describe.each(TOKENIZER_NAMES)("%s matches Python tokenizers", (name) => {
     expect(bad, `strings differing through the general path`).toEqual([]);
   });
 
+  it("encodes pre-split words like HF's is_pretokenized (per-word offsets, word ids)", () => {
+    const tok = loadTokenizer(name);
+    for (const c of golden.pretokenized) {
+      const e = c.pair ? tok.encode(c.words, { pair: c.pair }) : tok.encode(c.words);
+      const got = { ids: e.ids, offsets: e.offsets, word_ids: e.wordIds, type_ids: e.typeIds, special: e.specialTokensMask };
+      expect(got, JSON.stringify(c.words)).toEqual({ ids: c.ids, offsets: c.offsets, word_ids: c.word_ids, type_ids: c.type_ids, special: c.special });
+    }
+  });
+
   it(`encodes ${pairs.length} sequence pairs identically (type ids, special tokens)`, () => {
     const tok = loadTokenizer(name);
     pairs.forEach(([a, b], i) => {

@@ -54,12 +54,23 @@ export interface GoldenPair {
   sequence_ids: Array<number | null>;
 }
 
+export interface GoldenPretokenized {
+  words: string[];
+  pair: string[] | null;
+  ids: number[];
+  offsets: Array<[number, number]>;
+  word_ids: Array<number | null>;
+  type_ids: number[];
+  special: number[];
+}
+
 export interface GoldenFile {
   name: string;
   source: string;
   tokenizers_version: string;
   cases: GoldenCase[];
   pairs: GoldenPair[];
+  pretokenized: GoldenPretokenized[];
 }
 
 export function readGolden(name: TokenizerName): GoldenFile {

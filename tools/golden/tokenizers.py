@@ -138,6 +138,25 @@ def pair_case(tok, a, b):
     }
 
 
+# Pre-split words (HF is_pretokenized=True): offsets are per word, word ids are the word indices.
+PRETOKENIZED = [
+    ["Hello", "world", "!"],
+    ["你好", "世界"],
+    [" leading", "trailing ", "  "],
+    ["don't", "<|endoftext|>", "[SEP]", "x"],
+    ["😀", "e\u0301", "Straße"],
+    [],
+]
+
+
+def pretokenized_case(tok, words, pair=None):
+    e = tok.encode(words, pair, is_pretokenized=True) if pair is not None else tok.encode(words, is_pretokenized=True)
+    return {
+        "words": words, "pair": pair, "ids": e.ids, "offsets": [list(o) for o in e.offsets], "word_ids": e.word_ids,
+        "type_ids": e.type_ids, "special": e.special_tokens_mask,
+    }
+
+
 def export_tslm_json(tmp):
     """Compile tslm's tokenizers and write its toJSON() of every tokenizer into tmp/tslm/."""
     build = os.path.join(tmp, "build")
@@ -176,6 +195,8 @@ def main():
                 "tokenizers_version": tokenizers.__version__,
                 "cases": [encode_case(tok, s) for s in table],
                 "pairs": [pair_case(tok, a, b) for a, b in PAIRS],
+                "pretokenized": [pretokenized_case(tok, w) for w in PRETOKENIZED]
+                + [pretokenized_case(tok, PRETOKENIZED[0], PRETOKENIZED[1])],
             }
             with open(os.path.join(OUT, f"{name}.json"), "w", encoding="utf-8") as f:
                 json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
