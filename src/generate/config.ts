@@ -74,6 +74,8 @@ export interface GenerationConfigFields {
   exponential_decay_length_penalty: [number, number] | null;
   renormalize_logits: boolean;
   decoder_start_token_id: number | null;
+  prompt_lookup_num_tokens: number | null;
+  max_matching_ngram_size: number | null;
   // OpenAI request fields with no HF equivalent.
   frequency_penalty: number;
   presence_penalty: number;
@@ -115,6 +117,8 @@ export const GENERATION_DEFAULTS: Readonly<GenerationConfigFields> = Object.free
   exponential_decay_length_penalty: null,
   renormalize_logits: false,
   decoder_start_token_id: null,
+  prompt_lookup_num_tokens: null,
+  max_matching_ngram_size: null,
   frequency_penalty: 0,
   presence_penalty: 0,
   logit_bias: null,
@@ -165,8 +169,6 @@ const UNSUPPORTED_UNLESS_OFF: Record<string, readonly unknown[]> = {
   force_words_ids: [null],
   watermarking_config: [null],
   token_healing: [null, false],
-  prompt_lookup_num_tokens: [null],
-  max_matching_ngram_size: [null],
   assistant_early_exit: [null],
   low_memory: [null, false],
   use_mtp: [null, false],
@@ -217,6 +219,8 @@ export interface GenerationOptions {
   exponentialDecayLengthPenalty?: [number, number] | null;
   renormalizeLogits?: boolean;
   decoderStartTokenId?: number | null;
+  promptLookupNumTokens?: number | null;
+  maxMatchingNgramSize?: number | null;
   frequencyPenalty?: number;
   presencePenalty?: number;
   logitBias?: Record<string, number> | null;
@@ -268,6 +272,8 @@ export class GenerationConfig implements GenerationConfigFields {
   exponential_decay_length_penalty: [number, number] | null = null;
   renormalize_logits = false;
   decoder_start_token_id: number | null = null;
+  prompt_lookup_num_tokens: number | null = null;
+  max_matching_ngram_size: number | null = null;
   frequency_penalty = 0;
   presence_penalty = 0;
   logit_bias: Record<string, number> | null = null;
@@ -449,6 +455,13 @@ export class GenerationConfig implements GenerationConfigFields {
       }
     }
     if (typeof this.renormalize_logits !== "boolean") err(`renormalize_logits must be true or false`);
+    if (this.prompt_lookup_num_tokens !== null) {
+      nonNegInt("prompt_lookup_num_tokens", this.prompt_lookup_num_tokens, true);
+      if (this.do_sample || this.num_beams > 1) {
+        err("prompt lookup decoding (prompt_lookup_num_tokens) is supported by tslm for greedy decoding only (do_sample=false, num_beams=1)");
+      }
+    }
+    if (this.max_matching_ngram_size !== null) nonNegInt("max_matching_ngram_size", this.max_matching_ngram_size, true);
     for (const name of ["frequency_penalty", "presence_penalty"] as const) {
       const v = this[name];
       if (!(typeof v === "number" && v >= -2 && v <= 2)) err(`${name} must be a number in [-2, 2], got ${JSON.stringify(v)}`);

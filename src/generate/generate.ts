@@ -142,14 +142,38 @@ export function reorderCache(cache: DynamicCache | EncoderDecoderCache, rows: In
   }
 }
 
-/** Last-position logits [R, V] of a forward's [R, T, V] output, as a flat float32 array. */
-function lastLogits(logits: Tensor): Float32Array {
-  const [R, T, V] = logits.shape;
-  const out = new Float32Array(R * V);
-  const last = logits.narrow(1, T - 1, 1).toTypedArray() as Float32Array; // (R, 1, V)
-  out.set(last);
-  if (out.length !== R * V) throw new Error(`generate: unexpected logits shape [${logits.shape.join(", ")}]`);
-  return out;
+/** The last n positions' logits [R, n, V] of a forward's [R, T, V] output, as a flat float32 array. */
+function lastLogits(logits: Tensor, n = 1): Float32Array {
+  const [, T] = logits.shape;
+  return logits.narrow(1, T - n, n).toTypedArray() as Float32Array; // (R, n, V)
+}
+
+/**
+ * Prompt lookup decoding's draft (HF PromptLookupCandidateGenerator): find the leftmost earlier
+ * occurrence of the row's last n tokens (n from maxNgram down to 1) and propose the up to
+ * `numTokens` tokens that followed it, cut before the first EOS. Empty when nothing matches.
+ */
+export function promptLookupCandidates(seq: readonly number[], numTokens: number, maxNgram: number, eos: ReadonlySet<number> = new Set()): number[] {
+  const L = seq.length;
+  for (let n = Math.min(maxNgram, L - 1); n >= 1; n--) {
+    for (let s = 0; s + n < L; s++) {
+      let match = true;
+      for (let j = 0; j < n; j++) {
+        if (seq[s + j] !== seq[L - n + j]) {
+          match = false;
+          break;
+        }
+      }
+      if (!match) continue;
+      const out: number[] = [];
+      for (let i = s + n; i < Math.min(s + n + numTokens, L); i++) {
+        if (eos.has(seq[i])) break;
+        out.push(seq[i]);
+      }
+      return out; // HF takes the first match even when an EOS cut leaves nothing
+    }
+  }
+  return [];
 }
 
 /**
@@ -165,10 +189,20 @@ export function generate(model: GenerativeModel, prompts: number[][] | Tensor, c
   return d.result();
 }
 
-/** One event of generateStream: the step's new token and text per row (null for rows already finished). */
+/** What one Decoding.step() did. */
+export interface StepResult {
+  /** The last token appended to each row (null for rows already finished). */
+  tokens: Array<number | null>;
+  /** Every token appended to each row in this step (several with prompt lookup decoding). */
+  added: number[][];
+  /** Rows that finished in this step. */
+  finished: boolean[];
+}
+
+/** One event of generateStream: the tokens and text each row gained in the step ([] / "" for rows already finished). */
 export interface StreamEvent {
   step: number;
-  tokens: Array<number | null>;
+  tokens: number[][];
   /** With a tokenizer: the newly completed text per row ("" while a character is split); stop strings held back. */
   texts?: string[];
 }
@@ -195,12 +229,12 @@ export async function* generateStream(
       d.abort();
       break;
     }
-    const { tokens, finished } = d.step();
-    const ev: StreamEvent = { step: n++, tokens };
+    const { added, finished } = d.step();
+    const ev: StreamEvent = { step: n++, tokens: added };
     if (streams) {
-      ev.texts = tokens.map((t, r) => {
-        if (t === null) return "";
-        let text = streams[r].put(t);
+      ev.texts = added.map((ts, r) => {
+        if (ts.length === 0) return "";
+        let text = streams[r].put(ts);
         if (finished[r]) text += streams[r].end();
         if (stops) text = stops[r].push(text) + (finished[r] ? stops[r].end() : "");
         return text;
@@ -406,8 +440,8 @@ export class Decoding {
     }
   }
 
-  /** One forward of the new tokens of every row; the last-position logits [R, V]. */
-  private forward(rows: number[][]): { logits: Float32Array; V: number } {
+  /** One forward of the new tokens of every row; the last `keep` positions' logits [R, keep, V]. */
+  private forward(rows: number[][], keep = 1): { logits: Float32Array; V: number } {
     const cache = this.cache;
     const T = cache && cache.length > 0 ? rows[0].length - cache.length : rows[0].length;
     const input = int2d(rows.map((r) => r.slice(r.length - T)));
@@ -425,19 +459,75 @@ export class Decoding {
         cache: cache as DynamicCache | null,
       });
     });
-    return { logits: lastLogits(out.logits), V: out.logits.shape[2] };
+    return { logits: lastLogits(out.logits, keep), V: out.logits.shape[2] };
   }
 
   /**
    * One decoding step. Returns the token appended to each row (null for rows already finished;
    * for beam search, the tokens of the reordered running beams) and which rows finished now.
    */
-  step(): { tokens: Array<number | null>; finished: boolean[] } {
+  step(): StepResult {
     if (this.finished) throw new Error("Decoding.step: generation is already done");
-    return this.scorer ? this.beamStep(this.scorer) : this.sampleStep();
+    if (this.scorer) return this.beamStep(this.scorer);
+    if (this.config.prompt_lookup_num_tokens !== null) return this.lookupStep();
+    return this.sampleStep();
   }
 
-  private sampleStep(): { tokens: Array<number | null>; finished: boolean[] } {
+  /** Appends `tok` to row r and runs the stopping criteria on it; true when the row is done. */
+  private appendAndCheck(r: number, tok: number): boolean {
+    this.seqs[r].push(tok);
+    this.mask[r].push(1);
+    this.genLen[r]++;
+    this.opts.streamer?.put(tok);
+    if (!this.stopping!.isDone(this.seqs)[r]) return false;
+    this.unfinished[r] = false;
+    this.reasons[r] = this.eos.has(tok) || (this.stopStrings !== null && this.stopStrings.matched(r) !== null) ? "stop" : "length";
+    return true;
+  }
+
+  /**
+   * Prompt lookup decoding (HF assisted generation with prompt_lookup_num_tokens, greedy): draft
+   * tokens by matching the row's last n-gram earlier in the row, check them all in one forward,
+   * keep the longest prefix greedy decoding agrees with plus greedy's next token, and crop the KV
+   * cache back to the kept positions. The output equals plain greedy decoding; the speed-up comes
+   * from accepting several tokens per forward when the continuation repeats the prompt.
+   */
+  private lookupStep(): StepResult {
+    if (this.seqs.length !== 1) throw new Error("generate: prompt lookup decoding (prompt_lookup_num_tokens) needs a single prompt, as in HF");
+    const seq = this.seqs[0];
+    const T = seq.length;
+    const room = this.maxLength - T - 1; // drafts past max_length could not be kept
+    const cand = room > 0 ? promptLookupCandidates(seq, this.config.prompt_lookup_num_tokens!, this.config.max_matching_ngram_size ?? 2, this.eos).slice(0, room) : [];
+    const row = [...seq, ...cand];
+    for (let i = 0; i < cand.length; i++) this.mask[0].push(1); // cover the drafts during the forward
+    const { logits, V } = this.forward([row], cand.length + 1); // (1, c + 1, V)
+    this.mask[0].length = T;
+    const accepted: number[] = [];
+    for (let i = 0; i <= cand.length; i++) {
+      // Position i predicts the token after row[0 .. T + i), processed with that prefix (HF).
+      const scores = logits.subarray(i * V, (i + 1) * V);
+      this.processors.apply([row.slice(0, T + i)], scores);
+      const tok = argmaxRow(scores, V, 0);
+      accepted.push(tok);
+      if (i === cand.length || tok !== cand[i]) break;
+    }
+    // The cache holds T + c positions; keep those of the tokens fed so far (T + accepted - 1).
+    const keep = T + accepted.length - 1;
+    if (this.cache) ("selfAttention" in this.cache ? this.cache.selfAttention : this.cache).crop(keep);
+    const added: number[] = [];
+    let done = false;
+    for (const tok of accepted) {
+      added.push(tok);
+      if ((done = this.appendAndCheck(0, tok))) break;
+    }
+    if (done) {
+      this.finished = true;
+      this.opts.streamer?.end();
+    }
+    return { tokens: [added[added.length - 1]], added: [added], finished: [done] };
+  }
+
+  private sampleStep(): StepResult {
     const seqs = this.seqs;
     const R = seqs.length;
     const { logits, V } = this.forward(seqs);
@@ -471,10 +561,10 @@ export class Decoding {
       this.finished = true;
       this.opts.streamer?.end();
     }
-    return { tokens, finished: finishedNow };
+    return { tokens, added: tokens.map((t) => (t === null ? [] : [t])), finished: finishedNow };
   }
 
-  private beamStep(scorer: BeamSearchScorer): { tokens: Array<number | null>; finished: boolean[] } {
+  private beamStep(scorer: BeamSearchScorer): StepResult {
     const rows = scorer.runningSequences();
     const { logits, V } = this.forward(rows);
     const lp = this.processors.apply(rows, logSoftmaxRows(logits, V));
@@ -482,7 +572,7 @@ export class Decoding {
     for (const m of this.mask) m.push(1);
     if (this.cache && !scorer.done) reorderCache(this.cache, r.beamIndices);
     this.finished = scorer.done;
-    return { tokens: Array.from(r.tokens), finished: new Array<boolean>(r.tokens.length).fill(false) };
+    return { tokens: Array.from(r.tokens), added: Array.from(r.tokens, (t) => [t]), finished: new Array<boolean>(r.tokens.length).fill(false) };
   }
 
   /** The outcome; before `done` it is an error. */

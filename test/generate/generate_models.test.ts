@@ -5,7 +5,7 @@
 // equals uncached decoding, seeded sampling is reproducible, the streamer sees the same text.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { GenerationConfig, TextStreamer, generate } from "../../src/generate/index.js";
+import { GenerationConfig, TextStreamer, generate, promptLookupCandidates } from "../../src/generate/index.js";
 import { fromPretrained } from "../../src/io/index.js";
 import { Generator, Tensor } from "../../src/tensor/index.js";
 import { readJSON, repoRoot } from "../helpers.js";
@@ -108,5 +108,47 @@ describe("generate invariants", () => {
     expect(() => generate(m, [[1, 2], [3]], { maxNewTokens: 2 })).toThrow(/need pad_token_id/);
     expect(() => generate(m, [[1, 2]], { maxNewTokens: 2, stopStrings: ["x"] })).toThrow(/need a tokenizer/);
     expect(() => generate(m, [[1, 2]], { maxNewTokens: 100 })).toThrow(/prompt \(2 tokens\) plus up to 100 new tokens exceeds the model's context of 64 positions/);
+  });
+});
+
+describe("prompt lookup decoding", () => {
+  it("drafts from the leftmost earlier n-gram match, cut at EOS", () => {
+    expect(promptLookupCandidates([1, 2, 3, 4, 5, 9, 1, 2], 3, 2)).toEqual([3, 4, 5]);
+    expect(promptLookupCandidates([1, 2, 3, 4, 5, 9, 1, 2], 3, 2, new Set([4]))).toEqual([3]);
+    expect(promptLookupCandidates([7, 2, 8, 9, 2], 2, 2)).toEqual([8, 9]); // falls back to a 1-gram
+    expect(promptLookupCandidates([1, 2, 3], 4, 2)).toEqual([]);
+  });
+
+  it("gives exactly greedy's output with fewer forwards on repetitive text (decoder-only and T5 caches)", () => {
+    for (const name of ["tiny_gpt2", "tiny_llama", "tiny_t5"]) {
+      const m = model(name);
+      let forwards = 0;
+      const counting = new Proxy(m, {
+        get(target, prop, recv) {
+          const v = Reflect.get(target, prop, recv);
+          if (prop === "forward") return (x: never) => (forwards++, (v as (x: never) => unknown).call(target, x));
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+      let saved = 0;
+      // Repetitive prompts; these random models also fall into loops, where drafts get accepted.
+      for (const prompt of [[5, 17, 42, 7, 63, 5, 17, 42, 7, 63, 5, 17], [9, 9, 9, 9, 9, 9, 9, 9]]) {
+        const base = { maxNewTokens: 24, repetitionPenalty: 1.05, eosTokenId: 98 };
+        forwards = 0;
+        const greedy = generate(counting, [prompt], base);
+        const plainForwards = forwards;
+        forwards = 0;
+        const lookup = generate(counting, [prompt], { ...base, promptLookupNumTokens: 5, maxMatchingNgramSize: 2 });
+        expect(lookup.sequences, name).toEqual(greedy.sequences);
+        expect(lookup.finishReasons).toEqual(greedy.finishReasons);
+        saved += plainForwards - forwards;
+      }
+      expect(saved, name).toBeGreaterThan(0);
+    }
+  });
+
+  it("is greedy-only and single-prompt", () => {
+    expect(() => new GenerationConfig({ prompt_lookup_num_tokens: 3, do_sample: true })).toThrow(/greedy decoding only/);
+    expect(() => generate(model("tiny_gpt2"), [[1, 2], [3, 4]], { maxNewTokens: 3, promptLookupNumTokens: 2 })).toThrow(/single prompt/);
   });
 });

@@ -130,7 +130,7 @@ describe("generateStream", () => {
     const texts = ["", ""];
     let r = await it.next();
     while (!r.done) {
-      r.value.tokens.forEach((t, i) => t !== null && got[i].push(t));
+      r.value.tokens.forEach((t, i) => got[i].push(...t));
       r.value.texts!.forEach((t, i) => (texts[i] += t));
       r = await it.next();
     }
