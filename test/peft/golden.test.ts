@@ -10,10 +10,11 @@ import { describe, expect, it, beforeAll } from "vitest";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadSafetensors } from "../../src/io/index.js";
-import { loadModel, useKernels, noGrad } from "../../src/index.js";
-import { PeftModel, readAdapterConfig, type PeftBaseModel } from "../../src/peft/index.js";
+import { useKernels, noGrad } from "../../src/index.js";
+import { PeftModel, readAdapterConfig } from "../../src/peft/index.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { KERNEL_SETS, repoRoot } from "../helpers.js";
+import { loadBase, maxAbsDiff } from "./helpers.js";
 
 const DIR = join(repoRoot, "fixtures", "peft");
 const CASES = readdirSync(DIR, { withFileTypes: true })
@@ -27,22 +28,10 @@ interface Meta {
   adapters: Record<string, { dir: string; trainable: number; total: number; trainable_names: string[] }>;
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
   return m;
-}
-
-export function loadBase(dir: string): PeftBaseModel {
-  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-  return loadModel(config, loadSafetensors(join(dir, "model.safetensors")), { origin: dir }).eval() as PeftBaseModel;
 }
 
 /** Gradient check of the active adapter against grad<suffix>.* of the reference. */
