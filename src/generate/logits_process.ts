@@ -417,6 +417,23 @@ export class LogitNormalization implements LogitsProcessor {
   }
 }
 
+/**
+ * Runs a processor on logits given as a Tensor [B, V] (any strides); returns a new contiguous
+ * [B, V] tensor and leaves the input untouched. Input ids may be an int32 tensor [B, T] too.
+ */
+export function processTensor(processor: LogitsProcessor, inputIds: InputIds | Tensor, logits: Tensor): Tensor {
+  const scores = scoresFromTensor(logits);
+  let ids: InputIds;
+  if (inputIds instanceof Tensor) {
+    if (inputIds.ndim !== 2) throw new Error(`processTensor: input ids must be [B, T], got shape [${inputIds.shape.join(", ")}]`);
+    const [B, T] = inputIds.shape;
+    const flat = inputIds.toTypedArray();
+    ids = Array.from({ length: B }, (_, b) => flat.subarray(b * T, b * T + T));
+  } else ids = inputIds;
+  if (ids.length !== logits.shape[0]) throw new Error(`processTensor: ${ids.length} rows of input ids for ${logits.shape[0]} rows of logits`);
+  return new Tensor(processor.apply(ids, scores), [logits.shape[0], logits.shape[1]]);
+}
+
 /** Applies processors in order (HF LogitsProcessorList). */
 export class LogitsProcessorList implements LogitsProcessor {
   readonly processors: LogitsProcessor[];

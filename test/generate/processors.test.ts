@@ -86,3 +86,19 @@ describe("logits processors vs Hugging Face", () => {
     });
   }
 });
+
+describe("processTensor", () => {
+  it("runs a processor on Tensor logits and ids (strided input left untouched)", async () => {
+    const { Tensor } = await import("../../src/tensor/index.js");
+    const { transpose } = await import("../../src/ops/index.js");
+    const { processTensor, RepetitionPenaltyLogitsProcessor: Rep } = await import("../../src/generate/index.js");
+    // [V=3, B=2] transposed into a [2, 3] view.
+    const base = new Tensor(Float32Array.from([1, -1, 2, -2, 3, 4]), [3, 2]);
+    const logits = transpose(base, 0, 1);
+    const ids = new Tensor(Int32Array.from([0, 1, 2, 2]), [2, 2]);
+    const out = processTensor(new Rep(2), ids, logits);
+    expect(out.shape).toEqual([2, 3]);
+    expect(Array.from(out.toTypedArray())).toEqual([0.5, 1, 3, -1, -2, 2]);
+    expect(Array.from(base.toTypedArray())).toEqual([1, -1, 2, -2, 3, 4]);
+  });
+});
