@@ -18,7 +18,7 @@ export interface TinyModelOptions {
   /** Context length (n_positions, default 128). */
   nPositions?: number;
   seed?: number;
-  modelType?: "gpt2" | "llama";
+  modelType?: "gpt2" | "llama" | "t5";
 }
 
 /** Writes the model into a new temporary directory and returns its path. */
@@ -29,13 +29,17 @@ export function makeTinyModel(opts: TinyModelOptions = {}): string {
   vocab["<|endoftext|>"] = EOS;
   const tok = Tokenizer.fromJSON(gpt2Json(vocab, []));
   const n = opts.nPositions ?? 128;
-  const cfg =
-    opts.modelType === "llama"
-      ? { model_type: "llama", vocab_size: 257, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: n, bos_token_id: EOS, eos_token_id: EOS }
-      : { model_type: "gpt2", vocab_size: 257, n_embd: 32, n_layer: 2, n_head: 4, n_positions: n, bos_token_id: EOS, eos_token_id: EOS };
+  const configs = {
+    gpt2: { model_type: "gpt2", vocab_size: 257, n_embd: 32, n_layer: 2, n_head: 4, n_positions: n, bos_token_id: EOS, eos_token_id: EOS },
+    llama: { model_type: "llama", vocab_size: 257, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: n, bos_token_id: EOS, eos_token_id: EOS },
+    // T5: the decoder starts from the pad id (byte 0 here), as T5 does.
+    t5: { model_type: "t5", vocab_size: 257, d_model: 32, d_kv: 8, d_ff: 48, num_layers: 2, num_heads: 4, relative_attention_num_buckets: 8, relative_attention_max_distance: 12, decoder_start_token_id: 0, pad_token_id: 0, eos_token_id: EOS },
+  };
+  const cfg = configs[opts.modelType ?? "gpt2"];
   // A large init std so greedy output varies instead of repeating one byte.
   const model = createModel(cfg, ParamSource.init({ seed: opts.seed ?? 3, std: 0.6 }));
-  savePretrained(model, dir, { tokenizer: tok, generationConfig: { bos_token_id: EOS, eos_token_id: EOS } });
+  const gen = opts.modelType === "t5" ? { decoder_start_token_id: 0, pad_token_id: 0, eos_token_id: EOS } : { bos_token_id: EOS, eos_token_id: EOS };
+  savePretrained(model, dir, { tokenizer: tok, generationConfig: gen });
   const tc: Record<string, unknown> = { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>", model_max_length: n };
   if (opts.chatTemplate ?? true) tc["chat_template"] = CHAT_TEMPLATE;
   writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify(tc, null, 2));
