@@ -69,7 +69,7 @@ export const TrainConfigSchema = z
     tokenizer: z.string().optional(),
     tokenizerType: z.enum(["bpe", "wordpiece", "unigram"]).optional(),
     initFrom: z.string().optional(),
-    steps: z.number().int().nonnegative().default(1500),
+    steps: z.number().int().nonnegative().default(1200),
     batchSize: z.number().int().positive().default(8),
     seqLen: z.number().int().min(8).optional(),
     gradAccum: z.number().int().positive().default(1),
@@ -83,9 +83,9 @@ export const TrainConfigSchema = z
     eps: z.number().positive().default(1e-8),
     gradClip: z.number().min(0).default(1),
     dropout: z.number().min(0).lt(1).default(0),
-    evalEvery: z.number().int().nonnegative().default(250),
+    evalEvery: z.number().int().nonnegative().default(200),
     evalBatches: z.number().int().positive().default(20),
-    saveEvery: z.number().int().nonnegative().default(500),
+    saveEvery: z.number().int().nonnegative().default(400),
     keepCheckpoints: z.number().int().positive().default(2),
     valFraction: z.number().gt(0).lt(1).default(0.01),
     seed: z.number().int().default(1337),
@@ -516,7 +516,7 @@ export function registerTrain(program: Command): void {
     .option("--tokenizer <dir>", "use this tokenizer instead of training one on the data")
     .addOption(new Option("--tokenizer-type <type>", "the tokenizer to train").choices(["bpe", "wordpiece", "unigram"]))
     .option("--init-from <dir>", "continue pretraining a Hugging Face / tslm checkpoint")
-    .option("--steps <n>", "optimizer steps (default 1500)", int)
+    .option("--steps <n>", "optimizer steps (default 1200)", int)
     .option("--batch-size <n>", "sequences per micro-batch (default 8)", int)
     .option("--seq-len <n>", "tokens per sequence (default: min(context, 256))", int)
     .option("--grad-accum <n>", "micro-batches per optimizer step (default 1)", int)
@@ -527,9 +527,9 @@ export function registerTrain(program: Command): void {
     .option("--weight-decay <x>", "AdamW decoupled weight decay on matrices (default 0.1)", num)
     .option("--grad-clip <x>", "global gradient-norm clipping, 0 = off (default 1)", num)
     .option("--dropout <p>", "dropout probability (default 0)", num)
-    .option("--eval-every <n>", "evaluate every N steps, 0 = only at the end (default 250)", int)
+    .option("--eval-every <n>", "evaluate every N steps, 0 = only at the end (default 200)", int)
     .option("--eval-batches <n>", "validation batches per evaluation (default 20)", int)
-    .option("--save-every <n>", "checkpoint every N steps, 0 = only at the end (default 500)", int)
+    .option("--save-every <n>", "checkpoint every N steps, 0 = only at the end (default 400)", int)
     .option("--keep-checkpoints <n>", "checkpoints kept in the run directory (default 2)", int)
     .option("--val-fraction <x>", "share of the tokens held out for validation (default 0.01)", num)
     .option("--seed <n>", "seed for initialisation, data order and dropout (default 1337)", int)
