@@ -1,7 +1,8 @@
-// Public API of tslm's generation parts (see DESIGN.md, inference flow): logits processors and
-// warpers, GenerationConfig, greedy and seeded sampling, stopping criteria, beam search
-// bookkeeping and the streaming detokenizer. Each part is model-independent; the decoding loop
-// composes them.
+// Public API of tslm's generation (see DESIGN.md, inference flow; docs/generation.md): logits
+// processors and warpers, GenerationConfig, greedy and seeded sampling, stopping criteria, beam
+// search bookkeeping and the streaming detokenizer are model-independent parts; generate() /
+// generateStream() / Decoding compose them around a model with a KV cache; generateText /
+// generateChat add the tokenizer and chat template; configFromOpenAI maps OpenAI request fields.
 export * from "./rowops.js";
 export * from "./logits_process.js";
 export * from "./warpers.js";
