@@ -32,7 +32,7 @@ describe("tslm serve", () => {
     });
     try {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const models = await (await fetch(`${url}/v1/models`)).json();
+      const models = (await (await fetch(`${url}/v1/models`)).json()) as any;
       expect(models.data[0].id).toBe("tiny-run");
       const r = await fetch(`${url}/v1/chat/completions`, {
         method: "POST",
@@ -40,7 +40,7 @@ describe("tslm serve", () => {
         body: JSON.stringify({ model: "tiny-run", messages: [{ role: "user", content: "hi" }], max_tokens: 4 }),
       });
       expect(r.status).toBe(200);
-      expect((await r.json()).choices.length).toBe(1);
+      expect(((await r.json()) as any).choices.length).toBe(1);
       const page = await fetch(`${url}/`);
       expect(page.headers.get("content-type")).toMatch(/text\/html/);
       expect(await page.text()).toMatch(/tslm playground/);

@@ -121,7 +121,7 @@ describe("tslm serve under load", () => {
       await waitFor(() => small.scheduler.stats().queued === 2);
       const refused = await fetch(`${small.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "tiny", prompt: "x", max_tokens: 2 }) });
       expect(refused.status).toBe(429);
-      expect((await refused.json()).error.code).toBe("rate_limit_exceeded");
+      expect(((await refused.json()) as any).error.code).toBe("rate_limit_exceeded");
       const results = await Promise.all(running);
       results.forEach((r) => expect(r.usage!.completion_tokens).toBe(6));
       // The two queued requests started after both running ones ended.

@@ -51,15 +51,16 @@ describe.skipIf(missing !== null && !required)("playground in headless Chromium"
       await page.fill("#max-tokens", "16");
       await page.evaluate((eos) => {
         // The page sends exactly the API's fields; bias EOS away through a fetch wrapper.
-        const orig = window.fetch;
-        window.fetch = (input, init) => {
+        const w = globalThis as any;
+        const orig = w.fetch;
+        w.fetch = (input: unknown, init: any) => {
           if (init?.body && typeof init.body === "string") init = { ...init, body: JSON.stringify({ ...JSON.parse(init.body), logit_bias: { [eos]: -100 } }) };
           return orig(input, init);
         };
       }, EOS);
       await page.fill("#input", "Hello");
       await page.click("#send");
-      await page.waitForFunction(() => document.querySelector("#status")?.textContent === "done", null, { timeout: 20_000 });
+      await page.waitForFunction('document.querySelector("#status")?.textContent === "done"', null, { timeout: 20_000 });
       const first = await page.textContent(".msg.assistant");
       expect(await page.textContent("#stats")).toMatch(/^16 tokens · first token \d+ ms · [\d.]+ tokens\/s · finish length$/);
 
@@ -68,13 +69,13 @@ describe.skipIf(missing !== null && !required)("playground in headless Chromium"
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ model: "tiny", messages: [{ role: "user", content: "Hello" }], temperature: 0, max_tokens: 16, logit_bias: { [EOS]: -100 } }),
-      }).then((r) => r.json());
+      }).then((r) => r.json() as Promise<any>);
       expect(first).toBe(api.choices[0].message.content);
 
       // A second turn keeps the history (two user and two assistant messages on screen).
       await page.fill("#input", "More");
       await page.click("#send");
-      await page.waitForFunction(() => document.querySelectorAll(".msg.assistant").length === 2 && document.querySelector("#status")?.textContent === "done", null, { timeout: 20_000 });
+      await page.waitForFunction('document.querySelectorAll(".msg.assistant").length === 2 && document.querySelector("#status")?.textContent === "done"', null, { timeout: 20_000 });
       expect(await page.locator(".msg.user").count()).toBe(2);
       await page.click("#reset");
       expect(await page.locator(".msg").count()).toBe(0);
