@@ -122,6 +122,7 @@ interface TrainOpts {
   invalidUtf8: "error" | "replace";
   out: string;
   progress: boolean;
+  json?: boolean;
 }
 
 function train(files: string[], o: TrainOpts): void {
@@ -167,8 +168,14 @@ function train(files: string[], o: TrainOpts): void {
     fail("train", `--out ${o.out}: ${errorMessage(err)}`);
   }
   const size = Array.isArray(tj.model.vocab) ? tj.model.vocab.length : Object.keys(tj.model.vocab as object).length;
-  const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  process.stderr.write(`trained ${type} tokenizer: ${size} tokens in ${secs} s -> ${join(o.out, "tokenizer.json")}\n`);
+  const secs = (performance.now() - t0) / 1000;
+  const path = join(o.out, "tokenizer.json");
+  if (o.json) {
+    const merges = Array.isArray(tj.model.merges) ? tj.model.merges.length : undefined;
+    process.stdout.write(JSON.stringify({ type, vocab_size: size, merges, seconds: Number(secs.toFixed(3)), tokenizer: path }) + "\n");
+  } else {
+    process.stderr.write(`trained ${type} tokenizer: ${size} tokens in ${secs.toFixed(1)} s -> ${path}\n`);
+  }
 }
 
 function readStdin(): string {
@@ -193,7 +200,7 @@ function encode(text: string | undefined, o: { tokenizer: string; specialTokens:
   else process.stdout.write(enc.ids.join(" ") + "\n");
 }
 
-function decode(idArgs: string[], o: { tokenizer: string; skipSpecialTokens: boolean }): void {
+function decode(idArgs: string[], o: { tokenizer: string; skipSpecialTokens: boolean; json: boolean }): void {
   // Ids as separate arguments or one argument "1 2 3" / "1,2,3".
   const parts = idArgs.flatMap((a) => a.split(/[\s,]+/)).filter((s) => s.length > 0);
   const ids = parts.map((p, i) => {
@@ -207,7 +214,7 @@ function decode(idArgs: string[], o: { tokenizer: string; skipSpecialTokens: boo
   } catch (err) {
     fail("decode", errorMessage(err));
   }
-  process.stdout.write(text + "\n");
+  process.stdout.write((o.json ? JSON.stringify({ text }) : text) + "\n");
 }
 
 export function registerTokenizer(program: Command): void {
@@ -226,6 +233,7 @@ export function registerTokenizer(program: Command): void {
     .addOption(new Option("--invalid-utf8 <mode>", "bytes that are not UTF-8: stop with an error (as HF) or read them as U+FFFD").choices(["error", "replace"]).default("error"))
     .requiredOption("--out <dir>", "output directory")
     .option("--no-progress", "no progress bar on stderr")
+    .option("--json", "print a JSON summary on stdout (type, vocab_size, merges, seconds, tokenizer)")
     .argument("<files...>", "training text files (UTF-8), read line by line")
     .action((files: string[], o: TrainOpts) => train(files, o));
 
@@ -245,8 +253,9 @@ export function registerTokenizer(program: Command): void {
     .description("print the text of IDS")
     .requiredOption("--tokenizer <dir>", "tokenizer directory (or a tokenizer.json file)")
     .option("--skip-special-tokens", "leave special tokens out")
+    .option("--json", 'print {"text": ...}')
     .argument("<ids...>", "token ids, as separate arguments or one space- or comma-separated list")
-    .action((ids: string[], o: { tokenizer: string; skipSpecialTokens?: boolean }) =>
-      decode(ids, { tokenizer: o.tokenizer, skipSpecialTokens: o.skipSpecialTokens === true }),
+    .action((ids: string[], o: { tokenizer: string; skipSpecialTokens?: boolean; json?: boolean }) =>
+      decode(ids, { tokenizer: o.tokenizer, skipSpecialTokens: o.skipSpecialTokens === true, json: o.json === true }),
     );
 }

@@ -72,6 +72,12 @@ describe("tslm tokenizer train", () => {
     expect(config).toMatchObject({ cls_token: "[CLS]", sep_token: "[SEP]", unk_token: "[UNK]", pad_token: "[PAD]", mask_token: "[MASK]", do_lower_case: true });
   });
 
+  it("--json prints a summary on stdout", async () => {
+    const r = await tslm("tokenizer", "train", "--type", "bpe", "--vocab-size", "400", "--json", "--out", join(dir, "j"), CORPUS);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: "bpe", vocab_size: 400, merges: 400 - 257, tokenizer: join(dir, "j", "tokenizer.json") });
+  });
+
   it("unigram trains and encodes", async () => {
     const out = join(dir, "uni");
     const r = await tslm("tokenizer", "train", "--type", "unigram", "--vocab-size", "800", "--special-tokens", "<unk>,<s>,</s>", "--out", out, CORPUS);
@@ -113,6 +119,7 @@ describe("tslm tokenizer encode / decode", () => {
     const ids = (await tslm("tokenizer", "encode", "--tokenizer", bpeDir, text)).stdout.trim().split(" ");
     expect((await tslm("tokenizer", "decode", "--tokenizer", bpeDir, ...ids)).stdout).toBe(text + "\n");
     expect((await tslm("tokenizer", "decode", "--tokenizer", bpeDir, ids.join(","))).stdout).toBe(text + "\n");
+    expect(JSON.parse((await tslm("tokenizer", "decode", "--tokenizer", bpeDir, "--json", ...ids)).stdout)).toEqual({ text });
   });
 
   it("--skip-special-tokens leaves special tokens out", async () => {

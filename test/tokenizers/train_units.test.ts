@@ -18,7 +18,7 @@ import {
 } from "../../src/tokenizers/trainers/pipelines.js";
 import { forEachLcpInterval, lcpArray, seedPieces, suffixArray, toCodePoints } from "../../src/tokenizers/trainers/unigram.js";
 import { countWords, forEachLine } from "../../src/tokenizers/trainers/words.js";
-import { mapWords, pipelineFor, trainTokenizerFromTexts, TRAINER_TYPES } from "../../src/tokenizers/trainers/index.js";
+import { mapWords, pipelineFor, trainTokenizerFromFiles, trainTokenizerFromTexts, TRAINER_TYPES } from "../../src/tokenizers/trainers/index.js";
 import { NormalizedString, PreTokenizedString } from "../../src/tokenizers/normalized.js";
 import { normalizerFromJSON } from "../../src/tokenizers/normalizers.js";
 import { preTokenizerFromJSON } from "../../src/tokenizers/pre_tokenizers.js";
@@ -228,6 +228,17 @@ describe("MaxHeap", () => {
 });
 
 describe("trainTokenizerFromTexts", () => {
+  it("trains on in-memory texts exactly as on the same text in a file", () => {
+    const text = "one two three\ntwo three\n\nthree  four\r\nfive";
+    const f = join(mkdtempSync(join(tmpdir(), "tslm-texts-")), "t.txt");
+    writeFileSync(f, text);
+    for (const type of TRAINER_TYPES) {
+      const a = trainTokenizerFromTexts([text], { type, vocabSize: 300 });
+      const b = trainTokenizerFromFiles([f], { type, vocabSize: 300 });
+      expect(a, type).toEqual(b);
+    }
+  });
+
   it("rejects an unknown type and a bad vocabulary size by name", () => {
     expect(() => trainTokenizerFromTexts(["a"], { type: "sentencepiece" as never, vocabSize: 10 })).toThrow(
       /unknown tokenizer type "sentencepiece"; supported: bpe, wordpiece, unigram/,
