@@ -1,4 +1,5 @@
-// Every logits processor / warper against its Hugging Face counterpart on fixed scores
+// Every logits processor / warper, and whole processor lists built from a GenerationConfig (sampling
+// and greedy), against their Hugging Face counterparts on fixed scores
 // (fixtures/generate/processors.json, made by tools/golden/generate_processors.py).
 // Tolerance: -inf (and +inf) positions must match exactly; other values within 1e-6 absolute
 // (float32 reordering in softmax-based warpers only moves values that are then kept verbatim).
@@ -8,6 +9,8 @@ import {
   EtaLogitsWarper,
   ExponentialDecayLengthPenalty,
   ForcedBOSTokenLogitsProcessor,
+  GenerationConfig,
+  buildLogitsProcessors,
   ForcedEOSTokenLogitsProcessor,
   FrequencyPresencePenaltyLogitsProcessor,
   LogitBiasLogitsProcessor,
@@ -65,6 +68,8 @@ function build(c: Case): LogitsProcessor {
     case "logit_bias": return new LogitBiasLogitsProcessor(a.logit_bias);
     case "renormalize_logits": return new LogitNormalization();
     case "frequency_presence": return new FrequencyPresencePenaltyLogitsProcessor(a.frequency_penalty, a.presence_penalty, a.prompt_length);
+    // A whole list from a config, against transformers' _get_logits_processor for the same config.
+    case "list": return buildLogitsProcessors(new GenerationConfig(a.config), { promptLength: a.prompt_length });
     default: throw new Error(`unknown processor ${c.processor}`);
   }
 }

@@ -178,6 +178,28 @@ def main():
         case(f"frequency_presence/{fp}/{pp}/p{plen}", "frequency_presence",
              {"frequency_penalty": fp, "presence_penalty": pp, "prompt_length": plen}, fpp, ids, s)
 
+    # Whole lists as transformers' generate builds them (_get_logits_processor), sampling mode
+    # included: composition order and the min_tokens_to_keep that beams impose on the warpers.
+    from transformers import GenerationConfig, GPT2Config, GPT2LMHeadModel
+    lm = GPT2LMHeadModel(GPT2Config(vocab_size=V, n_positions=16, n_embd=8, n_layer=1, n_head=2)).eval()
+    lists = [
+        {"do_sample": True, "temperature": 0.7, "top_k": 6, "top_p": 0.8, "min_p": 0.05, "repetition_penalty": 1.2,
+         "eos_token_id": 2},
+        {"do_sample": True, "top_k": 0, "top_p": 0.3, "num_beams": 3, "eos_token_id": [2, 5]},
+        {"do_sample": True, "temperature": 1.5, "top_k": 3, "typical_p": 0.7, "no_repeat_ngram_size": 2,
+         "min_new_tokens": 5, "eos_token_id": 2},
+        {"do_sample": True, "top_k": 0, "epsilon_cutoff": 0.05, "eta_cutoff": 0.01, "bad_words_ids": [[7], [2, 3]],
+         "eos_token_id": 2, "renormalize_logits": True},
+        {"do_sample": False, "temperature": 0.5, "top_k": 2, "repetition_penalty": 0.8, "sequence_bias": [[[4], 3.0]],
+         "forced_eos_token_id": 9, "max_length": 5, "eos_token_id": 9, "suppress_tokens": [0, 1]},
+    ]
+    for i, fields in enumerate(lists):
+        gc = GenerationConfig(**fields)
+        lm._prepare_special_tokens(gc, kwargs_has_attention_mask=True, device="cpu")
+        procs = lm._get_logits_processor(generation_config=gc, input_ids_seq_length=2, device="cpu")
+        for label, sc in (("random", s), ("peaked", s_peak)):
+            case(f"list/{i}/{label}", "list", {"config": fields, "prompt_length": 2}, procs, ids, sc)
+
     data = {"transformers_version": transformers.__version__, "torch_version": torch.__version__, "cases": cases}
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
