@@ -11,7 +11,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync, statSync } from "node:fs";
 import { noGrad } from "../autograd/index.js";
-import { fromPretrained } from "../io/index.js";
+import { fromPretrained, resolveModelDir } from "../io/index.js";
 import type { PretrainedModel } from "../models/registry.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Tokenizer } from "../tokenizers/index.js";
@@ -112,7 +112,7 @@ function run(o: EvalOpts): void {
   }
   let tok: Tokenizer;
   try {
-    tok = Tokenizer.fromDirectory(o.model);
+    tok = Tokenizer.fromDirectory(resolveModelDir(o.model));
   } catch (e) {
     fail(`--model ${o.model}: no usable tokenizer (${(e as Error).message})`);
   }

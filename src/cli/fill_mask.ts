@@ -6,7 +6,7 @@
 // list (a list of lists when the text has several masks).
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { noGrad } from "../autograd/index.js";
-import { fromPretrained } from "../io/index.js";
+import { fromPretrained, resolveModelDir } from "../io/index.js";
 import { BertForMaskedLM } from "../models/bert.js";
 import { softmax } from "../ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -77,7 +77,7 @@ function run(text: string, o: FillMaskOpts): void {
   }
   let tok: Tokenizer;
   try {
-    tok = Tokenizer.fromDirectory(o.model);
+    tok = Tokenizer.fromDirectory(resolveModelDir(o.model));
   } catch (e) {
     fail(`--model ${o.model}: no usable tokenizer (${(e as Error).message})`);
   }

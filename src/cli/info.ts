@@ -6,7 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { openCheckpoint, readConfig } from "../io/index.js";
+import { openCheckpoint, readConfig, resolveModelDir } from "../io/index.js";
 import { modelEntry } from "../models/registry.js";
 import { Tokenizer } from "../tokenizers/index.js";
 
@@ -88,6 +88,7 @@ export function modelInfo(dir: string): ModelInfo {
     throw new Error(`${dir}: no such directory`);
   }
   if (!isDir) throw new Error(`${dir}: not a directory`);
+  dir = resolveModelDir(dir); // a `tslm train` run directory stands for its latest checkpoint
   const configPath = join(dir, "config.json");
   if (!existsSync(configPath)) throw new Error(`${dir}: no config.json`);
   const raw = readConfig(configPath);

@@ -40,4 +40,5 @@ export {
   GENERATION_CONFIG_NAME,
   type ConfigDict,
 } from "./config.js";
-export { fromPretrained, savePretrained, configForSave, readGenerationConfigIfAny, TOKENIZER_FILES, type SavePretrainedOptions, type SavedPretrained, type TokenizerLike } from "./pretrained.js";
+export { fromPretrained, resolveModelDir, savePretrained, configForSave, readGenerationConfigIfAny, TOKENIZER_FILES, type SavePretrainedOptions, type SavedPretrained, type TokenizerLike } from "./pretrained.js";
+export { RunDirectory, TRAIN_CONFIG_NAME, type CheckpointWrite, type CheckpointRead } from "./run.js";

@@ -52,8 +52,22 @@ function requireDir(dir: string, what: string): void {
 }
 
 /** Loads a model from a Hugging Face directory (config.json + safetensors weights). */
+/**
+ * The model directory `dir` stands for: itself, or for a `tslm train` run directory (it has a
+ * train_config.json and a `latest` file), its newest complete checkpoint.
+ */
+export function resolveModelDir(dir: string): string {
+  if (existsSync(join(dir, CONFIG_NAME)) || !existsSync(join(dir, "train_config.json"))) return dir;
+  const latest = join(dir, "latest");
+  if (!existsSync(latest)) throw new Error(`${dir} is a tslm run directory without a checkpoint yet (no ${latest})`);
+  const name = readFileSync(latest, "utf8").trim();
+  if (!/^checkpoint-\d+$/.test(name) || !existsSync(join(dir, name, CONFIG_NAME))) throw new Error(`${latest} names "${name}", which is not a complete checkpoint`);
+  return join(dir, name);
+}
+
 export function fromPretrained(dir: string): PretrainedModel {
   requireDir(dir, "fromPretrained");
+  dir = resolveModelDir(dir);
   const configPath = join(dir, CONFIG_NAME);
   if (!existsSync(configPath)) throw new Error(`fromPretrained: ${dir} has no ${CONFIG_NAME}`);
   const config = readConfig(configPath);
