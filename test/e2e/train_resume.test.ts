@@ -37,6 +37,15 @@ describe("tslm train", () => {
     const cfg = JSON.parse(readFileSync(join(out, "train_config.json"), "utf8"));
     expect(cfg.steps).toBe(24);
     expect(cfg.dropout).toBe(0.1);
+    // The run directory stands for its latest checkpoint wherever a model directory is expected.
+    const info = runSync(["info", out, "--json"], env);
+    expect(info.status, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout).model_type).toBe("gpt2");
+    const ev = runSync(["eval", "--model", out, "--text", corpus, "--json", "--seq-len", "32"], env);
+    expect(ev.status, ev.stderr).toBe(0);
+    const last = events.filter((e) => e.valLoss !== undefined).at(-1);
+    expect(JSON.parse(ev.stdout).loss).toBeLessThan(Math.log(600));
+    expect(last.valLoss).toBeLessThan(Math.log(600));
   });
 
   it("resumes a SIGKILLed run to bit-identical weights", async () => {
