@@ -98,6 +98,9 @@ export class StopStringCriteria implements StoppingCriteria {
       if (this.stopAt[b] != null) return true;
       const prev = this.texts[b] ?? "";
       const cont = Array.prototype.slice.call(ids, this.promptLength) as number[];
+      // A full decode each step (not a streaming decoder): streaming holds back bytes that do not
+      // form a character yet, which would delay or miss a match next to invalid UTF-8, and some
+      // decoders (SentencePiece's leading space) do not decode pieces independently.
       const text = this.tokenizer.decode(cont, this.decodeOptions);
       this.texts[b] = text;
       // Only text near the end can hold a new match: the unchanged prefix of the previous text
