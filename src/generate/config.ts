@@ -352,7 +352,7 @@ export class GenerationConfig implements GenerationConfigFields {
   with(overrides: Record<string, unknown> | GenerationOptions, kind: "fields" | "options" = "options"): GenerationConfig {
     const extra = kind === "options" ? GenerationConfig.fieldsFromOptions(overrides) : (overrides as Record<string, unknown>);
     const base = this.toJSON();
-    // max_new_tokens wins over max_length in HF; an override of either replaces the other's role.
+    // As in HF, when both end up set, max_new_tokens wins over max_length (maxLengthFor).
     return new GenerationConfig({ ...base, ...extra }, "generation options");
   }
 
