@@ -9,7 +9,9 @@
 // String.prototype.normalize gives only the result, so we normalize one "cluster" at a time (a
 // char that is not a combining mark, with the marks that follow it): a cluster that decomposes char
 // by char gets exactly HF's changes; a cluster that composes gets "replace, then absorb the rest".
-// Text is identical to HF; offsets can differ only on exotic canonical reorderings.
+// Chars that HF's (older) tables leave alone although current Unicode normalizes them are kept
+// as they are (unicode_tables.ts lists them). Text is identical to HF; offsets can differ only on
+// exotic canonical reorderings.
 
 import { NormalizedString, chars, stringMatches, regexMatches, isWhitespace } from "./normalized.js";
 import {
@@ -17,7 +19,12 @@ import {
 } from "./json.js";
 import { compileRegex } from "./regex.js";
 import { byteLevelTransform } from "./byte_level.js";
-import { CLEAN_TEXT_REMOVED, COMBINING_MARK, NONSPACING_MARK, inRanges } from "./unicode_tables.js";
+import {
+  CLEAN_TEXT_REMOVED, COMBINING_MARK, NONSPACING_MARK, NORMALIZATION_GAP_NFC, NORMALIZATION_GAP_NFD, NORMALIZATION_GAP_NFKC,
+  NORMALIZATION_GAP_NFKD, inRanges,
+} from "./unicode_tables.js";
+
+const GAPS = { NFC: NORMALIZATION_GAP_NFC, NFD: NORMALIZATION_GAP_NFD, NFKC: NORMALIZATION_GAP_NFKC, NFKD: NORMALIZATION_GAP_NFKD };
 
 export interface Normalizer {
   normalize(n: NormalizedString): void;
@@ -49,10 +56,20 @@ export function unicodeNormalize(n: NormalizedString, form: Form): void {
   const dest: string[] = [];
   const changes: number[] = [];
   const cs = chars(s);
+  const gap = GAPS[form];
+  // Chars HF's older tables do not know stay as they are and block composition around them.
+  const lo = gap.length > 0 ? gap[0]! : Infinity;
+  const isGap = (c: string) => c.codePointAt(0)! >= lo && inRanges(gap, c.codePointAt(0)!);
   let i = 0;
   while (i < cs.length) {
+    if (isGap(cs[i]!)) {
+      dest.push(cs[i]!);
+      changes.push(0);
+      i++;
+      continue;
+    }
     let j = i + 1;
-    while (j < cs.length && MARK.test(cs[j]!)) j++;
+    while (j < cs.length && MARK.test(cs[j]!) && !isGap(cs[j]!)) j++;
     const cluster = cs.slice(i, j);
     const joined = cluster.join("");
     const out = chars(joined.normalize(form));

@@ -80,6 +80,48 @@ def script_classes():
     return runs, len(reps)
 
 
+def normalization_gaps():
+    """Code points HF's Unicode normalization leaves unchanged but JavaScript's normalize() changes.
+
+    HF's normalization tables are older than the ICU in Node, so chars assigned or given a
+    decomposition later (U+32FF SQUARE ERA NAME REIWA, ...) stay as they are in HF. JavaScript's
+    behaviour comes from running node on every code point.
+    """
+    import json
+    import subprocess
+
+    forms = {"NFD": normalizers.NFD(), "NFKC": normalizers.NFKC(), "NFKD": normalizers.NFKD(), "NFC": normalizers.NFC()}
+    js = (
+        "const out={};for(const f of ['NFC','NFD','NFKC','NFKD']){const a=[];"
+        "for(let cp=0;cp<0x110000;cp++){if(cp>=0xd800&&cp<=0xdfff)continue;const c=String.fromCodePoint(cp);"
+        "if(c.normalize(f)!==c)a.push(cp);}out[f]=a;}process.stdout.write(JSON.stringify(out));"
+    )
+    changed_js = {k: set(v) for k, v in json.loads(subprocess.run(["node", "-e", js], capture_output=True, check=True, text=True).stdout).items()}
+    gaps = {}
+    for name, n in forms.items():
+        gap = sorted(cp for cp in changed_js[name] if n.normalize_str(chr(cp)) == chr(cp))
+        # The reverse (HF changes a char JavaScript keeps) would need a table of HF's mappings.
+        other = [cp for cp in range(0x110000) if not (0xD800 <= cp <= 0xDFFF) and cp not in changed_js[name]
+                 and n.normalize_str(chr(cp)) != chr(cp)]
+        if other:
+            raise SystemExit(f"{name}: HF changes {len(other)} chars JavaScript keeps, e.g. {[hex(c) for c in other[:5]]}")
+        gaps[name] = gap
+    # NFC composes what NFD decomposes: a char HF does not decompose must not compose either.
+    gaps["NFC"] = sorted(set(gaps["NFC"]) | set(gaps["NFD"]))
+    gaps["NFKC"] = sorted(set(gaps["NFKC"]) | set(gaps["NFKD"]))
+    return gaps
+
+
+def _ranges_of(cps):
+    out = []
+    for cp in cps:
+        if out and out[-1][1] == cp - 1:
+            out[-1] = (out[-1][0], cp)
+        else:
+            out.append((cp, cp))
+    return out
+
+
 def main():
     strip = normalizers.StripAccents()
     clean = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False)
@@ -93,6 +135,7 @@ def main():
     punct = ranges(lambda cp: len(bert_pre.pre_tokenize_str("a" + chr(cp) + "a")) == 3)
 
     script_runs, n_classes = script_classes()
+    gaps = normalization_gaps()
 
     def fmt(name, doc, rs):
         flat = ",".join(f"0x{a:x},0x{b:x}" for a, b in rs)
@@ -113,6 +156,10 @@ def main():
         + "\n"
         + fmt("BERT_PUNCTUATION", "BertPreTokenizer / Punctuation: punctuation chars (ASCII punctuation or `is_punctuation`)", punct)
         + "\n"
+        + "".join(
+            fmt(f"NORMALIZATION_GAP_{form}", f"{form}: chars HF leaves unchanged although JavaScript's normalize() changes them", _ranges_of(gaps[form])) + "\n"
+            for form in ("NFC", "NFD", "NFKC", "NFKD")
+        )
         + f"/** UnicodeScripts: [first, last, class] runs; class 0 = Any (never splits), {n_classes} script classes. */\n"
         + "export const SCRIPT_RUNS = new Uint32Array(["
         + ",".join(f"0x{a:x},0x{b:x},{k}" for a, b, k in script_runs if k != 0 or True)
