@@ -124,8 +124,12 @@ export async function serve(lm: LoadedModel, opts: ServeOptions = {}): Promise<R
   const limits = service.limits;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname.replace(/\/+$/, "") || "/";
+    let path: string;
+    try {
+      path = new URL(req.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "") || "/";
+    } catch {
+      throw badRequest("the request URL does not parse", null, "invalid_url");
+    }
     const method = req.method ?? "GET";
     // Cancel the request's generation when its client goes away before the response ends.
     const ac = new AbortController();
@@ -159,7 +163,13 @@ export async function serve(lm: LoadedModel, opts: ServeOptions = {}): Promise<R
     }
     if (path.startsWith("/v1/models/")) {
       route("GET");
-      return sendJSON(res, 200, service.model(decodeURIComponent(path.slice("/v1/models/".length))));
+      let id: string;
+      try {
+        id = decodeURIComponent(path.slice("/v1/models/".length));
+      } catch {
+        throw badRequest("the model id in the URL is not valid percent-encoding", "model", "invalid_value");
+      }
+      return sendJSON(res, 200, service.model(id));
     }
     const endpoints = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
     if (!endpoints.includes(path)) throw new ApiError(404, `Invalid URL (${method} ${path.slice(0, 200)})`, "invalid_request_error", null, "not_found");

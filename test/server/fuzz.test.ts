@@ -141,6 +141,17 @@ describe("tslm serve fuzzing", () => {
     expect(statuses.get(200) ?? 0).toBeGreaterThan(50);
     expect(statuses.get(400) ?? 0).toBeGreaterThan(N / 2);
     expect(srv.scheduler.stats().failed).toBe(0);
+    // Random methods and paths (percent-encoding garbage included): never a 5xx.
+    const methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+    const segs = ["v1", "models", "tiny", "%E0%A4%A", "%", "..", "chat", "completions", "embeddings", "health", "", "%00", "💥"];
+    for (let i = 0; i < 150; i++) {
+      const path = "/" + Array.from({ length: 1 + int(4) }, () => encodeURI(pick(segs)).replace(/%25/g, "%")).join("/");
+      const method = pick(methods);
+      const res = await fetch(`${srv.url}${path}`, { method, ...(method === "GET" || method === "HEAD" ? {} : { body: "{}" }) });
+      const text = await res.text();
+      expect(res.status, `${method} ${path}: ${text.slice(0, 200)}`).toBeLessThan(500);
+      if (res.status >= 400 && method !== "HEAD") expect(Object.keys(JSON.parse(text))).toEqual(["error"]);
+    }
     const ok = await fetch(`${srv.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "tiny", prompt: "still alive", max_tokens: 2 }) });
     expect(ok.status).toBe(200);
   });
