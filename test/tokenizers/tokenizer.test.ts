@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  Tokenizer, TokenizerJsonError, codePointToCodeUnitOffsets, compileRegex, translateRegex,
+  NormalizedString, Tokenizer, TokenizerJsonError, codePointToCodeUnitOffsets, compileRegex, normalizerFromJSON, translateRegex,
 } from "../../src/tokenizers/index.js";
 import { ROOT, TOKENIZER_NAMES, bertVocabTxt, loadTokenizer, readStrings } from "./helpers.js";
 
@@ -293,6 +293,20 @@ describe("offsets", () => {
     expect(last[1]).toBe(Array.from(text).length);
     const [s, t] = codePointToCodeUnitOffsets(text, [1, 2]);
     expect(text.slice(s, t)).toBe("😀");
+  });
+});
+
+describe("Unicode normalization tables", () => {
+  it("leaves alone what HF's older tables do not normalize (values from Python tokenizers 0.23)", () => {
+    const text = "\u32ff \ua7f1 \ufb01 \u{105c9} e\u0301";
+    const run = (type: string) => {
+      const n = NormalizedString.from(text);
+      normalizerFromJSON({ type }, "normalizer").normalize(n);
+      return n.normalized;
+    };
+    expect(run("NFKC")).toBe("\u32ff \ua7f1 fi \u{105c9} \u00e9");
+    expect(run("NFKD")).toBe("\u32ff \ua7f1 fi \u{105c9} e\u0301");
+    expect(run("NFD")).toBe("\u32ff \ua7f1 \ufb01 \u{105c9} e\u0301");
   });
 });
 
