@@ -457,6 +457,9 @@ export class Decoding {
         attentionMask: hasPad ? int2d(this.mask) : null,
         positionIds: int2d(positionsFor(this.mask, T)),
         cache: cache as DynamicCache | null,
+        // Only the last `keep` positions' logits are needed: at prefill this skips the output
+        // projection (T x C x V) for every prompt position but the last, as transformers does.
+        logitsToKeep: Math.min(keep, T),
       });
     });
     return { logits: lastLogits(out.logits, keep), V: out.logits.shape[2] };

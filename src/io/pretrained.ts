@@ -84,7 +84,11 @@ export function fromPretrained(dir: string): PretrainedModel {
     src.close();
   }
   // `origin` (the weights file or the index) is what load errors name: "loading from <path>".
-  return loadModel(config, tensors, { origin: src.path });
+  const model = loadModel(config, tensors, { origin: src.path });
+  // Like transformers' from_pretrained: a loaded model starts in eval mode (dropout off); the
+  // trainer switches it to training mode itself.
+  model.eval();
+  return model;
 }
 
 /** A tokenizer object that can serialise itself as tokenizer.json (tslm's Tokenizer does). */
