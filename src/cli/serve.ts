@@ -27,6 +27,7 @@ interface ServeCliOptions {
   maxPromptTokens?: number;
   defaultMaxTokens: number;
   quiet?: boolean;
+  batching: boolean;
 }
 
 export function registerServe(program: Command): void {
@@ -44,6 +45,7 @@ export function registerServe(program: Command): void {
     .option("--max-body-bytes <n>", "largest request body (HTTP 413 above)", intArg("--max-body-bytes", 1), 1 << 20)
     .option("--max-prompt-tokens <n>", "longest prompt (default: the model's context)", intArg("--max-prompt-tokens", 1))
     .option("--default-max-tokens <n>", "max_tokens of chat requests that set none", intArg("--default-max-tokens", 1), 256)
+    .option("--no-batching", "step each request alone, in turn (default: continuous batching of decoder-only requests)")
     .option("--quiet", "no request log on stderr")
     .action(async (o: ServeCliOptions) => {
       let running;
@@ -56,6 +58,7 @@ export function registerServe(program: Command): void {
           port: o.port,
           maxActive: o.maxActive,
           maxQueue: o.maxQueue,
+          batching: o.batching,
           limits: { maxBodyBytes: o.maxBodyBytes, defaultMaxTokens: o.defaultMaxTokens, ...(o.maxPromptTokens !== undefined ? { maxPromptTokens: o.maxPromptTokens } : {}) },
           log: o.quiet ? undefined : (line) => process.stderr.write(line + "\n"),
         });

@@ -17,7 +17,8 @@ import { OPENAI_SAMPLING_FIELDS, OpenAIParamError, configFromOpenAI, type Finish
 import type { ChatMessage } from "../prompting/index.js";
 import { ApiError, badRequest } from "./errors.js";
 import { RowTexts, embed, encodePrompt, startDecoding, type LoadedModel } from "./model.js";
-import type { Scheduler } from "./scheduler.js";
+import { BatchMember, type BatchableLM } from "./batch.js";
+import type { Scheduler, Task } from "./scheduler.js";
 
 export interface ServeLimits {
   /** Largest request body in bytes (default 1 MiB). */
@@ -186,6 +187,8 @@ export class OpenAIService {
     readonly lm: LoadedModel,
     readonly scheduler: Scheduler,
     readonly limits: ServeLimits,
+    /** Continuous batching for decoder-only requests (the scheduler must have a batch). */
+    readonly batching = false,
   ) {}
 
   /** Token ids the model's embedding accepts (config vocab_size; the tokenizer's size otherwise). */
@@ -257,13 +260,14 @@ export class OpenAIService {
    * choice (configFromOpenAI's contract). Choice indexes start at `base`.
    */
   private async generateOne(ids: number[], config: GenerationConfig, n: number, base: number, sink: StreamSink | null, signal: AbortSignal): Promise<Choice[]> {
-    let decoding;
+    let decoding: Task;
     try {
-      decoding = startDecoding(this.lm, ids, config);
+      // Decoder-only sampling / greedy joins the continuous batch; the rest steps alone.
+      decoding = this.batching && config.num_beams === 1 ? new BatchMember(this.lm.model as unknown as BatchableLM, ids, config, this.lm.tokenizer) : startDecoding(this.lm, ids, config);
     } catch (e) {
       throw badRequest((e as Error).message);
     }
-    const rows = decoding.rows.length;
+    const rows = decoding instanceof BatchMember ? decoding.rows : decoding.rows.length;
     const repeat = rows === 1 ? n : 1; // greedy: one row stands for n identical choices
     const texts = new RowTexts(this.lm.tokenizer, rows, config.stop_strings);
     const out = await this.scheduler.run(

@@ -6,3 +6,4 @@ export * from "./scheduler.js";
 export * from "./api.js";
 export * from "./server.js";
 export * from "./playground.js";
+export * from "./batch.js";

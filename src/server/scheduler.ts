@@ -1,23 +1,24 @@
 // The server's generation scheduler: a fair FIFO queue in front of a bounded set of running
-// decodings that advance one token at a time, in turn.
+// generations that all advance together, one token per turn.
 //
 // Generation is CPU-bound and JavaScript has one thread, so at most one forward runs at any
 // moment. Running each request to completion would make a short request wait behind a long one
-// and stall every other stream; instead the scheduler keeps up to `maxActive` decodings and gives
-// each one step (one token for every row of that request) in round-robin order, returning to the
-// event loop between steps so sockets flush, new requests are parsed and disconnects are noticed.
-// Every running stream therefore progresses at 1/active of the single-stream rate, and time to
-// first token for a newcomer is bounded by one step of each running request plus its own prefill.
+// and stall every other stream; instead the scheduler keeps up to `maxActive` generations running
+// and works in turns (below), returning to the event loop after each turn so sockets flush, new
+// requests are parsed and disconnects are noticed. Every running stream gets a token per turn.
 //
 // Admission: requests beyond `maxActive` wait in arrival order (FIFO) and start as slots free up;
 // beyond `maxActive + maxQueue` in total the request is refused at once with 429 rather than
 // queued without bound. A cancelled job (client gone) is aborted at its next turn and frees its
 // slot; a queued one is dropped without having started.
 //
-// Not continuous batching: src/generate's Decoding owns its KV cache per request, so requests do
-// not share a forward. Batching rows of different requests into one GEMM would raise throughput
-// under load; the interleaving keeps latency fair without it.
+// Two kinds of work share the slots. Requests to decoder-only models without beam search are
+// BatchMembers of a ContinuousBatch (batch.ts): each turn prefills the newcomers (up to 8, ~50
+// ms) and then decodes one token for every running member in a single forward. Other requests
+// (encoder-decoder models, beam search) are src/generate Decodings, one step each in round-robin
+// turns.
 import type { Decoding, GenerateOutput } from "../generate/index.js";
+import { BatchMember, ContinuousBatch } from "./batch.js";
 import { ApiError } from "./errors.js";
 
 export interface SchedulerOptions {
@@ -25,6 +26,8 @@ export interface SchedulerOptions {
   maxActive?: number;
   /** Requests waiting for a slot before new ones get 429 (default 256). */
   maxQueue?: number;
+  /** The continuous batch BatchMember tasks join (required to run them). */
+  batch?: ContinuousBatch;
 }
 
 export interface StepUpdate {
@@ -32,8 +35,11 @@ export interface StepUpdate {
   finished: boolean[];
 }
 
+/** A generation the scheduler runs: a Decoding stepped alone, or a member of the continuous batch. */
+export type Task = Decoding | BatchMember;
+
 interface Job {
-  decoding: Decoding;
+  decoding: Task;
   onStep: (u: StepUpdate) => void;
   signal: AbortSignal | undefined;
   resolve: (out: GenerateOutput) => void;
@@ -43,6 +49,9 @@ interface Job {
 }
 
 export interface SchedulerStats {
+  /** Forwards of the continuous batch, and the most rows one of them carried. */
+  batchedSteps: number;
+  maxBatchRows: number;
   active: number;
   queued: number;
   maxActive: number;
@@ -62,9 +71,11 @@ export class Scheduler {
   private cursor = 0;
   private running = false;
   private closed = false;
-  private readonly counts = { completed: 0, cancelled: 0, failed: 0, rejected: 0, steps: 0 };
+  private readonly counts = { completed: 0, cancelled: 0, failed: 0, rejected: 0, steps: 0, batchedSteps: 0, maxBatchRows: 0 };
+  private readonly batch: ContinuousBatch | null;
 
   constructor(opts: SchedulerOptions = {}) {
+    this.batch = opts.batch ?? null;
     this.maxActive = opts.maxActive ?? 16;
     this.maxQueue = opts.maxQueue ?? 256;
     if (!Number.isInteger(this.maxActive) || this.maxActive < 1) throw new Error(`Scheduler: maxActive must be an integer >= 1, got ${this.maxActive}`);
@@ -85,7 +96,11 @@ export class Scheduler {
    * with the result (finish reason "abort" when `signal` fired), rejects with 429 when full or with
    * the step's error (the other jobs carry on).
    */
-  run(decoding: Decoding, onStep: (u: StepUpdate) => void, signal?: AbortSignal): Promise<GenerateOutput> {
+  run(decoding: Task, onStep: (u: StepUpdate) => void, signal?: AbortSignal): Promise<GenerateOutput> {
+    if (decoding instanceof BatchMember) {
+      if (!this.batch) return Promise.reject(new Error("Scheduler: a BatchMember needs the scheduler's batch option"));
+      decoding.onStep = onStep;
+    }
     if (this.closed) return Promise.reject(new ApiError(503, "the server is shutting down", "server_error", null, "shutting_down"));
     if (this.full) {
       this.counts.rejected++;
@@ -110,6 +125,7 @@ export class Scheduler {
     }
     this.waiting.length = 0;
     this.active.length = 0;
+    this.batch?.clear();
   }
 
   private kick(): void {
@@ -120,10 +136,7 @@ export class Scheduler {
 
   private finish(job: Job, fn: () => void): void {
     const i = this.active.indexOf(job);
-    if (i >= 0) {
-      this.active.splice(i, 1);
-      if (i < this.cursor) this.cursor--;
-    }
+    if (i >= 0) this.active.splice(i, 1);
     fn();
     // Free slot: the longest-waiting live request takes it.
     while (this.active.length < this.maxActive && this.waiting.length > 0) {
@@ -138,30 +151,72 @@ export class Scheduler {
     }
   }
 
-  /** One step of the job whose turn it is, then back to the event loop. */
+  /**
+   * One turn: drop cancelled jobs, prefill one batch newcomer, one batched step for the running
+   * members, one step of the Decoding whose turn it is; settle finished jobs; back to the event loop.
+   */
   private loop(): void {
     if (this.active.length === 0) {
       this.running = false;
       return;
     }
-    if (this.cursor >= this.active.length) this.cursor = 0;
-    const job = this.active[this.cursor];
-    this.cursor++;
-    try {
-      if (job.signal?.aborted) {
+    for (const job of [...this.active]) {
+      if (job.signal?.aborted && !job.decoding.done) {
         this.counts.cancelled++;
         job.decoding.abort();
         this.finish(job, () => job.resolve(job.decoding.result()));
-      } else {
-        const u = job.decoding.step();
-        job.steps++;
+      }
+    }
+    // Newcomers first (in arrival order), so a burst of requests all start within a few turns; a
+    // turn prefills at most 8 and stops after ~50 ms so long prompts do not stall running streams.
+    const t0 = performance.now();
+    let admitted = 0;
+    for (const job of this.active) {
+      if (admitted >= 8 || performance.now() - t0 > 50) break;
+      if (!(job.decoding instanceof BatchMember) || job.decoding.prefilled || job.decoding.done) continue;
+      this.guard(job, () => this.batch!.prefill(job.decoding as BatchMember));
+      admitted++;
+    }
+    if (this.batch && this.batch.size > 0) {
+      const rows = this.batch.rows;
+      try {
+        this.batch.step();
+        this.counts.batchedSteps++;
         this.counts.steps++;
-        job.onStep(u);
-        if (job.decoding.done) {
-          this.counts.completed++;
-          this.finish(job, () => job.resolve(job.decoding.result()));
+        this.counts.maxBatchRows = Math.max(this.counts.maxBatchRows, rows);
+      } catch (err) {
+        // The shared cache is in an unknown state: every member of the batch fails.
+        const failed = new Set<Task>(this.batch.clear());
+        for (const job of this.active.filter((j) => failed.has(j.decoding))) {
+          this.counts.failed++;
+          this.finish(job, () => job.reject(err));
         }
       }
+    }
+    const singles = this.active.filter((j) => !(j.decoding instanceof BatchMember));
+    if (singles.length > 0) {
+      if (this.cursor >= singles.length) this.cursor = 0;
+      const job = singles[this.cursor++];
+      this.guard(job, () => {
+        const u = (job.decoding as Decoding).step();
+        job.onStep(u);
+      });
+    }
+    for (const job of [...this.active]) {
+      if (job.decoding.done) {
+        this.counts.completed++;
+        this.finish(job, () => job.resolve(job.decoding.result()));
+      }
+    }
+    setImmediate(() => this.loop());
+  }
+
+  /** Runs one job's work; an error fails that job alone. */
+  private guard(job: Job, fn: () => void): void {
+    try {
+      fn();
+      job.steps++;
+      this.counts.steps++;
     } catch (err) {
       this.counts.failed++;
       try {
@@ -171,6 +226,5 @@ export class Scheduler {
       }
       this.finish(job, () => job.reject(err));
     }
-    setImmediate(() => this.loop());
   }
 }

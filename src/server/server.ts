@@ -21,11 +21,14 @@ import { OpenAIService, defaultLimits, newId, type Generated, type ServeLimits, 
 import type { LoadedModel } from "./model.js";
 import { playgroundHtml } from "./playground.js";
 import { Scheduler, type SchedulerOptions } from "./scheduler.js";
+import { ContinuousBatch, type BatchableLM } from "./batch.js";
 
 export interface ServeOptions extends SchedulerOptions {
   host?: string;
   port?: number;
   limits?: Partial<ServeLimits>;
+  /** Continuous batching of decoder-only requests (default true; false: every request steps alone, in turn). */
+  batching?: boolean;
   /** Called with one line per request (method, path, status, ms); default: none. */
   log?: (line: string) => void;
 }
@@ -119,8 +122,9 @@ class EventStream {
 
 /** Starts the server; resolves once it listens. */
 export async function serve(lm: LoadedModel, opts: ServeOptions = {}): Promise<RunningServer> {
-  const scheduler = new Scheduler(opts);
-  const service = new OpenAIService(lm, scheduler, defaultLimits(lm, opts.limits));
+  const batching = (opts.batching ?? true) && !lm.isEncoderDecoder;
+  const scheduler = new Scheduler({ ...opts, batch: batching ? new ContinuousBatch(lm.model as unknown as BatchableLM) : undefined });
+  const service = new OpenAIService(lm, scheduler, defaultLimits(lm, opts.limits), batching);
   const limits = service.limits;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -109,6 +109,8 @@ describe("tslm serve under load", () => {
     // Token-by-token interleaving: every stream started before the first one ended.
     expect(Math.max(...results.map((r) => r.firstAt))).toBeLessThan(Math.min(...results.map((r) => r.endAt)));
     await waitFor(() => srv.scheduler.stats().active === 0);
+    // Continuous batching ran many requests' rows in one forward.
+    expect(srv.scheduler.stats().maxBatchRows).toBeGreaterThan(10);
     const after = memory();
     expect(after - before, `memory grew from ${before} to ${after}`).toBeLessThan(8 * 1024 * 1024);
   });
@@ -117,13 +119,13 @@ describe("tslm serve under load", () => {
     const small = await serve(loadModel(dir, { id: "tiny" }), { port: 0, maxActive: 2, maxQueue: 2 });
     try {
       const order: number[] = [];
-      const running = Array.from({ length: 4 }, (_, i) => streamChat(small.url, `q${i}`, 6).then((r) => (order.push(i), r)));
+      const running = Array.from({ length: 4 }, (_, i) => streamChat(small.url, `q${i}`, 40).then((r) => (order.push(i), r)));
       await waitFor(() => small.scheduler.stats().queued === 2);
       const refused = await fetch(`${small.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "tiny", prompt: "x", max_tokens: 2 }) });
       expect(refused.status).toBe(429);
       expect(((await refused.json()) as any).error.code).toBe("rate_limit_exceeded");
       const results = await Promise.all(running);
-      results.forEach((r) => expect(r.usage!.completion_tokens).toBe(6));
+      results.forEach((r) => expect(r.usage!.completion_tokens).toBe(40));
       // The two queued requests started after both running ones ended.
       expect(order.slice(0, 2).sort()).toEqual([0, 1]);
     } finally {
@@ -131,8 +133,8 @@ describe("tslm serve under load", () => {
     }
   });
 
-  it("a client that disconnects mid-stream frees its slot; a queued one never starts", async () => {
-    const one = await serve(loadModel(dir, { id: "tiny" }), { port: 0, maxActive: 1, maxQueue: 4 });
+  it.each([true, false])("a client that disconnects mid-stream frees its slot; a queued one never starts (batching %s)", async (batching) => {
+    const one = await serve(loadModel(dir, { id: "tiny" }), { port: 0, maxActive: 1, maxQueue: 4, batching });
     try {
       const ac = new AbortController();
       let chunks = 0;
