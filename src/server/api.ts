@@ -268,7 +268,10 @@ export class OpenAIService {
       throw badRequest((e as Error).message);
     }
     const rows = decoding instanceof BatchMember ? decoding.rows : decoding.rows.length;
-    const repeat = rows === 1 ? n : 1; // greedy: one row stands for n identical choices
+    // Greedy: one sequence stands for n identical choices. Beam search (a model whose
+    // generation_config.json sets num_beams; never streamed) returns num_return_sequences.
+    const returned = config.num_beams > 1 ? config.num_return_sequences : rows;
+    const repeat = returned === 1 ? n : 1;
     const texts = new RowTexts(this.lm.tokenizer, rows, config.stop_strings);
     const out = await this.scheduler.run(
       decoding,
@@ -302,6 +305,13 @@ export class OpenAIService {
     return { choices, promptTokens, completionTokens: choices.reduce((s, c) => s + c.tokens, 0) };
   }
 
+  /** Beam search (from the model's generation_config.json) cannot stream: its hypotheses change every step. */
+  private noBeamStream(config: GenerationConfig, flags: StreamFlags): void {
+    if (flags.stream && config.num_beams > 1) {
+      throw badRequest(`The model's generation_config.json sets num_beams=${config.num_beams} (beam search), whose text is only known at the end; send "stream": false.`, "stream", "unsupported_parameter");
+    }
+  }
+
   /** Validates a chat request; returns the prompt ids and a runner. */
   prepareChat(body: Record<string, unknown>): { flags: StreamFlags; ids: number[]; run: (sink: StreamSink | null, signal: AbortSignal) => Promise<Generated> } {
     checkFields(body, CHAT_FIELDS, CHAT_OFF);
@@ -318,7 +328,7 @@ export class OpenAIService {
     }
     const ids = this.checkPrompt(encodePrompt(this.lm, prompt, { chat: true }), "messages");
     // Validate sampling fields now (before a stream's 200 header goes out).
-    this.config(body, ids.length, this.limits.defaultMaxTokens);
+    this.noBeamStream(this.config(body, ids.length, this.limits.defaultMaxTokens).config, flags);
     return { flags, ids, run: (sink, signal) => this.run([ids], body, this.limits.defaultMaxTokens, sink, signal) };
   }
 
@@ -328,7 +338,7 @@ export class OpenAIService {
     checkModel(body, this.lm);
     const flags = streamFlags(body);
     const prompts = this.inputs(body["prompt"], "prompt", this.limits.maxPrompts, true).map((ids) => this.checkPrompt(ids, "prompt"));
-    for (const ids of prompts) this.config(body, ids.length, 16);
+    for (const ids of prompts) this.noBeamStream(this.config(body, ids.length, 16).config, flags);
     // OpenAI's default max_tokens for completions is 16.
     return { flags, prompts, run: (sink, signal) => this.run(prompts, body, 16, sink, signal) };
   }

@@ -35,6 +35,20 @@ function expectOpenAIError(json: any): void {
 }
 
 describe("tslm serve with the official openai client", () => {
+  it("a model whose generation_config.json sets beam search answers non-streaming requests, and refuses to stream", async () => {
+    const beams = await serve(loadModel(makeTinyModel({ generation: { num_beams: 3 } }), { id: "beamy" }), { port: 0 });
+    try {
+      const c = new OpenAI({ baseURL: `${beams.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const r = await c.completions.create({ model: "beamy", prompt: "ab", max_tokens: 5, n: 2, temperature: 0 });
+      expect(r.choices.length).toBe(2);
+      expect(r.choices[1].text).toBe(r.choices[0].text);
+      const s = await post(`${beams.url}/v1/completions`, { model: "beamy", prompt: "ab", max_tokens: 5, stream: true });
+      expect([s.status, s.json.error.param]).toEqual([400, "stream"]);
+    } finally {
+      await beams.close();
+    }
+  });
+
   it("lists the model", async () => {
     const page = await client.models.list();
     expect(page.data.map((m) => m.id)).toEqual(["tiny"]);

@@ -19,6 +19,8 @@ export interface TinyModelOptions {
   nPositions?: number;
   seed?: number;
   modelType?: "gpt2" | "llama" | "t5";
+  /** Extra generation_config.json fields (e.g. num_beams). */
+  generation?: Record<string, unknown>;
 }
 
 /** Writes the model into a new temporary directory and returns its path. */
@@ -39,7 +41,7 @@ export function makeTinyModel(opts: TinyModelOptions = {}): string {
   // A large init std so greedy output varies instead of repeating one byte.
   const model = createModel(cfg, ParamSource.init({ seed: opts.seed ?? 3, std: 0.6 }));
   const gen = opts.modelType === "t5" ? { decoder_start_token_id: 0, pad_token_id: 0, eos_token_id: EOS } : { bos_token_id: EOS, eos_token_id: EOS };
-  savePretrained(model, dir, { tokenizer: tok, generationConfig: gen });
+  savePretrained(model, dir, { tokenizer: tok, generationConfig: { ...gen, ...opts.generation } });
   const tc: Record<string, unknown> = { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>", model_max_length: n };
   if (opts.chatTemplate ?? true) tc["chat_template"] = CHAT_TEMPLATE;
   writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify(tc, null, 2));
