@@ -8,6 +8,8 @@ import { registerBench } from "./bench.js";
 import { registerChat } from "./chat.js";
 import { registerEval } from "./eval.js";
 import { registerFillMask } from "./fill_mask.js";
+import { registerFinetune } from "./finetune.js";
+import { registerData } from "./data.js";
 import { registerGenerate } from "./generate.js";
 import { registerInfo } from "./info.js";
 import { registerServe } from "./serve.js";
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerInfo(program);
   registerEval(program);
   registerFillMask(program);
+  registerFinetune(program);
+  registerData(program);
   registerGenerate(program);
   registerChat(program);
   registerServe(program);
