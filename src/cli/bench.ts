@@ -1,6 +1,7 @@
 // `tslm bench <area>`: benchmarks with the figures recorded in bench/README.md. This file parses
 // options and prints; the measuring lives in the library (src/kernels/bench_gemm.ts for GEMM).
 import { Command, InvalidArgumentError } from "commander";
+import { availableParallelism, loadavg } from "node:os";
 import { benchGemm, parseGemmShapes, STANDARD_GEMM_SHAPES, type GemmBenchRow, type GemmLayout } from "../kernels/bench_gemm.js";
 
 function positiveInt(name: string) {
@@ -116,6 +117,8 @@ export function registerBench(program: Command): void {
             const unit = o.cpuTime ? "GFLOP per CPU-second" : "GFLOP/s";
             console.log(`tslm bench gemm: native ${info.kernel}, layout ${o.layout}, ${unit}, median of ${o.repeats} (min-max)`);
             console.log(info.torchAvailable ? info.torch : `(${info.torch})`);
+            // The machine's load at the start: on a shared machine it says how much to trust wall-clock figures.
+            console.log(`load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs`);
             console.log(`${"MxKxN".padEnd(15)} thr  ${"tslm".padEnd(18)} ${"torch".padEnd(18)} ratio`);
           },
           onRow: (r) => console.log(o.json ? jsonRow(r) : textRow(r)),
