@@ -10,12 +10,16 @@
 //   (`s` also matches U+017F LONG S, `k` the KELVIN SIGN), which is what Oniguruma does.
 // - possessive quantifiers `*+ ++ ?+` and atomic groups `(?>...)`: emulated with a lookahead and a
 //   back-reference, which forbids backtracking into the group exactly as possessive matching does.
+// - Unicode versions: chars newer than Oniguruma's tables are unassigned there (not letters,
+//   not numbers); property escapes and classes are adjusted so they match as in Oniguruma.
 // - `\p{Han}`-style script names become `\p{Script=Han}`; `\x{HHHH}` becomes `\u{HHHH}`;
 //   `\A` / `\z` / `\Z` become `^` / `$`.
 // Anything we cannot translate raises an error naming the pattern and the position.
 
 /** Unicode `\\w` as Rust regex and Oniguruma define it. */
 export const WORD = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}";
+
+import { ONIG_UNASSIGNED } from "./unicode_tables.js";
 
 const GENERAL_CATEGORIES = new Set([
   "L", "Lu", "Ll", "Lt", "Lm", "Lo", "LC", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "P", "Pc", "Pd", "Ps", "Pe",
@@ -49,20 +53,41 @@ export function translateRegex(pattern: string): string {
   const atomicStack: Array<number | null> = []; // per open paren: the back-ref number if atomic
   const ci = () => ciStack[ciStack.length - 1]!;
   const n = pattern.length;
+  // Current class: where it starts in `out`, whether negated, and what its members say about the
+  // chars Oniguruma sees as unassigned (see GAP below).
+  let classStart = 0;
+  let classNegated = false;
+  let classAssignedOnly = false; // has members that never match an unassigned char (\p{L}, \w, ...)
+  let classMatchesUnassigned = false; // has members that do (\P{L}, \p{Cn}, \S, ...)
 
   while (i < n) {
     const c = pattern[i]!;
     if (c === "\\") {
       const d = pattern[i + 1];
       if (d === undefined) throw new Error(`regex ${JSON.stringify(pattern)}: trailing backslash`);
-      if (d === "s") out += inClass ? "\\p{White_Space}" : "\\p{White_Space}";
-      else if (d === "S") out += inClass ? "\\P{White_Space}" : "\\P{White_Space}";
-      else if (d === "w") out += inClass ? WORD : `[${WORD}]`;
-      else if (d === "W") {
+      if (d === "s") out += "\\p{White_Space}";
+      else if (d === "S") {
+        out += "\\P{White_Space}";
+        if (inClass) classMatchesUnassigned = true;
+      } else if (d === "w") {
+        if (inClass) {
+          out += WORD;
+          classAssignedOnly = true;
+        } else out += assignedOnly(`[${WORD}]`);
+      } else if (d === "W") {
         if (inClass) throw new Error(`regex ${JSON.stringify(pattern)}: \\W inside a class at ${i} is not supported`);
-        out += `[^${WORD}]`;
-      } else if (d === "d") out += "\\p{Nd}";
-      else if (d === "D") out += "\\P{Nd}";
+        out += orUnassigned(`[^${WORD}]`);
+      } else if (d === "d") {
+        if (inClass) {
+          out += "\\p{Nd}";
+          classAssignedOnly = true;
+        } else out += assignedOnly("\\p{Nd}");
+      } else if (d === "D") {
+        if (inClass) {
+          out += "\\P{Nd}";
+          classMatchesUnassigned = true;
+        } else out += orUnassigned("\\P{Nd}");
+      }
       else if (d === "A") out += "^";
       else if (d === "z" || d === "Z") out += "$";
       else if (d === "p" || d === "P") {
@@ -83,7 +108,19 @@ export function translateRegex(pattern: string): string {
           name = name.slice(1);
         }
         const jsName = GENERAL_CATEGORIES.has(name) || name.includes("=") ? name : `Script=${name}`;
-        out += `\\${neg ? "P" : "p"}{${jsName}}`;
+        const esc = `\\${neg ? "P" : "p"}{${jsName}}`;
+        // Does this escape match a char Oniguruma considers unassigned?
+        const unassignedKind = UNASSIGNED_PROPS.has(name);
+        const neutral = name === "Any" || name === "ASCII" || name === "White_Space";
+        const matchesUnassigned = neg !== unassignedKind;
+        if (inClass) {
+          out += esc;
+          if (!neutral) {
+            if (matchesUnassigned) classMatchesUnassigned = true;
+            else classAssignedOnly = true;
+          }
+        } else if (neutral) out += esc;
+        else out += matchesUnassigned ? orUnassigned(esc) : assignedOnly(esc);
         i += len;
         continue;
       } else if (d === "x" && pattern[i + 2] === "{") {
@@ -107,7 +144,15 @@ export function translateRegex(pattern: string): string {
       }
       if (c === "]") {
         inClass--;
-        if (inClass === 0) out += "]";
+        if (inClass === 0) {
+          out += "]";
+          // Oniguruma: an unassigned char matches a class of assigned-only members only when it is
+          // negated. Fix JavaScript's view of the chars it assigns and Oniguruma does not.
+          if (classAssignedOnly && !classMatchesUnassigned) {
+            const cls = out.slice(classStart);
+            out = out.slice(0, classStart) + (classNegated ? orUnassigned(cls) : assignedOnly(cls));
+          }
+        }
         i++;
         continue;
       }
@@ -117,10 +162,15 @@ export function translateRegex(pattern: string): string {
     }
     if (c === "[") {
       inClass = 1;
+      classStart = out.length;
+      classNegated = false;
+      classAssignedOnly = false;
+      classMatchesUnassigned = false;
       out += "[";
       i++;
       if (pattern[i] === "^") {
         out += "^";
+        classNegated = true;
         i++;
       }
       if (pattern[i] === "]") {
@@ -205,6 +255,37 @@ export function translateRegex(pattern: string): string {
     i++;
   }
   return out;
+}
+
+/** Properties that match unassigned code points (Cn is part of C / Other). */
+const UNASSIGNED_PROPS = new Set(["C", "Cn", "Other", "Unassigned", "Script=Unknown", "Unknown", "Zzzz"]);
+
+/**
+ * Chars JavaScript assigns (current Unicode) but Oniguruma, with its older tables, sees as
+ * unassigned: `\p{L}` must not match them, `[^\p{L}]` must. Measured from Python `tokenizers`.
+ */
+let gapClass: string | null = null;
+function gap(): string {
+  if (gapClass === null) {
+    let body = "";
+    for (let k = 0; k < ONIG_UNASSIGNED.length; k += 2) {
+      const a = ONIG_UNASSIGNED[k]!.toString(16);
+      const b = ONIG_UNASSIGNED[k + 1]!.toString(16);
+      body += a === b ? `\\u{${a}}` : `\\u{${a}}-\\u{${b}}`;
+    }
+    gapClass = body ? `[${body}]` : "";
+  }
+  return gapClass;
+}
+
+/** `atom` restricted to chars Oniguruma also sees as assigned. */
+function assignedOnly(atom: string): string {
+  return gap() ? `(?:(?!${gap()})${atom})` : atom;
+}
+
+/** `atom` extended with the chars Oniguruma sees as unassigned (and JavaScript does not). */
+function orUnassigned(atom: string): string {
+  return gap() ? `(?:${atom}|${gap()})` : atom;
 }
 
 /** Number of capturing groups opened in JS regex source `src`. */

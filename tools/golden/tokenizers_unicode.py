@@ -112,6 +112,29 @@ def normalization_gaps():
     return gaps
 
 
+def onig_unassigned_gap():
+    """Code points Oniguruma (HF's regex engine) treats as unassigned but JavaScript assigns.
+
+    Measured with a Split pre-tokenizer on \\p{Cn} (Oniguruma) against /\\p{Cn}/u in node.
+    """
+    import json
+    import subprocess
+
+    from tokenizers import Regex
+
+    pt = pre_tokenizers.Split(Regex(r"\p{Cn}"), "removed")
+    onig_cn = {cp for cp in range(0x110000) if not (0xD800 <= cp <= 0xDFFF)
+               and pt.pre_tokenize_str("a" + chr(cp) + "b") == [("a", (0, 1)), ("b", (2, 3))]}
+    js = (
+        "const a=[];for(let cp=0;cp<0x110000;cp++){if(cp>=0xd800&&cp<=0xdfff)continue;"
+        "if(/^\\p{Cn}$/u.test(String.fromCodePoint(cp)))a.push(cp);}process.stdout.write(JSON.stringify(a));"
+    )
+    js_cn = set(json.loads(subprocess.run(["node", "-e", js], capture_output=True, check=True, text=True).stdout))
+    if js_cn - onig_cn:
+        raise SystemExit(f"JavaScript has {len(js_cn - onig_cn)} unassigned chars Oniguruma assigns")
+    return sorted(onig_cn - js_cn)
+
+
 def _ranges_of(cps):
     out = []
     for cp in cps:
@@ -136,6 +159,7 @@ def main():
 
     script_runs, n_classes = script_classes()
     gaps = normalization_gaps()
+    onig_gap = onig_unassigned_gap()
 
     def fmt(name, doc, rs):
         flat = ",".join(f"0x{a:x},0x{b:x}" for a, b in rs)
@@ -160,6 +184,8 @@ def main():
             fmt(f"NORMALIZATION_GAP_{form}", f"{form}: chars HF leaves unchanged although JavaScript's normalize() changes them", _ranges_of(gaps[form])) + "\n"
             for form in ("NFC", "NFD", "NFKC", "NFKD")
         )
+        + fmt("ONIG_UNASSIGNED", "chars Oniguruma (HF's regex engine) treats as unassigned but JavaScript assigns", _ranges_of(onig_gap))
+        + "\n"
         + f"/** UnicodeScripts: [first, last, class] runs; class 0 = Any (never splits), {n_classes} script classes. */\n"
         + "export const SCRIPT_RUNS = new Uint32Array(["
         + ",".join(f"0x{a:x},0x{b:x},{k}" for a, b, k in script_runs if k != 0 or True)
