@@ -1,7 +1,7 @@
 // Serving benchmark: time to first token (TTFT) and decode tokens/s through `tslm serve`'s HTTP
 // API (streaming /v1/completions over loopback, parsed like a client would), beside the same
 // decoding run directly with src/generate's Decoding (no HTTP, no scheduler) to show the server's
-// overhead, and at concurrency 8 to show the round-robin scheduler's aggregate rate.
+// overhead, and at concurrency 8 with continuous batching and without (round-robin turns).
 //
 //   npx tsx bench/serve.ts                          # random tiny and small GPT-2s, 32-token prompt, 128 new tokens
 //   npx tsx bench/serve.ts --model DIR              # a real model directory instead
@@ -101,13 +101,26 @@ async function benchModel(name: string, dir: string): Promise<void> {
     const d = Array.from({ length: repeats }, () => direct(lm, prompt));
     const s: Awaited<ReturnType<typeof stream>>[] = [];
     for (let i = 0; i < repeats; i++) s.push(await stream(srv.url, name, prompt));
-    const agg: number[] = [];
-    const aggTtft: number[] = [];
-    for (let i = 0; i < repeats; i++) {
-      const t0 = performance.now();
-      const rs = await Promise.all(Array.from({ length: 8 }, () => stream(srv.url, name, prompt)));
-      agg.push(rs.reduce((a, r) => a + r.tokens, 0) / ((Math.max(...rs.map((r) => r.end)) - t0) / 1000));
-      aggTtft.push(median(rs.map((r) => r.ttft)));
+    const concurrent = async (url: string) => {
+      const agg: number[] = [];
+      const ttft: number[] = [];
+      for (let i = 0; i < repeats; i++) {
+        const t0 = performance.now();
+        const rs = await Promise.all(Array.from({ length: 8 }, () => stream(url, name, prompt)));
+        agg.push(rs.reduce((a, r) => a + r.tokens, 0) / ((Math.max(...rs.map((r) => r.end)) - t0) / 1000));
+        ttft.push(median(rs.map((r) => r.ttft)));
+      }
+      return { agg, ttft };
+    };
+    const { agg, ttft: aggTtft } = await concurrent(srv.url);
+    // The same 8 streams with continuous batching off: one forward per request per turn.
+    const plain = await serve(lm, { port: 0, maxActive: 16, batching: false });
+    let rr: { agg: number[]; ttft: number[] };
+    try {
+      await stream(plain.url, name, prompt);
+      rr = await concurrent(plain.url);
+    } finally {
+      await plain.close();
     }
     const row = {
       model: name,
@@ -120,11 +133,13 @@ async function benchModel(name: string, dir: string): Promise<void> {
       server_decode_tok_s: +median(s.map((x) => x.decode)).toFixed(1),
       c8_ttft_ms: +median(aggTtft).toFixed(2),
       c8_aggregate_tok_s: +median(agg).toFixed(1),
+      c8_unbatched_ttft_ms: +median(rr.ttft).toFixed(2),
+      c8_unbatched_aggregate_tok_s: +median(rr.agg).toFixed(1),
     };
     if (json) console.log(JSON.stringify(row));
     else {
       console.log(
-        `${name.padEnd(12)} ${String(row.params).padStart(9)}  direct: TTFT ${row.direct_ttft_ms} ms, ${row.direct_decode_tok_s} tok/s | server: TTFT ${row.server_ttft_ms} ms, ${row.server_decode_tok_s} tok/s | 8 streams: TTFT ${row.c8_ttft_ms} ms, ${row.c8_aggregate_tok_s} tok/s total`,
+        `${name.padEnd(12)} ${String(row.params).padStart(9)}  direct: TTFT ${row.direct_ttft_ms} ms, ${row.direct_decode_tok_s} tok/s | server: TTFT ${row.server_ttft_ms} ms, ${row.server_decode_tok_s} tok/s | 8 streams: TTFT ${row.c8_ttft_ms} ms, ${row.c8_aggregate_tok_s} tok/s total (unbatched: ${row.c8_unbatched_ttft_ms} ms, ${row.c8_unbatched_aggregate_tok_s} tok/s)`,
       );
     }
   } finally {

@@ -73,6 +73,7 @@ export class Scheduler {
   private closed = false;
   private readonly counts = { completed: 0, cancelled: 0, failed: 0, rejected: 0, steps: 0, batchedSteps: 0, maxBatchRows: 0 };
   private readonly batch: ContinuousBatch | null;
+  private prefilledLast = false;
 
   constructor(opts: SchedulerOptions = {}) {
     this.batch = opts.batch ?? null;
@@ -169,15 +170,20 @@ export class Scheduler {
     }
     // Newcomers first (in arrival order), so a burst of requests all start within a few turns; a
     // turn prefills at most 8 and stops after ~50 ms so long prompts do not stall running streams.
+    // A turn that prefilled ends there, so the newcomers' first tokens flush before the batched
+    // step; the next turn always steps the batch, so a stream of arrivals cannot starve decoding.
     const t0 = performance.now();
     let admitted = 0;
-    for (const job of this.active) {
-      if (admitted >= 8 || performance.now() - t0 > 50) break;
-      if (!(job.decoding instanceof BatchMember) || job.decoding.prefilled || job.decoding.done) continue;
-      this.guard(job, () => this.batch!.prefill(job.decoding as BatchMember));
-      admitted++;
+    if (!this.prefilledLast) {
+      for (const job of this.active) {
+        if (admitted >= 8 || performance.now() - t0 > 50) break;
+        if (!(job.decoding instanceof BatchMember) || job.decoding.prefilled || job.decoding.done) continue;
+        this.guard(job, () => this.batch!.prefill(job.decoding as BatchMember));
+        admitted++;
+      }
     }
-    if (this.batch && this.batch.size > 0) {
+    this.prefilledLast = admitted > 0;
+    if (admitted === 0 && this.batch && this.batch.size > 0) {
       const rows = this.batch.rows;
       try {
         this.batch.step();
