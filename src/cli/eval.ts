@@ -15,6 +15,7 @@ import { fromPretrained, resolveModelDir } from "../io/index.js";
 import type { PretrainedModel } from "../models/registry.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Tokenizer } from "../tokenizers/index.js";
+import { runLabeledEval } from "./eval_labeled.js";
 
 function fail(message: string): never {
   process.stderr.write(`tslm eval: ${message}\n`);
@@ -139,9 +140,19 @@ export function registerEval(program: Command): void {
     .command("eval")
     .description("loss and perplexity of a causal LM on a text file (sliding windows)")
     .requiredOption("--model <dir>", "model directory with config.json, weights and tokenizer.json")
-    .requiredOption("--text <file>", "UTF-8 text file to score")
+    .option("--text <file>", "UTF-8 text file to score")
     .option("--seq-len <n>", "window length in tokens (default: the model's context length)", positiveInt("--seq-len"))
     .option("--stride <n>", "tokens between window starts (default: --seq-len)", positiveInt("--stride"))
     .option("--json", "print one JSON object")
-    .action((o: EvalOpts) => run(o));
+    // Labeled sets (src/cli/eval_labeled.ts): classification / seq2seq / SFT metrics.
+    .option("--data <path>", "a labeled set (file or tslm data prepare folder) to score instead of --text")
+    .option("--task <task>", "with --data: classify, seq2seq or sft")
+    .option("--base <dir>", "with --data: the base model of an adapter directory")
+    .option("--max-length <n>", "with --data: tokens per input (default 128)", positiveInt("--max-length"))
+    .option("--limit <n>", "with --data: score the first N records only", positiveInt("--limit"))
+    .action((o: EvalOpts & { data?: string; task?: string; base?: string; maxLength?: number; limit?: number }) => {
+      if (o.data) return runLabeledEval(o as EvalOpts & { data: string });
+      if (!o.text) fail("--text <file> (a causal LM's perplexity) or --data <file> --task <task> (a labeled set) is required");
+      return run(o);
+    });
 }

@@ -10,6 +10,7 @@ import { registerEval } from "./eval.js";
 import { registerFillMask } from "./fill_mask.js";
 import { registerFinetune } from "./finetune.js";
 import { registerData } from "./data.js";
+import { registerClassify } from "./classify.js";
 import { registerGenerate } from "./generate.js";
 import { registerInfo } from "./info.js";
 import { registerServe } from "./serve.js";
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerFillMask(program);
   registerFinetune(program);
   registerData(program);
+  registerClassify(program);
   registerGenerate(program);
   registerChat(program);
   registerServe(program);
