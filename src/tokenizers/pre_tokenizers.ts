@@ -14,9 +14,9 @@ import {
 import {
   JsonObject, asArray, asObject, checkKeys, getBool, getInt, getString, getType, join, TokenizerJsonError, Json,
 } from "./json.js";
-import { compileRegex, escapeRegex, WORD } from "./regex.js";
+import { compileRegex, escapeRegex, rangesClass, WORD } from "./regex.js";
 import { PatternJson, readPattern } from "./normalizers.js";
-import { BERT_PUNCTUATION, inRanges, scriptClass } from "./unicode_tables.js";
+import { BERT_PUNCTUATION, RUST_WORD_GAP, inRanges, scriptClass } from "./unicode_tables.js";
 
 export interface PreTokenizer {
   preTokenize(p: PreTokenizedString): void;
@@ -43,8 +43,16 @@ export class ByteLevel implements PreTokenizer {
   }
 }
 
+/** HF Whitespace's `\\w+|[^\\w\\s]+` (Rust regex), with the chars its older tables do not count as \\w. */
+function whitespaceRegex(): RegExp {
+  const g = rangesClass(RUST_WORD_GAP);
+  const word = g ? `(?:(?!${g})[${WORD}])` : `[${WORD}]`;
+  const other = g ? `(?:[^${WORD}\\p{White_Space}]|${g})` : `[^${WORD}\\p{White_Space}]`;
+  return new RegExp(`${word}+|${other}+`, "gu");
+}
+
 class Whitespace implements PreTokenizer {
-  private readonly re = new RegExp(`[${WORD}]+|[^${WORD}\\p{White_Space}]+`, "gu");
+  private readonly re = whitespaceRegex();
   preTokenize(p: PreTokenizedString): void {
     p.split((_, n) => n.split(invertMatches(regexMatches(this.re, n.normalized)), "Removed"));
   }

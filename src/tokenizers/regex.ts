@@ -266,16 +266,19 @@ const UNASSIGNED_PROPS = new Set(["C", "Cn", "Other", "Unassigned", "Script=Unkn
  */
 let gapClass: string | null = null;
 function gap(): string {
-  if (gapClass === null) {
-    let body = "";
-    for (let k = 0; k < ONIG_UNASSIGNED.length; k += 2) {
-      const a = ONIG_UNASSIGNED[k]!.toString(16);
-      const b = ONIG_UNASSIGNED[k + 1]!.toString(16);
-      body += a === b ? `\\u{${a}}` : `\\u{${a}}-\\u{${b}}`;
-    }
-    gapClass = body ? `[${body}]` : "";
-  }
+  if (gapClass === null) gapClass = rangesClass(ONIG_UNASSIGNED);
   return gapClass;
+}
+
+/** A JS `u` character class for a flat [first, last, ...] range table ("" when empty). */
+export function rangesClass(table: Uint32Array): string {
+  let body = "";
+  for (let k = 0; k < table.length; k += 2) {
+    const a = table[k]!.toString(16);
+    const b = table[k + 1]!.toString(16);
+    body += a === b ? `\\u{${a}}` : `\\u{${a}}-\\u{${b}}`;
+  }
+  return body ? `[${body}]` : "";
 }
 
 /** `atom` restricted to chars Oniguruma also sees as assigned. */

@@ -135,6 +135,22 @@ def onig_unassigned_gap():
     return sorted(onig_cn - js_cn)
 
 
+def rust_word_gap():
+    """Chars JavaScript's Unicode `\\w` matches but HF's Whitespace pre-tokenizer (Rust `regex`,
+    older tables) treats as neither word nor space."""
+    import json
+    import subprocess
+
+    ws = pre_tokenizers.Whitespace()
+    other = [cp for cp in range(0x110000) if not (0xD800 <= cp <= 0xDFFF) and len(ws.pre_tokenize_str("a" + chr(cp) + "b")) == 3]
+    js = (
+        "const w=new RegExp('^[\\\\p{Alphabetic}\\\\p{M}\\\\p{Nd}\\\\p{Pc}\\\\p{Join_Control}]$','u');"
+        "const cps=JSON.parse(require('fs').readFileSync(0,'utf8'));"
+        "process.stdout.write(JSON.stringify(cps.filter(cp=>w.test(String.fromCodePoint(cp)))));"
+    )
+    return json.loads(subprocess.run(["node", "-e", js], input=json.dumps(other), capture_output=True, check=True, text=True).stdout)
+
+
 def _ranges_of(cps):
     out = []
     for cp in cps:
@@ -160,6 +176,7 @@ def main():
     script_runs, n_classes = script_classes()
     gaps = normalization_gaps()
     onig_gap = onig_unassigned_gap()
+    word_gap = rust_word_gap()
 
     def fmt(name, doc, rs):
         flat = ",".join(f"0x{a:x},0x{b:x}" for a, b in rs)
@@ -185,6 +202,9 @@ def main():
             for form in ("NFC", "NFD", "NFKC", "NFKD")
         )
         + fmt("ONIG_UNASSIGNED", "chars Oniguruma (HF's regex engine) treats as unassigned but JavaScript assigns", _ranges_of(onig_gap))
+        + "\n"
+        + "\n"
+        + fmt("RUST_WORD_GAP", "Whitespace pre-tokenizer: chars JavaScript's \\\\w matches but HF's (Rust regex) does not", _ranges_of(word_gap))
         + "\n"
         + f"/** UnicodeScripts: [first, last, class] runs; class 0 = Any (never splits), {n_classes} script classes. */\n"
         + "export const SCRIPT_RUNS = new Uint32Array(["
