@@ -92,8 +92,33 @@ def metrics():
     json.dump({"sacrebleu": sacrebleu.__version__, "cases": cases, "tokenizers": toks}, open(os.path.join(OUT, "metrics.json"), "w"), ensure_ascii=False, indent=1)
 
 
+def synthetic_sentiment():
+    """fixtures/finetune/sentiment_tiny.jsonl: 320 synthetic movie-review sentences (written here, no
+    outside text, so no licence question), {text, label: "pos" | "neg"}; the label follows the
+    adjectives, with neutral filler around them and an occasional negation that flips them."""
+    import random
+    rng = random.Random(7)
+    pos = ["great", "wonderful", "moving", "brilliant", "funny", "charming", "superb", "delightful"]
+    neg = ["awful", "boring", "dull", "terrible", "clumsy", "tedious", "weak", "painful"]
+    subj = ["the movie", "this film", "the story", "the acting", "the ending", "the script", "the cast", "the music"]
+    filler = ["", "honestly", "from start to finish", "for most of its length", "in my opinion", "at the cinema"]
+    rows = []
+    for i in range(320):
+        label = "pos" if i % 2 == 0 else "neg"
+        negate = rng.random() < 0.15
+        words = pos if (label == "pos") != negate else neg
+        adj1, adj2 = rng.choice(words), rng.choice(words)
+        text = f"{rng.choice(subj)} was {'not ' if negate else ''}{adj1} {rng.choice(filler)} and {rng.choice(subj)} felt {'not ' if negate else ''}{adj2}".replace("  ", " ")
+        rows.append({"text": text.strip(), "label": label})
+    rng.shuffle(rows)
+    with open(os.path.join(OUT, "sentiment_tiny.jsonl"), "w") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     gpt2_cls()
     metrics()
+    synthetic_sentiment()
     print("wrote", OUT)
