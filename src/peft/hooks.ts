@@ -46,8 +46,12 @@ export function patchFusedQKV(root: Module): void {
         const [B, T, C] = x.shape;
         const H = a._H;
         const D = C / H;
-        const qkv = a.c_attn.forward(x); // (B, T, 3C)
-        const heads = (i: number) => transpose(reshape(narrow(qkv, 2, i * C, C), [B, T, H, D]), 1, 2); // (B, H, T, D)
+        // Wrappers that can compute column blocks do so (no [B, T, 3C] output and no copies of its
+        // strided q/k/v slices kept for backward); others run whole and are split.
+        const cols = (a.c_attn as { forwardColumns?: (x: Tensor, s: number, n: number) => Tensor }).forwardColumns;
+        const qkv = cols ? null : a.c_attn.forward(x); // (B, T, 3C)
+        const block = (i: number) => (cols ? cols.call(a.c_attn, x, i * C, C) : narrow(qkv!, 2, i * C, C)); // (B, T, C)
+        const heads = (i: number) => transpose(reshape(block(i), [B, T, H, D]), 1, 2); // (B, H, T, D)
         const q = heads(0);
         let k = heads(1);
         let v = heads(2);

@@ -7,7 +7,7 @@
 // `<path>.modules_to_save.<adapter>.weight`.
 //
 // Glossary: N leading dims, I in features, O out features, r LoRA rank, V vocabulary, C width.
-import { add, dropout as dropoutOp, embedding, linear, mul } from "../ops/index.js";
+import { add, dropout as dropoutOp, embedding, linear, mul, narrow } from "../ops/index.js";
 import { Generator, defaultGenerator } from "../tensor/rng.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
 import { Conv1D, Embedding, Linear, activation, type Activation } from "../nn/layers.js";
@@ -155,12 +155,35 @@ export class LoraLayer extends Module {
         const pad = (this.base_layer as Embedding).paddingIdx;
         const e = embedding(x, A.T, pad === null ? {} : { paddingIdx: pad }); // (N, r): rows of A^T
         y = add(y, mul(linear(e, B), s)); // (N, C)
-      } else {
-        const p = this._dropout.get(name)!;
-        const h = this.training && p > 0 ? dropoutOp(x, p, true, this._dropGen) : x;
-        const u = linear(linear(h, this.lora_A.get(name)!.weight), this.lora_B.get(name)!.weight); // (N, r) -> (N, O)
-        y = add(y, mul(u, s));
-      }
+      } else y = add(y, linear(this.loraDown(x, name), this.lora_B.get(name)!.weight)); // (N, O)
+    }
+    return y;
+  }
+
+  /**
+   * A(dropout(x)) * scaling, (N, I) -> (N, r). The scaling is applied to this rank-r product rather
+   * than to the (N, O) output as peft writes it: the same number up to float rounding, without
+   * keeping two more (N, O) activations per layer for backward.
+   */
+  private loraDown(x: Tensor, name: string): Tensor {
+    const p = this._dropout.get(name)!;
+    const h = this.training && p > 0 ? dropoutOp(x, p, true, this._dropGen) : x;
+    return mul(linear(h, this.lora_A.get(name)!.weight), this._scaling.get(name)!); // (N, r)
+  }
+
+  /**
+   * Output columns [start, start + len) of forward(x) without computing the others (GPT-2's fused
+   * c_attn is split into q, k, v this way, as its attention does for the plain Conv1D).
+   */
+  forwardColumns(x: Tensor, start: number, len: number): Tensor {
+    const b = this.base_layer;
+    if (b instanceof Embedding) throw new Error(`LoRA at "${this._path}": forwardColumns is for Linear / Conv1D layers`);
+    const W = b instanceof Conv1D ? narrow(b.weight, 1, start, len).T : narrow(b.weight, 0, start, len); // (len, I)
+    let y = linear(x, W, b.bias ? narrow(b.bias, 0, start, len) : null); // (N, len)
+    if (this._disabled) return y;
+    for (const name of this._active) {
+      if (this._merged.includes(name) || !this._r.has(name)) continue;
+      y = add(y, linear(this.loraDown(x, name), narrow(this.lora_B.get(name)!.weight, 0, start, len))); // (N, r) -> (N, len)
     }
     return y;
   }
@@ -247,6 +270,18 @@ export class IA3Layer extends Module {
     let l: Tensor = this.ia3_l.get(names[0])!.reshape([-1]);
     for (const n of names.slice(1)) l = mul(l, this.ia3_l.get(n)!.reshape([-1]));
     return this._feedforward ? this.base_layer.forward(mul(x, l)) : mul(this.base_layer.forward(x), l); // (N, I) * (I) or (N, O) * (O)
+  }
+
+  /** Output columns [start, start + len) of forward(x) (see LoraLayer.forwardColumns). */
+  forwardColumns(x: Tensor, start: number, len: number): Tensor {
+    const b = this.base_layer;
+    const names = this._disabled ? [] : this._active.filter((a) => this.ia3_l.get(a));
+    let l: Tensor | null = null;
+    for (const n of names) l = l ? mul(l, this.ia3_l.get(n)!.reshape([-1])) : this.ia3_l.get(n)!.reshape([-1]);
+    const xin = l && this._feedforward ? mul(x, l) : x;
+    const W = b instanceof Conv1D ? narrow(b.weight, 1, start, len).T : narrow(b.weight, 0, start, len); // (len, I)
+    const y = linear(xin, W, b.bias ? narrow(b.bias, 0, start, len) : null); // (N, len)
+    return l && !this._feedforward ? mul(y, narrow(l, 0, start, len)) : y;
   }
 }
 
