@@ -1,9 +1,9 @@
-"""PyTorch + transformers side of test/models/bench_tiny.ts: the BENCH.md configs (tiny, small,
+"""PyTorch + transformers side of bench/models.ts: the BENCH.md configs (tiny, small,
 gpt2 124M), forward (no_grad) and forward + backward, eval mode, median over repeats.
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python tools/golden/models_bench.py [--config tiny] [--reps 5] [--llama]
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/models_torch.py [--config tiny] [--reps 5] [--llama]
 
-Run it alternately with `npx tsx test/models/bench_tiny.ts` (A B A B) on a quiet machine.
+Run it alternately with `npx tsx bench/models.ts` (A B A B) on a quiet machine.
 """
 import os
 import sys

@@ -4,14 +4,14 @@
 //   small: 6 layers, d 384, 6 heads, vocab 8192, context 256, batch 8 x 256
 //   gpt2:  12 layers, d 768, 12 heads, vocab 50257, context 1024, batch 4 x 256
 //
-//   npx tsx test/models/bench_tiny.ts [--config tiny|small|gpt2] [--kernels native|ref] [--reps 5] [--llama] [--decode]
+//   npx tsx bench/models.ts [--config tiny|small|gpt2] [--kernels native|ref] [--reps 5] [--llama] [--decode]
 //
 // --decode also times greedy decoding at batch 1 with the KV cache (BENCH.md: 32-token prompt,
 // 128 new tokens; logits of the last position only), as tokens/s after the prefill.
 //
-// The PyTorch side is tools/golden/models_bench.py with the same flags; run them alternately.
+// The PyTorch side is bench/models_torch.py with the same flags; run them alternately.
 // Not a vitest file (no .test.ts): it is a developer measurement, run by hand.
-import { GPT2LMHeadModel, LlamaForCausalLM, ParamSource, noGrad, randint, useKernels, getThreads, Generator } from "../../src/index.js";
+import { GPT2LMHeadModel, LlamaForCausalLM, ParamSource, noGrad, randint, useKernels, getThreads, Generator } from "../src/index.js";
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(name);
