@@ -17,7 +17,7 @@ import { NormalizedString, chars, stringMatches, regexMatches, isWhitespace } fr
 import {
   JsonObject, asArray, asObject, checkKeys, getBool, getOptBool, getString, getType, join, TokenizerJsonError, Json,
 } from "./json.js";
-import { compileRegex } from "./regex.js";
+import { compileRegex, onigGap } from "./regex.js";
 import { byteLevelTransform } from "./byte_level.js";
 import {
   CLEAN_TEXT_REMOVED, COMBINING_MARK, NONSPACING_MARK, NORMALIZATION_GAP_NFC, NORMALIZATION_GAP_NFD, NORMALIZATION_GAP_NFKC,
@@ -58,8 +58,14 @@ export function unicodeNormalize(n: NormalizedString, form: Form): void {
   const cs = chars(s);
   const gap = GAPS[form];
   // Chars HF's older tables do not know stay as they are and block composition around them.
-  const lo = gap.length > 0 ? gap[0]! : Infinity;
-  const isGap = (c: string) => c.codePointAt(0)! >= lo && inRanges(gap, c.codePointAt(0)!);
+  // Also the chars newer than HF's Unicode altogether (unknown to its regex engine too): with a newer
+  // Node they may gain decompositions HF cannot know.
+  const newer = onigGap();
+  const lo = Math.min(gap.length > 0 ? gap[0]! : Infinity, newer.length > 0 ? newer[0]! : Infinity);
+  const isGap = (c: string) => {
+    const cp = c.codePointAt(0)!;
+    return cp >= lo && (inRanges(gap, cp) || inRanges(newer, cp));
+  };
   let i = 0;
   while (i < cs.length) {
     if (isGap(cs[i]!)) {

@@ -266,8 +266,35 @@ const UNASSIGNED_PROPS = new Set(["C", "Cn", "Other", "Unassigned", "Script=Unkn
  */
 let gapClass: string | null = null;
 function gap(): string {
-  if (gapClass === null) gapClass = rangesClass(ONIG_UNASSIGNED);
+  if (gapClass === null) gapClass = rangesClass(onigGap());
   return gapClass;
+}
+
+let onigGapTable: Uint32Array | null = null;
+/**
+ * Chars Oniguruma sees as unassigned that this JavaScript engine assigns, as a range table. Computed
+ * once from the generated Oniguruma table, so a newer Node with newer Unicode is handled too.
+ */
+export function onigGap(): Uint32Array {
+  if (onigGapTable) return onigGapTable;
+  const cn = /^\p{Cn}$/u;
+  const out: number[] = [];
+  for (let k = 0; k < ONIG_UNASSIGNED.length; k += 2) {
+    const a = ONIG_UNASSIGNED[k]!;
+    const b = ONIG_UNASSIGNED[k + 1]!;
+    // Planes 4-13 have no assignments in any Unicode version so far: skip the million-char scan.
+    const lo = a;
+    const hi = b >= 0x40000 && b < 0xe0000 ? Math.max(a, 0x3ffff) : b;
+    for (let cp = lo; cp <= hi && !(cp >= 0x40000 && cp < 0xe0000); cp++) {
+      if (!cn.test(String.fromCodePoint(cp))) {
+        const last = out.length - 1;
+        if (last >= 1 && out[last] === cp - 1) out[last] = cp;
+        else out.push(cp, cp);
+      }
+    }
+  }
+  onigGapTable = Uint32Array.from(out);
+  return onigGapTable;
 }
 
 /** A JS `u` character class for a flat [first, last, ...] range table ("" when empty). */

@@ -112,6 +112,17 @@ def normalization_gaps():
     return gaps
 
 
+def onig_unassigned():
+    """Code points Oniguruma (HF's regex engine) treats as unassigned (\\p{Cn}), measured with a
+    Split pre-tokenizer. tslm intersects them at run time with what the running JavaScript engine
+    assigns, so a newer Node (newer Unicode) is handled too."""
+    from tokenizers import Regex
+
+    pt = pre_tokenizers.Split(Regex(r"\p{Cn}"), "removed")
+    return [cp for cp in range(0x110000) if not (0xD800 <= cp <= 0xDFFF)
+            and pt.pre_tokenize_str("a" + chr(cp) + "b") == [("a", (0, 1)), ("b", (2, 3))]]
+
+
 def onig_unassigned_gap():
     """Code points Oniguruma (HF's regex engine) treats as unassigned but JavaScript assigns.
 
@@ -175,7 +186,7 @@ def main():
 
     script_runs, n_classes = script_classes()
     gaps = normalization_gaps()
-    onig_gap = onig_unassigned_gap()
+    onig_cn = onig_unassigned()
     word_gap = rust_word_gap()
 
     def fmt(name, doc, rs):
@@ -201,7 +212,7 @@ def main():
             fmt(f"NORMALIZATION_GAP_{form}", f"{form}: chars HF leaves unchanged although JavaScript's normalize() changes them", _ranges_of(gaps[form])) + "\n"
             for form in ("NFC", "NFD", "NFKC", "NFKD")
         )
-        + fmt("ONIG_UNASSIGNED", "chars Oniguruma (HF's regex engine) treats as unassigned but JavaScript assigns", _ranges_of(onig_gap))
+        + fmt("ONIG_UNASSIGNED", "chars Oniguruma (HF's regex engine) treats as unassigned (\\\\p{Cn})", _ranges_of(onig_cn))
         + "\n"
         + "\n"
         + fmt("RUST_WORD_GAP", "Whitespace pre-tokenizer: chars JavaScript's \\\\w matches but HF's (Rust regex) does not", _ranges_of(word_gap))
