@@ -262,6 +262,51 @@ describe.skipIf(!addon)("native gemm", () => {
     }
   }
 
+  it("matches the oracle on 300 random small cases (every ISA, 1 and 2 threads)", () => {
+    // Random shapes (1-80, so every path and edge tile appears), transposes, alpha/beta (including
+    // beta = 0 over NaN), padding, offsets, batches with broadcast operands.
+    const r = rng(7);
+    const pick = <T,>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const dim = () => (r() < 0.2 ? 1 + Math.floor(r() * 3) : 1 + Math.floor(r() * 80));
+    const fuzz: Case[] = [];
+    for (let i = 0; i < 300; i++) {
+      const batch = r() < 0.3 ? 1 + Math.floor(r() * 3) : 1;
+      fuzz.push(
+        makeCase(
+          {
+            M: dim(),
+            N: dim(),
+            K: dim(),
+            transA: r() < 0.5,
+            transB: r() < 0.5,
+            alpha: pick([1, -0.5, 2]),
+            beta: pick([0, 0, 1, 0.5]),
+            batch,
+            pad: pick([0, 0, 1, 5]),
+            off: pick([0, 0, 3]),
+            bcastA: batch > 1 && r() < 0.3,
+            bcastB: batch > 1 && r() < 0.3,
+          },
+          5000 + i,
+        ),
+      );
+    }
+    const prevThreads = a.getThreads();
+    try {
+      for (const isa of available) {
+        for (const threads of [1, 2]) {
+          a.setIsa(isa);
+          a.setThreads(threads);
+          const failures = fuzz.map((c) => check(a, c)).filter((f): f is string => f !== null);
+          expect(failures, `${isa}, ${threads} thread(s):\n${failures.slice(0, 5).join("\n")}`).toEqual([]);
+        }
+      }
+    } finally {
+      a.setIsa("avx512");
+      a.setThreads(prevThreads);
+    }
+  });
+
   it("is exact on small integers, whatever the path", () => {
     // Integer-valued inputs make every partial sum exact, so any order must give the same answer.
     const M = 33;
