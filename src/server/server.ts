@@ -108,6 +108,9 @@ function parseJSONBody(buf: Buffer): Record<string, unknown> {
 /** An SSE response: the chunk writer and the end, ignoring writes once the client is gone. */
 class EventStream {
   constructor(private readonly res: ServerResponse) {
+    // Tokens are small writes spaced in time: without TCP_NODELAY, Nagle's algorithm holds one
+    // until the previous is acknowledged, which a client's delayed ACK can stall for ~40 ms.
+    res.socket?.setNoDelay(true);
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
     // Send the header now so clients see the stream open before the first token.
     res.flushHeaders();
