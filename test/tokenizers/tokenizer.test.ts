@@ -102,6 +102,28 @@ describe("batch encoding", () => {
     const [left] = tok.encodeBatch(["one two three four five six"], { truncation: true, truncationSide: "left", maxLength: 4 });
     expect(left!.tokens).toEqual(["[CLS]", "five", "six", "[SEP]"]);
   });
+  it("matches Python encode_batch for pairs under every truncation strategy and side (fixtures/tokenizers/batch.json)", () => {
+    const fx = JSON.parse(readFileSync(join(ROOT, "fixtures", "tokenizers", "batch.json"), "utf8"));
+    const firsts = fx.pairs.map((p: string[]) => p[0]);
+    const seconds = fx.pairs.map((p: string[]) => p[1]);
+    for (const c of fx.bert) {
+      const run = () =>
+        tok.encodeBatch(firsts, {
+          pairs: seconds, truncation: c.strategy, truncationSide: c.direction, maxLength: c.max_length,
+          padding: "longest", paddingSide: c.direction, padToMultipleOf: 4,
+        });
+      const what = `${c.strategy} ${c.direction} ${c.max_length}`;
+      if (c.error) {
+        expect(run, what).toThrow();
+        continue;
+      }
+      const es = run();
+      expect({ ids: es.map((e) => e.ids), attention: es.map((e) => e.attentionMask), type_ids: es.map((e) => e.typeIds) }, what).toEqual({
+        ids: c.ids, attention: c.attention, type_ids: c.type_ids,
+      });
+    }
+  });
+
   it("rejects options it cannot honour", () => {
     expect(() => tok.encodeBatch(["a"], { padding: "max_length" })).toThrow(/maxLength/);
     expect(() => tok.encodeBatch(["a"], { truncation: true })).toThrow(/maxLength/);

@@ -10,6 +10,7 @@ Writes fixtures/tokenizers/:
                           Python returns them), special-tokens mask, type ids, the same without
                           special tokens, and decode() results (plain, skipping specials, and of the
                           first half of the ids, which often cuts a character's bytes)
+  batch.json              BERT encode_batch of pairs under every truncation strategy / side + padding
   components.json         every normalizer / pre-tokenizer / post-processor / decoder / model option /
                           added-token flag, as patches of the reference tokenizers and small
                           trained models (tokenizers_components.py)
@@ -157,6 +158,35 @@ def pretokenized_case(tok, words, pair=None):
     }
 
 
+# Batch encoding of pairs with each truncation strategy / side and padding (BERT).
+BATCH_PAIRS = [
+    ("one two three four five six seven", "a b c"),
+    ("x", "alpha beta gamma delta epsilon zeta eta theta"),
+    ("one two three", "four five six"),
+    ("你好世界很好", "😀 emoji here and more"),
+]
+
+
+def batch_cases(tok):
+    """encode_batch with truncation + padding settings; HF errors are recorded as such."""
+    out = []
+    for strat in ["longest_first", "only_first", "only_second"]:
+        for direction in ["right", "left"]:
+            for ml in [6, 9, 12]:
+                tok.enable_truncation(ml, strategy=strat, direction=direction)
+                tok.enable_padding(length=None, direction=direction, pad_to_multiple_of=4)
+                case = {"strategy": strat, "direction": direction, "max_length": ml}
+                try:
+                    es = tok.encode_batch(BATCH_PAIRS)
+                    case.update(ids=[e.ids for e in es], attention=[e.attention_mask for e in es], type_ids=[e.type_ids for e in es])
+                except Exception as e:  # noqa: BLE001 - HF refuses (sequence too short): tslm must refuse too
+                    case["error"] = str(e)
+                out.append(case)
+    tok.no_truncation()
+    tok.no_padding()
+    return out
+
+
 def export_tslm_json(tmp):
     """Compile tslm's tokenizers and write its toJSON() of every tokenizer into tmp/tslm/."""
     build = os.path.join(tmp, "build")
@@ -201,6 +231,9 @@ def main():
             with open(os.path.join(OUT, f"{name}.json"), "w", encoding="utf-8") as f:
                 json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
             print(name, len(doc["cases"]), "cases", os.path.getsize(os.path.join(OUT, f"{name}.json")), "bytes")
+
+        with open(os.path.join(OUT, "batch.json"), "w", encoding="utf-8") as f:
+            json.dump({"pairs": BATCH_PAIRS, "bert": batch_cases(toks["bert"][0])}, f, ensure_ascii=False, indent=0)
 
         # Every component, through patched reference tokenizers and small trained models.
         comp = tokenizers_components.build({k: v[0] for k, v in toks.items()}, tokenizers_components.train_small(table), table, PAIRS)
