@@ -220,10 +220,18 @@ export class PeftModel extends Module {
     return this._base.namedModules().map(([, m]) => m).filter((m): m is LoraLayer | IA3Layer | ModulesToSaveWrapper => m instanceof LoraLayer || m instanceof IA3Layer || m instanceof ModulesToSaveWrapper);
   }
 
-  private addModulesToSave(name: string, names: string[] | null): void {
-    for (const target of names ?? []) {
-      const hits = this._base.namedModules().filter(([p]) => p !== "" && matchesTarget([target], p));
-      if (!hits.length) throw new Error(`peft: modules_to_save entry "${target}" matches no module`);
+  /**
+   * Wraps the modules_to_save in trainable copies. For SEQ_CLS peft adds the classification heads
+   * "classifier" and "score" itself (and writes them into the config); an entry may match nothing
+   * (e.g. "score" on BERT), but the whole list must match something.
+   */
+  private addModulesToSave(name: string, cfg: LoraConfig | IA3Config): void {
+    if (cfg.task_type === "SEQ_CLS") cfg.modules_to_save = [...(cfg.modules_to_save ?? []), ...["classifier", "score"].filter((h) => !(cfg.modules_to_save ?? []).includes(h))];
+    const names = cfg.modules_to_save ?? [];
+    const all = this._base.namedModules().filter(([p]) => p !== "" && names.some((t) => matchesTarget([t], p) && !p.includes(".modules_to_save.") && !p.includes(".original_module")));
+    if (names.length && !all.length) throw new Error(`peft: modules_to_save ${JSON.stringify(names)} match no module of the model`);
+    {
+      const hits = all.filter(([p]) => !all.some(([q]) => q !== p && p.startsWith(q + ".")));
       for (const [, m] of hits) {
         const w = m instanceof ModulesToSaveWrapper ? m : new ModulesToSaveWrapper(m);
         if (w !== m) replaceModule(this._base, m, w);
@@ -249,7 +257,7 @@ export class PeftModel extends Module {
       }
     }
     if (cfg.bias === "all") for (const [k, p] of this._base.namedParameters()) if (k.endsWith("bias") && !k.includes("lora_")) p.requiresGrad = true;
-    this.addModulesToSave(name, cfg.modules_to_save);
+    this.addModulesToSave(name, cfg);
     patchFusedQKV(this._base);
   }
 
@@ -266,7 +274,7 @@ export class PeftModel extends Module {
       }
       layer.addAdapter(name, cfg.init_ia3_weights, gen);
     }
-    this.addModulesToSave(name, cfg.modules_to_save);
+    this.addModulesToSave(name, cfg);
     patchFusedQKV(this._base);
   }
 

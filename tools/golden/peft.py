@@ -44,7 +44,11 @@ import peft  # noqa: E402
 import transformers  # noqa: E402
 from peft import IA3Config, LoraConfig, PeftModel, PrefixTuningConfig, PromptTuningConfig, get_peft_model  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
-from transformers import GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM  # noqa: E402
+from transformers import BertConfig, BertForSequenceClassification, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM  # noqa: E402
+
+# peft keeps target_modules as a set: fix the hash seed so adapter_config.json lists come out in one order.
+if os.environ.get("PYTHONHASHSEED") != "0":
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 OUT = os.path.join(ROOT, "fixtures", "peft")
@@ -63,6 +67,12 @@ def llama():
             vocab_size=99, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, pad_token_id=0, bos_token_id=1, eos_token_id=2,
         )
+    )
+
+
+def bert():
+    return BertForSequenceClassification(
+        BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, max_position_embeddings=64, num_labels=3)
     )
 
 
@@ -100,6 +110,11 @@ CASES = {
     "llama_prefix": (llama, "llama", {"default": PrefixTuningConfig(num_virtual_tokens=4, prefix_projection=True, encoder_hidden_size=24, task_type="CAUSAL_LM")}),
     "gpt2_prompt": (gpt2, "gpt2", {"default": PromptTuningConfig(num_virtual_tokens=4, prompt_tuning_init="RANDOM", task_type="CAUSAL_LM")}),
     "llama_prompt": (llama, "llama", {"default": PromptTuningConfig(num_virtual_tokens=3, prompt_tuning_init="RANDOM", task_type="CAUSAL_LM")}),
+    # BERT sequence classification: LoRA on query/value; peft adds the "classifier" head to
+    # modules_to_save for SEQ_CLS itself (a trainable copy, saved under classifier.*).
+    "bert_lora_cls": (bert, "bert", {
+        "default": LoraConfig(r=4, lora_alpha=8, target_modules=["query", "value"], lora_dropout=0.0, init_lora_weights=False, task_type="SEQ_CLS"),
+    }),
     "gpt2_ia3": (gpt2, "gpt2", {"default": IA3Config(target_modules=["c_attn", "mlp.c_proj"], feedforward_modules=["mlp.c_proj"], fan_in_fan_out=True, task_type="CAUSAL_LM")}),
     "llama_ia3": (llama, "llama", {"default": IA3Config(target_modules=["k_proj", "v_proj", "down_proj"], feedforward_modules=["down_proj"], task_type="CAUSAL_LM")}),
 }
@@ -128,6 +143,8 @@ def run_case(name, build, family, adapters):
     perturb_prompt_learning(model)
     model.eval()
     ids, mask, labels = batch(sum(map(ord, name)) + 1)
+    if family == "bert":
+        labels = torch.tensor([2, 0])
     ref = {"input_ids": ids, "attention_mask": mask, "labels": labels}
     meta = {"peft_version": peft.__version__, "transformers_version": transformers.__version__, "torch_version": torch.__version__, "family": family, "adapters": {}}
     for n in names:
@@ -245,7 +262,7 @@ def roundtrip():
         cd = os.path.join(tmp, case)
         info = json.load(open(os.path.join(cd, "info.json")))
         ref = load_file(os.path.join(cd, "tslm_logits.safetensors"))
-        base_cls = GPT2LMHeadModel if info["family"] == "gpt2" else LlamaForCausalLM
+        base_cls = {"gpt2": GPT2LMHeadModel, "llama": LlamaForCausalLM, "bert": BertForSequenceClassification}[info["family"]]
         base = base_cls.from_pretrained(os.path.join(ROOT, info["base"])).eval()
         try:
             m = PeftModel.from_pretrained(base, os.path.join(cd, "adapter")).eval()

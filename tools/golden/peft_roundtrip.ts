@@ -24,6 +24,7 @@ const CASES: Record<string, [string, Record<string, unknown>]> = {
   gpt2_ia3: ["gpt2_ia3", { peft_type: "IA3", target_modules: ["c_attn", "mlp.c_proj"], feedforward_modules: ["mlp.c_proj"], fan_in_fan_out: true, init_ia3_weights: false, task_type: "CAUSAL_LM" }],
   gpt2_prefix: ["gpt2_prefix", { peft_type: "PREFIX_TUNING", num_virtual_tokens: 5, task_type: "CAUSAL_LM" }],
   llama_prefix: ["llama_prefix", { peft_type: "PREFIX_TUNING", num_virtual_tokens: 3, prefix_projection: true, encoder_hidden_size: 16, task_type: "CAUSAL_LM" }],
+  bert_lora_cls: ["bert_lora_cls", { peft_type: "LORA", r: 2, lora_alpha: 4, target_modules: ["query", "key", "value", "dense"], init_lora_weights: false, task_type: "SEQ_CLS" }],
   llama_prompt: ["llama_prompt", { peft_type: "PROMPT_TUNING", num_virtual_tokens: 4, task_type: "CAUSAL_LM" }],
 };
 
@@ -33,6 +34,8 @@ for (const [name, [fixture, cfg]] of Object.entries(CASES)) {
   model.eval();
   const ref = loadSafetensors(join("fixtures", "peft", fixture, "reference.safetensors"));
   const input = { inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")! };
+  // The classifier copy (modules_to_save) is moved off the base's values so that it matters.
+  for (const [k, p] of model.namedParameters()) if (k.includes(".modules_to_save.")) (p.data as Float32Array).forEach((v, i, a) => (a[i] = v + 0.05 * Math.sin(i)));
   const logits = noGrad(() => model.forward(input).logits);
   const dir = join(out, name);
   mkdirSync(dir, { recursive: true });
