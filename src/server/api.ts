@@ -299,7 +299,23 @@ export class OpenAIService {
   private async run(prompts: number[][], body: Record<string, unknown>, defaultMax: number, sink: StreamSink | null, signal: AbortSignal): Promise<Generated> {
     // Validate every prompt's config before anything starts, so a bad request costs no compute.
     const plans = prompts.map((ids) => ({ ids, ...this.config(body, ids.length, defaultMax) }));
-    const results = await Promise.all(plans.map((p, i) => this.generateOne(p.ids, p.config, p.n, i * p.n, sink, signal)));
+    // One prompt failing (e.g. 429 for a later one) cancels the request's other prompts.
+    const ac = new AbortController();
+    const relay = () => ac.abort();
+    signal.addEventListener("abort", relay, { once: true });
+    let results: Choice[][];
+    try {
+      results = await Promise.all(
+        plans.map((p, i) =>
+          this.generateOne(p.ids, p.config, p.n, i * p.n, sink, ac.signal).catch((e) => {
+            ac.abort();
+            throw e;
+          }),
+        ),
+      );
+    } finally {
+      signal.removeEventListener("abort", relay);
+    }
     const choices = results.flat().sort((a, b) => a.index - b.index);
     const promptTokens = prompts.reduce((s, p) => s + p.length, 0);
     return { choices, promptTokens, completionTokens: choices.reduce((s, c) => s + c.tokens, 0) };
