@@ -433,6 +433,18 @@ export class PeftModel extends Module {
     }
   }
 
+  /**
+   * A KV cache for generate(): the base model's, for LoRA / IA3 / bottleneck adapters. Generation
+   * with prefix or prompt tuning is not implemented yet: generate() counts cached positions to find
+   * the new tokens and derives position ids from its own mask, and both would have to skip the
+   * virtual tokens; an error says so instead of decoding with the wrong positions.
+   */
+  newCache(): DynamicCache {
+    if (this._promptLearning) throw new Error(`peft: generate() with a ${this.config.peft_type} adapter is not implemented yet (the cache would hold the virtual tokens); LoRA, IA3 and bottleneck adapters generate normally`);
+    if (typeof this._base.newCache !== "function") throw new Error(`peft: the ${this._base.config.model_type} model has no KV cache`);
+    return this._base.newCache();
+  }
+
   // -------------------------------------------------------------------------------------------
   // Parameters
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSafetensors } from "../../src/io/index.js";
-import { AdamW, Generator, Linear, ParamSource, createModel, gradcheck, noGrad, useKernels } from "../../src/index.js";
+import { AdamW, Generator, Linear, ParamSource, createModel, generate, gradcheck, noGrad, useKernels } from "../../src/index.js";
 import { BottleneckAdapter, LoraLayer, PeftModel, loraConfig, readAdapterConfig, textInitIds, type PeftBaseModel } from "../../src/peft/index.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { KERNEL_SETS, repoRoot } from "../helpers.js";
@@ -194,3 +194,35 @@ for (const kernelSet of KERNEL_SETS) {
     });
   });
 }
+
+describe("peft with generate() and dropout", () => {
+  it("greedy generation through a LoRA adapter equals generation with the adapter merged", () => {
+    const m = PeftModel.create(loadBase(join(DIR, "gpt2_lora", "base")), loraConfig({ r: 4, lora_alpha: 16, target_modules: ["c_attn", "c_fc"], init_lora_weights: false }), { generator: new Generator(9) });
+    m.eval();
+    const prompts = [[5, 6, 7, 8], [9, 10, 11, 12]];
+    const a = generate(m, prompts, { maxNewTokens: 6, doSample: false }).sequences;
+    const plain = m.withAdaptersDisabled(() => generate(m, prompts, { maxNewTokens: 6, doSample: false }).sequences);
+    m.mergeAdapter();
+    const merged = generate(m.getBaseModel(), prompts, { maxNewTokens: 6, doSample: false }).sequences;
+    expect(merged).toEqual(a);
+    expect(plain).not.toEqual(a);
+    const p = PeftModel.create(loadBase(join(DIR, "gpt2_lora", "base")), { peft_type: "PREFIX_TUNING", num_virtual_tokens: 2 });
+    expect(() => generate(p, prompts, { maxNewTokens: 2 })).toThrow(/PREFIX_TUNING adapter is not implemented yet/);
+  });
+
+  it("lora_dropout drops in training mode only (inverted dropout on the LoRA input)", () => {
+    const lin = new Linear(ParamSource.init({ seed: 2 }).at("l"), 64, 8);
+    const l = new LoraLayer(lin, "l");
+    l.addAdapter("default", { r: 4, alpha: 4, dropout: 0.5, useRslora: false, init: false, generator: new Generator(8) });
+    const x = new Tensor(Float32Array.from({ length: 4 * 64 }, (_, i) => Math.cos(i)), [4, 64]);
+    l.eval();
+    const e1 = noGrad(() => l.forward(x).toTypedArray());
+    const e2 = noGrad(() => l.forward(x).toTypedArray());
+    expect(maxAbsDiff(e1, e2)).toBe(0);
+    l.train();
+    const t1 = noGrad(() => l.forward(x).toTypedArray());
+    const t2 = noGrad(() => l.forward(x).toTypedArray());
+    expect(maxAbsDiff(t1, t2)).toBeGreaterThan(1e-4);
+    expect(maxAbsDiff(t1, e1)).toBeGreaterThan(1e-4);
+  });
+});
