@@ -3,8 +3,9 @@
 // threads, all four transpose combinations, alpha/beta (beta = 0 must not read C), batches with
 // broadcast (stride 0) operands, offsets and leading dimensions wider than the rows, and sizes that
 // hit every edge: 1, primes, non-multiples of the register tiles (14x32, 6x16, 4x8), K across
-// several K blocks, N across an NC block, M on both sides of the fused path's limit (M x K block <= 640 KB),
-// M <= 32 / N = 1 (the small-M and GEMV paths).
+// several K blocks, N across an NC block, M on both sides of the fused path's limit (packed A of
+// at most 640 KB), and M <= 32 / N = 1 (the small-M and GEMV paths). Plus 300 random small cases,
+// error messages, and the TSLM_ISA / TSLM_THREADS environment variables in a child process.
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { benchGemm, parseGemmShapes } from "../../src/kernels/bench_gemm.js";
