@@ -13,10 +13,9 @@
 // slot; a queued one is dropped without having started.
 //
 // Two kinds of work share the slots. Requests to decoder-only models without beam search are
-// BatchMembers of a ContinuousBatch (batch.ts): each turn prefills the newcomers (up to 8, ~50
-// ms) and then decodes one token for every running member in a single forward. Other requests
-// (encoder-decoder models, beam search) are src/generate Decodings, one step each in round-robin
-// turns.
+// BatchMembers of a ContinuousBatch (batch.ts): a turn either prefills one newcomer or decodes one
+// token for every running member in a single forward. Other requests (encoder-decoder models,
+// beam search) are src/generate Decodings, one step each in round-robin turns.
 import type { Decoding, GenerateOutput } from "../generate/index.js";
 import { BatchMember, ContinuousBatch } from "./batch.js";
 import { ApiError } from "./errors.js";
@@ -73,7 +72,8 @@ export class Scheduler {
   private closed = false;
   private readonly counts = { completed: 0, cancelled: 0, failed: 0, rejected: 0, steps: 0, batchedSteps: 0, maxBatchRows: 0 };
   private readonly batch: ContinuousBatch | null;
-  private prefilledLast = false;
+  /** Prefill time since the last batched step. */
+  private prefillMs = 0;
 
   constructor(opts: SchedulerOptions = {}) {
     this.batch = opts.batch ?? null;
@@ -168,21 +168,20 @@ export class Scheduler {
         this.finish(job, () => job.resolve(job.decoding.result()));
       }
     }
-    // Newcomers first (in arrival order), so a burst of requests all start within a few turns; a
-    // turn prefills at most 8 and stops after ~50 ms so long prompts do not stall running streams.
-    // A turn that prefilled ends there, so the newcomers' first tokens flush before the batched
-    // step; the next turn always steps the batch, so a stream of arrivals cannot starve decoding.
-    const t0 = performance.now();
+    // A turn prefills one newcomer (in arrival order) and ends there, so its first token flushes
+    // at once; consecutive prefill turns run until they have taken ~50 ms since the last batched
+    // step, then the batch steps, so a burst of arrivals cannot stall the running streams longer.
     let admitted = 0;
-    if (!this.prefilledLast) {
-      for (const job of this.active) {
-        if (admitted >= 8 || performance.now() - t0 > 50) break;
-        if (!(job.decoding instanceof BatchMember) || job.decoding.prefilled || job.decoding.done) continue;
+    if (this.prefillMs < 50) {
+      const job = this.active.find((j) => j.decoding instanceof BatchMember && !j.decoding.prefilled && !j.decoding.done);
+      if (job) {
+        const t0 = performance.now();
         this.guard(job, () => this.batch!.prefill(job.decoding as BatchMember));
-        admitted++;
+        this.prefillMs += performance.now() - t0;
+        admitted = 1;
       }
     }
-    this.prefilledLast = admitted > 0;
+    if (admitted === 0) this.prefillMs = 0;
     if (admitted === 0 && this.batch && this.batch.size > 0) {
       const rows = this.batch.rows;
       try {

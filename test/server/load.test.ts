@@ -112,6 +112,7 @@ describe("tslm serve under load", () => {
     // Continuous batching ran many requests' rows in one forward.
     expect(srv.scheduler.stats().maxBatchRows).toBeGreaterThan(10);
     const after = memory();
+    console.log(`load test: heapUsed+arrayBuffers after GC ${(before / 2 ** 20).toFixed(1)} MiB before the measured wave, ${(after / 2 ** 20).toFixed(1)} MiB after; batch of up to ${srv.scheduler.stats().maxBatchRows} rows`);
     expect(after - before, `memory grew from ${before} to ${after}`).toBeLessThan(8 * 1024 * 1024);
   });
 
