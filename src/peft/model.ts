@@ -172,7 +172,12 @@ export class PeftModel extends Module {
     return m;
   }
 
-  get config(): PeftConfig {
+  /** The base model's config (as peft's PeftModel.config), so generate() and callers see model_type, eos ids, ... */
+  get config(): PeftBaseModel["config"] {
+    return this._base.config;
+  }
+  /** The active adapter's config (peft's active_peft_config). */
+  get activePeftConfig(): PeftConfig {
     return this._configs.get(this._active)!;
   }
   get peftConfig(): ReadonlyMap<string, PeftConfig> {
@@ -389,35 +394,45 @@ export class PeftModel extends Module {
   }
 
   forward(input: CausalLMInput): CausalLMOutput {
-    const cfg = this.config;
+    const cfg = this.activePeftConfig;
     if (!this._promptLearning || this._disabled) return this._base.forward(input);
     const [B, T] = input.inputIds.shape;
     const n = (cfg as PrefixTuningConfig | PromptTuningConfig).num_virtual_tokens;
-    const hasPast = !!input.cache && input.cache.length > 0;
+    // A VirtualTokenCache (from newCache, used by generate) counts real tokens only: its position
+    // ids are shifted past the virtual tokens, as transformers derives them from the mask peft extends.
+    const vcache = input.cache instanceof VirtualTokenCache ? input.cache : null;
+    const cache = vcache ? vcache.inner : input.cache;
+    const positionIds = vcache && input.positionIds ? addScalarInt(input.positionIds, n) : input.positionIds;
+    const hasPast = !!cache && cache.length > 0;
     // The virtual tokens are always attended: ones in front of the caller's mask.
     const mask = input.attentionMask ? cat([onesInt(B, n), input.attentionMask], 1) : input.attentionMask;
     const enc = this.prompt_encoder!.get(this._active)!;
+    const run = (extra: Partial<CausalLMInput>): CausalLMOutput => {
+      const out = this._base.forward({ ...input, attentionMask: mask, positionIds, ...(cache ? { cache } : {}), ...extra });
+      if (vcache) out.cache = vcache as unknown as DynamicCache;
+      return out;
+    };
+    if (hasPast) return run({});
     if (cfg.peft_type === "PREFIX_TUNING") {
-      if (hasPast) return this._base.forward({ ...input, attentionMask: mask });
-      const cache = input.cache ?? this._base.newCache!();
+      const c = cache ?? this._base.newCache!();
       const L = cfg.num_layers!;
       const Hp = cfg.num_attention_heads!;
       const D = cfg.token_dim! / Hp;
       // [n, 2 L C] -> [n, 2L, Hp, D] -> [2L, Hp, n, D]; layer l's keys are row 2l, values row 2l + 1 (peft's split(2)).
       const kv = permute(reshape(enc.forward(), [n, 2 * L, Hp, D]), [1, 2, 0, 3]); // (2L, Hp, n, D)
-      cache.layers.forEach((layer, l) => {
+      c.layers.forEach((layer, l) => {
         layer.keys = expand(kv.narrow(0, 2 * l, 1), [B, Hp, n, D]); // (B, Hp, n, D)
         layer.values = expand(kv.narrow(0, 2 * l + 1, 1), [B, Hp, n, D]);
       });
-      return this._base.forward({ ...input, attentionMask: mask, cache });
+      return run({ cache: c });
     }
     // Prompt tuning: n placeholder ids in front; the input embedding is swapped for one call so the
     // first n rows are the virtual tokens (the same as peft prepending them to inputs_embeds).
-    if (hasPast) return this._base.forward({ ...input, attentionMask: mask });
-    // peft passes the caller's position_ids through unchanged, which cannot cover the virtual tokens.
-    if (input.positionIds) throw new Error(`prompt tuning: positionIds cannot be given (the virtual tokens take positions 0..${n - 1})`);
+    // peft passes a caller's position_ids through unchanged, which cannot cover the virtual tokens.
+    if (input.positionIds && !vcache) throw new Error(`prompt tuning: positionIds cannot be given (the virtual tokens take positions 0..${n - 1})`);
     const ids = cat([new Tensor(new Int32Array(B * n), [B, n]), input.inputIds], 1); // (B, n + T)
     const labels = input.labels ? cat([new Tensor(new Int32Array(B * n).fill(-100), [B, n]), input.labels], 1) : input.labels;
+    const pos = positionIds ? cat([rangeRows(positionIds.shape[0], n), positionIds], 1) : positionIds; // (B or 1, n + T)
     const { parent, field, emb } = inputEmbeddings(this._base);
     const prompt = enc.forward(); // (n, C)
     const C = prompt.shape[1];
@@ -427,22 +442,22 @@ export class PeftModel extends Module {
     const rec = parent as unknown as Record<string, unknown>;
     rec[field] = swapped;
     try {
-      return this._base.forward({ ...input, inputIds: ids, attentionMask: mask, labels });
+      return run({ inputIds: ids, labels, positionIds: pos });
     } finally {
       rec[field] = emb;
     }
   }
 
   /**
-   * A KV cache for generate(): the base model's, for LoRA / IA3 / bottleneck adapters. Generation
-   * with prefix or prompt tuning is not implemented yet: generate() counts cached positions to find
-   * the new tokens and derives position ids from its own mask, and both would have to skip the
-   * virtual tokens; an error says so instead of decoding with the wrong positions.
+   * A KV cache for generate(). For prompt learning it is a VirtualTokenCache: the base model's
+   * cache (which also holds the n virtual positions) seen by generate() without them, so that its
+   * count of cached positions and its position ids refer to real tokens; forward() adds them back.
    */
   newCache(): DynamicCache {
-    if (this._promptLearning) throw new Error(`peft: generate() with a ${this.config.peft_type} adapter is not implemented yet (the cache would hold the virtual tokens); LoRA, IA3 and bottleneck adapters generate normally`);
     if (typeof this._base.newCache !== "function") throw new Error(`peft: the ${this._base.config.model_type} model has no KV cache`);
-    return this._base.newCache();
+    const inner = this._base.newCache();
+    if (!this._promptLearning) return inner;
+    return new VirtualTokenCache(inner, (this.activePeftConfig as PrefixTuningConfig | PromptTuningConfig).num_virtual_tokens) as unknown as DynamicCache;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -568,6 +583,38 @@ export class PeftModel extends Module {
 export function textInitIds(ids: number[], n: number): number[] {
   const reps = Math.ceil(n / ids.length);
   return Array.from({ length: reps }, () => ids).flat().slice(0, n);
+}
+
+/**
+ * The base model's KV cache as generate() should see it with prompt learning: `length` excludes
+ * the n virtual positions at its front; `crop` keeps them. forward() unwraps it.
+ */
+export class VirtualTokenCache {
+  constructor(
+    readonly inner: DynamicCache,
+    readonly n: number,
+  ) {}
+  get layers() {
+    return this.inner.layers;
+  }
+  get length(): number {
+    return Math.max(0, this.inner.length - this.n);
+  }
+  crop(k: number): void {
+    this.inner.crop(k + this.n);
+  }
+}
+
+function addScalarInt(t: Tensor, v: number): Tensor {
+  const src = t.toTypedArray();
+  return new Tensor(Int32Array.from(src, (x) => x + v), t.shape);
+}
+
+/** [rows, n] int32 rows of 0..n-1 (the virtual tokens' positions). */
+function rangeRows(rows: number, n: number): Tensor {
+  const out = new Int32Array(rows * n);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < n; i++) out[r * n + i] = i;
+  return new Tensor(out, [rows, n]);
 }
 
 function onesInt(B: number, n: number): Tensor {

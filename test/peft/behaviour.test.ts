@@ -206,8 +206,16 @@ describe("peft with generate() and dropout", () => {
     const merged = generate(m.getBaseModel(), prompts, { maxNewTokens: 6, doSample: false }).sequences;
     expect(merged).toEqual(a);
     expect(plain).not.toEqual(a);
-    const p = PeftModel.create(loadBase(join(DIR, "gpt2_lora", "base")), { peft_type: "PREFIX_TUNING", num_virtual_tokens: 2 });
-    expect(() => generate(p, prompts, { maxNewTokens: 2 })).toThrow(/PREFIX_TUNING adapter is not implemented yet/);
+  });
+
+  it("beam search runs through prefix and prompt tuning caches (beams reorder the virtual positions too)", () => {
+    for (const c of [{ peft_type: "PREFIX_TUNING", num_virtual_tokens: 3 }, { peft_type: "PROMPT_TUNING", num_virtual_tokens: 2 }]) {
+      const m = PeftModel.create(loadBase(join(DIR, "gpt2_lora", "base")), c, { generator: new Generator(4) });
+      m.eval();
+      const out = generate(m, [[5, 6, 7]], { maxNewTokens: 4, numBeams: 3, doSample: false, eosTokenId: 98, padTokenId: 0 });
+      expect(out.sequences[0].length).toBeGreaterThan(3);
+      expect(out.sequences[0].slice(0, 3)).toEqual([5, 6, 7]);
+    }
   });
 
   it("lora_dropout drops in training mode only (inverted dropout on the LoRA input)", () => {

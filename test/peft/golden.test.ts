@@ -2,7 +2,7 @@
 // (fixtures/peft/<case>/, written by tools/golden/peft.py with peft 0.21): tslm loads the base and
 // the adapter peft saved, runs the same padded batch, and must reproduce peft's logits, loss, the
 // gradient of every trainable parameter (same names as peft's named_parameters) and peft's
-// get_nb_trainable_parameters counts.
+// get_nb_trainable_parameters counts, and greedy generate() must produce peft's tokens.
 //
 // Tolerances (issue 7): logits max |diff| <= 1e-4 absolute; gradients max |diff| / max |peft| <= 1e-3
 // per tensor. Measured errors are printed per case (about 1e-7 and 1e-6).
@@ -10,7 +10,7 @@ import { describe, expect, it, beforeAll } from "vitest";
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadSafetensors } from "../../src/io/index.js";
-import { useKernels, noGrad } from "../../src/index.js";
+import { generate, useKernels, noGrad } from "../../src/index.js";
 import { PeftModel, readAdapterConfig } from "../../src/peft/index.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { KERNEL_SETS, repoRoot } from "../helpers.js";
@@ -78,6 +78,16 @@ for (const kernelSet of KERNEL_SETS) {
           const d = maxAbsDiff(out.logits.toTypedArray(), hf.toTypedArray());
           console.log(`[${kernelSet}] ${name}/${an} (loaded from peft's files): logits max|diff| ${d.toExponential(2)}`);
           expect(d, `${name}/${an} logits`).toBeLessThanOrEqual(TOL.logits);
+        }
+
+        // Greedy generation (the first adapter), against peft's generate().
+        if (ref.has("gen_sequences")) {
+          inf.setAdapter(first);
+          const prompts = ref.get("gen_input_ids")!;
+          const eos = inf.config.eos_token_id as number;
+          const seq = generate(inf, prompts, { maxNewTokens: 5, doSample: false, eosTokenId: eos, padTokenId: 0 }).sequences;
+          const want = ref.get("gen_sequences")!.toArray() as number[][];
+          expect(seq, `${name}: generate() tokens`).toEqual(want);
         }
 
         // 2. Training: the adapter made fresh from the same config, its parameters set to peft's

@@ -5,7 +5,8 @@ with a fixed seed, and writes fixtures/peft/<case>/:
   base/config.json, base/model.safetensors   the base checkpoint (save_pretrained)
   adapter/adapter_config.json,
   adapter/adapter_model.safetensors           the adapter exactly as PeftModel.save_pretrained writes it
-  reference.safetensors                       inputs and expected outputs:
+  reference.safetensors                       inputs and expected outputs (gen_input_ids [2, 6] and
+                                              gen_sequences: greedy generate() of 5 new tokens):
       input_ids, attention_mask (row 1 right-padded), labels (-100 at padding) [B, T] int64,
       logits [B, T(+virtual), V] f32, loss [] f32,
       grad.<peft parameter name> f32 for every trainable parameter (peft's named_parameters names),
@@ -170,6 +171,15 @@ def run_case(name, build, family, adapters):
             ref[f"param{suffix}.{k}"] = p.detach().clone()
         meta["adapters"][n] = {"dir": sub, "trainable": trainable, "total": total, "saved_keys": sorted(saved), "trainable_names": [k for k, _ in params]}
         print(f"{name}/{n}: trainable {trainable} / {total}; loss {out.loss.item():.6f}; saved {sorted(saved)[:4]}...")
+    # Greedy generation (unpadded prompts) with the first adapter, for prompt learning and LoRA.
+    model.set_adapter(names[0])
+    if family != "bert":
+        g = torch.Generator().manual_seed(5)
+        gids = torch.randint(3, 90, (2, 6), generator=g)
+        with torch.no_grad():
+            seq = model.generate(input_ids=gids, attention_mask=torch.ones_like(gids), max_new_tokens=5, do_sample=False, pad_token_id=0)
+        ref["gen_input_ids"] = gids
+        ref["gen_sequences"] = seq
     # Reload check: the saved adapter reproduces the logits through PeftModel.from_pretrained.
     fresh = type(base).from_pretrained(os.path.join(d, "base")).eval()
     re = PeftModel.from_pretrained(fresh, os.path.join(d, "adapter")).eval()
