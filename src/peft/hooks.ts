@@ -63,6 +63,13 @@ export function patchFusedQKV(root: Module): void {
   }
 }
 
+/** Removes the patch where c_attn is a plain Conv1D again (after merge_and_unload). */
+export function unpatchFusedQKV(root: Module): void {
+  for (const [, m] of root.namedModules()) {
+    if (isGPT2Attention(m) && m.c_attn instanceof Conv1D && Object.prototype.hasOwnProperty.call(m, "forward")) delete (m as { forward?: unknown }).forward;
+  }
+}
+
 /** Passes the output of `sub.forward` (its first element when it returns a tuple) through `f`. */
 export function patchSublayerOutput(sub: Module, path: string, f: (h: Tensor) => Tensor): void {
   const target = sub as unknown as { forward?: (...a: unknown[]) => unknown };

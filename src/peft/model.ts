@@ -33,7 +33,7 @@ import type { CausalLMInput, CausalLMOutput } from "../models/common.js";
 import { configToJSON, isPromptLearning, parsePeftConfig, type BottleneckConfig, type IA3Config, type LoraConfig, type PeftConfig, type PrefixTuningConfig, type PromptTuningConfig } from "./config.js";
 import { AdapterDict, BottleneckAdapter, IA3Layer, LoraLayer, ModulesToSaveWrapper } from "./layers.js";
 import { PrefixEncoder, PromptEmbedding, randn } from "./prompt.js";
-import { patchFusedQKV, patchSublayerOutput } from "./hooks.js";
+import { patchFusedQKV, patchSublayerOutput, unpatchFusedQKV } from "./hooks.js";
 
 export const ADAPTER_CONFIG_NAME = "adapter_config.json";
 export const ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors";
@@ -391,6 +391,35 @@ export class PeftModel extends Module {
   /** Undoes mergeAdapter (peft's unmerge_adapter). */
   unmergeAdapter(): void {
     for (const l of this.tunerLayers()) if (l instanceof LoraLayer) l.unmerge();
+  }
+
+  /**
+   * Folds the active LoRA adapter into the weights and removes every wrapper (peft's
+   * merge_and_unload): returns the base model with its original module tree and parameter names,
+   * ready for savePretrained as a plain checkpoint. modules_to_save take the active copy's values.
+   * This PeftModel is unusable afterwards.
+   */
+  mergeAndUnload(): PeftBaseModel {
+    if (this._promptLearning) throw new Error(`peft: merge_and_unload does not apply to ${this.activePeftConfig.peft_type} (the virtual tokens are inputs, not weights)`);
+    const t = this.activePeftConfig.peft_type;
+    if (t !== "LORA") throw new Error(`peft: merge_and_unload is implemented for LoRA only (this adapter is ${t})`);
+    for (const l of this.tunerLayers()) {
+      if (l instanceof LoraLayer) {
+        l.merge([this._active]);
+        replaceModule(this._base, l, l.base_layer);
+      } else if (l instanceof ModulesToSaveWrapper) {
+        const orig = l.original_module;
+        const cur = l.current();
+        if (cur !== orig) {
+          const src = new Map(cur.namedParameters());
+          for (const [k, p] of orig.namedParameters()) (p.data as Float32Array).set(src.get(k)!.toTypedArray() as Float32Array, p.offset);
+        }
+        replaceModule(this._base, l, orig);
+      }
+    }
+    unpatchFusedQKV(this._base);
+    for (const p of this._base.parameters()) p.requiresGrad = true;
+    return this._base;
   }
 
   forward(input: CausalLMInput): CausalLMOutput {

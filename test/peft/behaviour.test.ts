@@ -66,6 +66,25 @@ for (const kernelSet of KERNEL_SETS) {
       }
     });
 
+    it("mergeAndUnload gives the plain base model (original parameter names) with the adapter's logits", () => {
+      for (const [make, targets, save] of [
+        [gpt2, ["c_attn", "c_fc"], ["ln_f"]],
+        [llama, ["q_proj", "v_proj", "embed_tokens"], null],
+      ] as const) {
+        const base = make();
+        const names = base.namedParameters().map(([k]) => k);
+        const m = PeftModel.create(base, loraConfig({ r: 4, target_modules: [...targets], modules_to_save: save ? [...save] : null, init_lora_weights: false }), { generator: new Generator(6) });
+        for (const [k, p] of m.namedParameters()) if (k.includes(".modules_to_save.")) (p.data as Float32Array).fill(0.5);
+        m.eval();
+        const x = batch();
+        const want = noGrad(() => m.forward(x).logits.toTypedArray());
+        const plain = m.mergeAndUnload();
+        expect(plain.namedParameters().map(([k]) => k)).toEqual(names);
+        expect(plain.namedModules().some(([, mod]) => mod instanceof LoraLayer)).toBe(false);
+        expect(maxAbsDiff(noGrad(() => plain.forward(x).logits.toTypedArray()), want)).toBeLessThan(1e-5);
+      }
+    });
+
     it("several adapters: setAdapter switches the output and which parameters train; disabled = base", () => {
       const base = gpt2();
       const x = batch();
