@@ -19,6 +19,11 @@ export interface Encoding {
   wordIds: Array<number | null>;
   /** 0 for the first sequence, 1 for the pair, null for special tokens and padding. */
   sequenceIds: Array<number | null>;
+  /**
+   * What truncation cut off, as further encodings (HF `overflowing`): windows of `maxLength`
+   * tokens overlapping by `stride`, each post-processed and padded like the main one.
+   */
+  overflowing?: Encoding[];
 }
 
 export function emptyEncoding(): Encoding {
@@ -28,7 +33,7 @@ export function emptyEncoding(): Encoding {
 export function concatEncodings(parts: Encoding[]): Encoding {
   if (parts.length === 1) return parts[0]!;
   // Array.prototype.concat, not push(...x): encodings can be far longer than the call stack allows.
-  const pick = <K extends keyof Encoding>(k: K) => ([] as Encoding[K][number][]).concat(...parts.map((p) => p[k] as Encoding[K][number][]));
+  const pick = (k: Exclude<keyof Encoding, "overflowing">): unknown[] => ([] as unknown[]).concat(...parts.map((p) => p[k] as unknown[]));
   return {
     ids: pick("ids") as number[],
     tokens: pick("tokens") as string[],
@@ -67,7 +72,8 @@ function sliceEncoding(e: Encoding, start: number, end: number): Encoding {
   return {
     ids: e.ids.slice(start, end),
     tokens: e.tokens.slice(start, end),
-    offsets: e.offsets.slice(start, end),
+    // Own copies: overlapping windows must not share the tuples post-processors adjust in place.
+    offsets: e.offsets.slice(start, end).map((o) => [o[0], o[1]] as Offsets),
     attentionMask: e.attentionMask.slice(start, end),
     typeIds: e.typeIds.slice(start, end),
     specialTokensMask: e.specialTokensMask.slice(start, end),
@@ -83,12 +89,67 @@ export interface TruncationOptions {
   maxLength: number;
   strategy?: TruncationStrategy;
   direction?: Side;
+  /** Overlap between consecutive overflowing windows (HF `stride`, default 0). */
+  stride?: number;
 }
 
-/** Keep `n` tokens from the chosen side (HF `Encoding::truncate` without overflow). */
-export function truncateEncoding(e: Encoding, n: number, direction: Side): Encoding {
-  if (e.ids.length <= n) return e;
-  return direction === "right" ? sliceEncoding(e, 0, n) : sliceEncoding(e, e.ids.length - n, e.ids.length);
+/**
+ * Keep `maxLen` tokens from the chosen side; the rest become `overflowing` windows of `maxLen`
+ * tokens that overlap by `stride` (HF `Encoding::truncate`).
+ */
+export function truncateEncoding(e: Encoding, maxLen: number, direction: Side, stride = 0): Encoding {
+  const len = e.ids.length;
+  if (maxLen >= len) return e;
+  if (maxLen === 0) return { ...emptyEncoding(), overflowing: [{ ...e, overflowing: [] }] };
+  if (stride >= maxLen) {
+    throw new Error(`truncation: stride ${stride} must be strictly less than the length kept (${maxLen}, after the special tokens)`);
+  }
+  const step = maxLen - stride;
+  const ranges: Array<[number, number]> = [];
+  if (direction === "right") {
+    for (let start = 0; start < len; start += step) {
+      const stop = Math.min(start + maxLen, len);
+      ranges.push([start, stop]);
+      if (stop === len) break;
+    }
+  } else {
+    for (let last = len - 1; last >= 0; last -= step) {
+      const stop = last + 1;
+      const start = Math.max(0, stop - maxLen);
+      ranges.push([start, stop]);
+      if (start === 0) break;
+    }
+  }
+  const parts = ranges.map(([a, b]) => sliceEncoding(e, a, b));
+  return { ...parts[0]!, overflowing: parts.slice(1) };
+}
+
+/**
+ * HF `Encoding::merge_with` (offsets not shifted): append `pair` to `self`, and combine their
+ * overflowing windows: each of ours with `pair` and with each of its windows, then ourself with
+ * each of its windows.
+ */
+export function mergeWith(self: Encoding, pair: Encoding): Encoding {
+  const so = self.overflowing ?? [];
+  const po = pair.overflowing ?? [];
+  const over: Encoding[] = [];
+  const plain = (x: Encoding): Encoding => ({ ...x, overflowing: [] });
+  for (const o of so) {
+    over.push(mergeWith(plain(o), plain(pair)));
+    for (const p of po) over.push(mergeWith(plain(o), plain(p)));
+  }
+  for (const p of po) over.push(mergeWith(plain(self), plain(p)));
+  const out = concatEncodings([plain(self), plain(pair)]);
+  return { ...out, overflowing: over };
+}
+
+/** HF `Encoding::merge`: fold `mergeWith` over the parts. */
+export function mergeEncodings(parts: Encoding[]): Encoding {
+  if (parts.length === 1) return parts[0]!;
+  if (!parts.some((p) => p.overflowing && p.overflowing.length > 0)) return concatEncodings(parts);
+  let acc: Encoding = emptyEncoding();
+  for (const p of parts) acc = mergeWith(acc, p);
+  return acc;
 }
 
 /** HF `truncate_encodings`: trims a single sequence or a pair to `maxLength` tokens in total. */
@@ -96,12 +157,13 @@ export function truncatePair(a: Encoding, b: Encoding | null, opts: TruncationOp
   const dir = opts.direction ?? "right";
   const strategy = opts.strategy ?? "longest_first";
   const max = opts.maxLength;
-  if (max === 0) return [truncateEncoding(a, 0, dir), b ? truncateEncoding(b, 0, dir) : null];
+  const stride = opts.stride ?? 0;
+  if (max === 0) return [truncateEncoding(a, 0, dir, stride), b ? truncateEncoding(b, 0, dir, stride) : null];
   const total = a.ids.length + (b ? b.ids.length : 0);
   if (total <= max) return [a, b];
   const toRemove = total - max;
   if (strategy === "longest_first") {
-    if (!b) return [truncateEncoding(a, total - toRemove, dir), null];
+    if (!b) return [truncateEncoding(a, total - toRemove, dir, stride), null];
     // HF: the shorter keeps its length if the longer can absorb the cut; otherwise both get half,
     // the longer one the odd token.
     let n1 = a.ids.length;
@@ -114,7 +176,7 @@ export function truncatePair(a: Encoding, b: Encoding | null, opts: TruncationOp
       n2 = n1 + (max % 2);
     }
     if (swap) [n1, n2] = [n2, n1];
-    return [truncateEncoding(a, n1, dir), truncateEncoding(b, n2, dir)];
+    return [truncateEncoding(a, n1, dir, stride), truncateEncoding(b, n2, dir, stride)];
   }
   if (strategy === "only_second" && !b) throw new Error("truncation: strategy only_second needs a pair of sequences");
   const target = strategy === "only_first" ? a : b!;
@@ -123,7 +185,7 @@ export function truncatePair(a: Encoding, b: Encoding | null, opts: TruncationOp
       `truncation: the ${strategy === "only_first" ? "first" : "second"} sequence has ${target.ids.length} tokens, cannot remove ${toRemove} (HF: SequenceTooShort)`,
     );
   }
-  const cut = truncateEncoding(target, target.ids.length - toRemove, dir);
+  const cut = truncateEncoding(target, target.ids.length - toRemove, dir, stride);
   return strategy === "only_first" ? [cut, b] : [a, cut];
 }
 
@@ -136,6 +198,10 @@ export interface PadOptions {
 }
 
 export function padEncoding(e: Encoding, o: PadOptions): Encoding {
+  // Overflowing windows are padded too (HF pads them first).
+  if (e.overflowing && e.overflowing.length > 0) {
+    e = { ...e, overflowing: e.overflowing.map((x) => padEncoding(x, o)) };
+  }
   const n = o.length - e.ids.length;
   if (n <= 0) return e;
   const rep = <T>(v: T): T[] => Array.from({ length: n }, () => v);
@@ -149,5 +215,7 @@ export function padEncoding(e: Encoding, o: PadOptions): Encoding {
     wordIds: rep<number | null>(null),
     sequenceIds: rep<number | null>(null),
   };
-  return o.side === "right" ? concatEncodings([e, pad]) : concatEncodings([pad, e]);
+  const out = o.side === "right" ? concatEncodings([e, pad]) : concatEncodings([pad, e]);
+  if (e.overflowing) out.overflowing = e.overflowing;
+  return out;
 }

@@ -63,7 +63,8 @@ export class FastByteLevelBPE {
   }
 
   /** Tokenize `text` (which sits at `shift` in the input); returns the next word id. */
-  encode(text: string, shift: number, firstWordId: number, out: TokenColumns): number {
+  /** Emits words until `out` holds `maxTotal` tokens (HF's early stop under truncation). */
+  encode(text: string, shift: number, firstWordId: number, out: TokenColumns, maxTotal = Infinity): number {
     let wordId = firstWordId;
     if (text.length === 0) return wordId;
     const vocabR = this.model.vocabR;
@@ -83,10 +84,14 @@ export class FastByteLevelBPE {
           if (s >= text.length) break;
           continue;
         }
-        if (prev < s) wordId = this.emit(text, prev, s, shift, wordId, vocabR, out);
+        if (prev < s) {
+          wordId = this.emit(text, prev, s, shift, wordId, vocabR, out);
+          if (out.ids.length >= maxTotal) return wordId;
+        }
         prev = e;
       } else break;
       wordId = this.emit(text, s, e, shift, wordId, vocabR, out);
+      if (out.ids.length >= maxTotal) return wordId;
     }
     if (prev < text.length) wordId = this.emit(text, prev, text.length, shift, wordId, vocabR, out);
     return wordId;
@@ -157,10 +162,12 @@ export class FastBert {
     return pre instanceof BertPreTokenizer ? new FastBert(model) : null;
   }
 
-  encode(text: string, shift: number, firstWordId: number, out: TokenColumns): number {
+  encode(text: string, shift: number, firstWordId: number, out: TokenColumns, maxTotal = Infinity): number {
     let wordId = firstWordId;
     let start = -1; // start of the current word
+    let stop = false;
     const flush = (end: number) => {
+      if (stop) return;
       if (start >= 0 && end > start) {
         for (const t of this.model.tokenize(text.slice(start, end))) {
           out.ids.push(t.id);
@@ -170,10 +177,11 @@ export class FastBert {
           out.wordIds.push(wordId);
         }
         wordId++;
+        if (out.ids.length >= maxTotal) stop = true;
       }
       start = -1;
     };
-    for (let i = 0; i < text.length; ) {
+    for (let i = 0; i < text.length && !stop; ) {
       const c = text.charCodeAt(i);
       const ch = c >= 0xd800 && c <= 0xdbff ? charAt(text, i) : text[i]!;
       const end = i + ch.length;

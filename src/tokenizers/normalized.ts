@@ -568,6 +568,46 @@ export class PreTokenizedString {
     for (const sp of this.splits) if (!sp.tokens) sp.tokens = fn(sp.normalized.normalized);
   }
 
+  /**
+   * HF `tokenize_with_limit`: tokenize splits (from the start, or from the end for left
+   * truncation) until `max` tokens exist, then drop the splits never reached. Splits that already
+   * hold tokens (added tokens) count but do not stop the walk.
+   */
+  tokenizeWithLimit(fn: (s: string) => Token[], max: number, direction: "left" | "right"): void {
+    let total = 0;
+    if (direction === "right") {
+      let last = 0;
+      for (let i = 0; i < this.splits.length; i++) {
+        const sp = this.splits[i]!;
+        if (sp.tokens) {
+          total += sp.tokens.length;
+          last = i + 1;
+          continue;
+        }
+        sp.tokens = fn(sp.normalized.normalized);
+        total += sp.tokens.length;
+        last = i + 1;
+        if (total >= max) break;
+      }
+      this.splits.length = last;
+    } else {
+      let first = this.splits.length;
+      for (let i = this.splits.length - 1; i >= 0; i--) {
+        const sp = this.splits[i]!;
+        if (sp.tokens) {
+          total += sp.tokens.length;
+          first = i;
+          continue;
+        }
+        sp.tokens = fn(sp.normalized.normalized);
+        total += sp.tokens.length;
+        first = i;
+        if (total >= max) break;
+      }
+      this.splits = this.splits.slice(first);
+    }
+  }
+
   /** Tokens with offsets in code units of the original input (before code-point conversion). */
   placedTokens(): PlacedToken[] {
     const out: PlacedToken[] = [];

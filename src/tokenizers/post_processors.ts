@@ -6,7 +6,7 @@
 // (offset trimming only, no tokens added) and Sequence. `process` receives encodings whose type ids
 // were set at encode time (0 for the first sequence, 1 for the pair) and returns one merged encoding.
 
-import { Encoding, concatEncodings, setSequenceId, setTypeIds, specialEncoding } from "./encoding.js";
+import { Encoding, mergeEncodings, setSequenceId, setTypeIds, specialEncoding } from "./encoding.js";
 import { BYTE_TO_CHAR } from "./pre_tokenizers.js";
 import { isWhitespace } from "./normalized.js";
 import {
@@ -23,14 +23,15 @@ export interface PostProcessor {
 export function postProcess(p: PostProcessor | null, a: Encoding, b: Encoding | null, addSpecialTokens: boolean): Encoding {
   const encs = b ? [a, b] : [a];
   encs.forEach((e, i) => setSequenceId(e, i));
-  if (!p) return concatEncodings(encs);
-  return concatEncodings(p.processEncodings(encs, addSpecialTokens));
+  if (!p) return mergeEncodings(encs);
+  return mergeEncodings(p.processEncodings(encs, addSpecialTokens));
 }
 
 const SPACE_CHAR = BYTE_TO_CHAR[0x20]!;
 
 /** HF byte_level `process_offsets`: drop leading / trailing spaces (Ġ or whitespace) from offsets. */
 export function trimByteLevelOffsets(e: Encoding, addPrefixSpace: boolean): void {
+  for (const o of e.overflowing ?? []) trimByteLevelOffsets(o, addPrefixSpace);
   for (let i = 0; i < e.tokens.length; i++) {
     const cs = Array.from(e.tokens[i]!);
     const isSpace = (c: string) => c === SPACE_CHAR || isWhitespace(c);
@@ -96,8 +97,11 @@ export class RobertaProcessing implements PostProcessor {
   }
   processEncodings(encodings: Encoding[], add: boolean): Encoding[] {
     if (this.trimOffsets) for (const e of encodings) trimByteLevelOffsets(e, this.addPrefixSpace);
-    // RoBERTa gives every token type id 0.
-    for (const e of encodings) setTypeIds(e, 0);
+    // RoBERTa gives every token type id 0 (overflowing windows included).
+    for (const e of encodings) {
+      setTypeIds(e, 0);
+      for (const o of e.overflowing ?? []) setTypeIds(o, 0);
+    }
     if (!add) return encodings;
     const [a, b] = encodings;
     const out = [specialEncoding([this.cls[1]], [this.cls[0]], 0), a!, specialEncoding([this.sep[1]], [this.sep[0]], 0)];

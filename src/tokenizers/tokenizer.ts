@@ -56,6 +56,8 @@ export interface BatchEncodeOptions {
   /** Truncate to `maxLength` (true = longest_first); false turns off the tokenizer.json setting. */
   truncation?: boolean | TruncationStrategy;
   truncationSide?: Side;
+  /** Overlap between the overflowing windows truncation produces (HF `stride`). */
+  stride?: number;
   padToMultipleOf?: number;
   /** Second sequences, one per text. */
   pairs?: Input[];
@@ -246,13 +248,18 @@ export class Tokenizer {
   }
   private fastFor: { pre: PreTokenizer | null; model: Model; fast: FastByteLevelBPE | FastBert | null } | null = null;
 
-  /** Encode one sequence without post-processing; typeId as HF: 0 first, 1 pair. */
-  private encodeSequence(text: string, typeId: number): Encoding {
+  /**
+   * Encode one sequence without post-processing; typeId as HF: 0 first, 1 pair. With truncation on,
+   * HF stops tokenizing once `max` tokens exist (from the end for left truncation): the words past
+   * that point are never tokenized, which bounds the overflowing windows. We do the same.
+   */
+  private encodeSequence(text: string, typeId: number, limit: { max: number; direction: Side } | null = null): Encoding {
     const clean = text.replace(LONE_SURROGATE, "\ufffd");
     const pre = this.addedVocabulary.extractAndNormalize(this.normalizer, clean);
     const cols: TokenColumns = { ids: [], tokens: [], starts: [], ends: [], wordIds: [] };
     const fast = this.fastPath();
-    if (fast && pre.splits.every((sp) => sp.tokens !== null || sp.normalized.isIdentity())) {
+    const max = limit ? limit.max : Infinity;
+    if (fast && (!limit || limit.direction === "right") && pre.splits.every((sp) => sp.tokens !== null || sp.normalized.isIdentity())) {
       // Same result as the general path below, without per-word NormalizedStrings.
       let wordId = 0;
       for (const sp of pre.splits) {
@@ -269,12 +276,14 @@ export class Tokenizer {
           }
           wordId++;
         } else {
-          wordId = fast.encode(n.normalized, n.originalShift, wordId, cols);
+          wordId = fast.encode(n.normalized, n.originalShift, wordId, cols, max);
+          if (cols.ids.length >= max) break;
         }
       }
     } else {
       if (this.preTokenizer) this.preTokenizer.preTokenize(pre);
-      pre.tokenize((w) => this.model.tokenize(w));
+      if (limit) pre.tokenizeWithLimit((w) => this.model.tokenize(w), limit.max, limit.direction);
+      else pre.tokenize((w) => this.model.tokenize(w));
       for (const t of pre.placedTokens()) {
         cols.ids.push(t.id);
         cols.tokens.push(t.value);
@@ -300,12 +309,14 @@ export class Tokenizer {
   }
 
   /** Encode one input (string or pre-split words) without post-processing. */
-  private encodeInput(input: Input, typeId: number, what: string): Encoding {
-    if (typeof input === "string") return this.encodeSequence(input, typeId);
+  private encodeInput(input: Input, typeId: number, what: string, trunc: TruncationOptions | null = null): Encoding {
+    // HF's early stop applies with truncation on, except to the first sequence under only_second.
+    const limit = trunc && !(trunc.strategy === "only_second" && typeId === 0) ? { max: trunc.maxLength, direction: trunc.direction ?? "right" } : null;
+    if (typeof input === "string") return this.encodeSequence(input, typeId, limit);
     if (!Array.isArray(input)) throw new TypeError(`Tokenizer.${what}: expected a string or an array of strings, got ${typeof input}`);
     const parts = input.map((w, i) => {
       if (typeof w !== "string") throw new TypeError(`Tokenizer.${what}: word ${i} is ${typeof w}, not a string`);
-      const e = this.encodeSequence(w, typeId);
+      const e = this.encodeSequence(w, typeId, limit);
       e.wordIds.fill(i);
       return e;
     });
@@ -314,8 +325,8 @@ export class Tokenizer {
 
   encode(text: Input, opts: EncodeOptions = {}): Encoding {
     const add = opts.addSpecialTokens ?? true;
-    let a = this.encodeInput(text, 0, "encode");
-    let b = opts.pair === undefined ? null : this.encodeInput(opts.pair, 1, "encode (pair)");
+    let a = this.encodeInput(text, 0, "encode", this.truncation);
+    let b = opts.pair === undefined ? null : this.encodeInput(opts.pair, 1, "encode (pair)", this.truncation);
     // The tokenizer.json settings apply, as in HF's `post_process`: truncate, process, pad.
     if (this.truncation) [a, b] = this.truncate(a, b, this.truncation, add);
     const e = postProcess(this.postProcessor, a, b, add);
@@ -357,11 +368,12 @@ export class Tokenizer {
         maxLength: opts.maxLength!,
         strategy: opts.truncation === true ? "longest_first" : opts.truncation,
         direction: opts.truncationSide ?? "right",
+        stride: opts.stride ?? 0,
       };
     }
     const out = texts.map((t, i) => {
-      let a = this.encodeInput(t, 0, "encodeBatch");
-      let b = opts.pairs ? this.encodeInput(opts.pairs[i]!, 1, "encodeBatch (pair)") : null;
+      let a = this.encodeInput(t, 0, "encodeBatch", trunc);
+      let b = opts.pairs ? this.encodeInput(opts.pairs[i]!, 1, "encodeBatch (pair)", trunc) : null;
       if (trunc) [a, b] = this.truncate(a, b, trunc, add);
       return postProcess(this.postProcessor, a, b, add);
     });
@@ -446,7 +458,7 @@ export class Tokenizer {
   }
 }
 
-/** tokenizer.json `truncation` (stride must be 0: overflowing encodings are not produced). */
+/** tokenizer.json `truncation`; what is cut off goes to `Encoding.overflowing`. */
 export interface TruncationSettings extends TruncationOptions {
   maxLength: number;
   strategy: TruncationStrategy;
@@ -476,16 +488,17 @@ function readTruncation(v: unknown, path: string): TruncationSettings {
   checkKeys(o, ["direction", "max_length", "strategy", "stride"], path);
   const st = getString(o, "strategy", path, "LongestFirst");
   if (!(st in STRATEGIES)) throw new TokenizerJsonError(join(path, "strategy"), `expected LongestFirst, OnlyFirst or OnlySecond, got "${st}"`);
-  const stride = getInt(o, "stride", path, 0);
-  if (stride !== 0) {
-    throw new TokenizerJsonError(join(path, "stride"), `stride ${stride} is not supported (tslm does not produce overflowing encodings)`);
-  }
-  return { maxLength: getInt(o, "max_length", path, 512), strategy: STRATEGIES[st]!, direction: readSide(o, path) };
+  return {
+    maxLength: getInt(o, "max_length", path, 512),
+    strategy: STRATEGIES[st]!,
+    direction: readSide(o, path),
+    stride: getInt(o, "stride", path, 0),
+  };
 }
 
 function truncationToJSON(t: TruncationSettings): JsonObject {
   const st = Object.entries(STRATEGIES).find(([, v]) => v === t.strategy)![0];
-  return { direction: t.direction === "left" ? "Left" : "Right", max_length: t.maxLength, strategy: st, stride: 0 };
+  return { direction: t.direction === "left" ? "Left" : "Right", max_length: t.maxLength, strategy: st, stride: t.stride ?? 0 };
 }
 
 function readPadding(v: unknown, path: string): PaddingSettings {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  NormalizedString, Tokenizer, TokenizerJsonError, codePointToCodeUnitOffsets, compileRegex, normalizerFromJSON, translateRegex,
+  NormalizedString, Tokenizer, TokenizerJsonError, type Encoding, codePointToCodeUnitOffsets, compileRegex, normalizerFromJSON, translateRegex,
 } from "../../src/tokenizers/index.js";
 import { ROOT, TOKENIZER_NAMES, bertVocabTxt, loadTokenizer, readStrings } from "./helpers.js";
 
@@ -121,6 +121,28 @@ describe("batch encoding", () => {
       expect({ ids: es.map((e) => e.ids), attention: es.map((e) => e.attentionMask), type_ids: es.map((e) => e.typeIds) }, what).toEqual({
         ids: c.ids, attention: c.attention, type_ids: c.type_ids,
       });
+    }
+  });
+
+  it("produces HF's overflowing windows under truncation with stride (BERT, LLaMA-2, Qwen3)", () => {
+    const fx = JSON.parse(readFileSync(join(ROOT, "fixtures", "tokenizers", "batch.json"), "utf8"));
+    const view = (e: Encoding) => ({ ids: e.ids, type_ids: e.typeIds, attention: e.attentionMask, special: e.specialTokensMask, offsets: e.offsets });
+    for (const c of fx.overflow) {
+      const t = loadTokenizer(c.tokenizer);
+      const texts = c.pairs ? fx.overflow_pairs.map((p: string[]) => p[0]) : fx.overflow_texts;
+      const run = () =>
+        t.encodeBatch(texts, {
+          pairs: c.pairs ? fx.overflow_pairs.map((p: string[]) => p[1]) : undefined,
+          truncation: "longest_first", truncationSide: c.direction, maxLength: c.max_length, stride: c.stride,
+          padding: c.padded ? "longest" : false, paddingSide: c.direction,
+        });
+      const what = `${c.tokenizer} ${c.direction} max ${c.max_length} stride ${c.stride}${c.pairs ? " pairs" : ""}`;
+      if (c.error) {
+        expect(run, what).toThrow();
+        continue;
+      }
+      const got = run().map((e) => ({ ...view(e), word_ids: e.wordIds, overflowing: (e.overflowing ?? []).map(view) }));
+      expect(got, what).toEqual(c.results);
     }
   });
 

@@ -10,7 +10,8 @@ Writes fixtures/tokenizers/:
                           Python returns them), special-tokens mask, type ids, the same without
                           special tokens, and decode() results (plain, skipping specials, and of the
                           first half of the ids, which often cuts a character's bytes)
-  batch.json              BERT encode_batch of pairs under every truncation strategy / side + padding
+  batch.json              BERT encode_batch of pairs under every truncation strategy / side + padding;
+                          truncation with stride (overflowing windows) for BERT, LLaMA-2, Qwen3
   components.json         every normalizer / pre-tokenizer / post-processor / decoder / model option /
                           added-token flag, as patches of the reference tokenizers and small
                           trained models (tokenizers_components.py)
@@ -187,6 +188,45 @@ def batch_cases(tok):
     return out
 
 
+OVERFLOW_TEXTS = [
+    "The quick brown fox jumps over the lazy dog and keeps running far away.",
+    "short",
+    "你好世界，这是一个比较长的中文句子，用来测试窗口。",
+    "one <|endoftext|> [SEP] <s> two three four five six seven <|im_end|> eight",
+]
+OVERFLOW_PAIRS = [("one two three four five six seven eight nine", "alpha beta gamma delta")]
+
+
+def _enc_dict(e):
+    return {"ids": e.ids, "type_ids": e.type_ids, "attention": e.attention_mask, "special": e.special_tokens_mask,
+            "offsets": [list(o) for o in e.offsets]}
+
+
+def overflow_cases(toks):
+    """Truncation with stride: the main encoding and its overflowing windows (HF `overflowing`)."""
+    out = []
+    for name in ["bert", "llama2", "qwen3"]:
+        tok = toks[name][0]
+        for direction in ["right", "left"]:
+            for ml, stride in [(8, 2), (10, 0), (6, 3)]:
+                for pairs in [False, True]:
+                    tok.enable_truncation(ml, stride=stride, strategy="longest_first", direction=direction)
+                    if name == "bert":
+                        tok.enable_padding(direction=direction)
+                    case = {"tokenizer": name, "direction": direction, "max_length": ml, "stride": stride, "pairs": pairs, "padded": name == "bert"}
+                    try:
+                        es = tok.encode_batch(OVERFLOW_PAIRS if pairs else OVERFLOW_TEXTS)
+                        case["results"] = [dict(_enc_dict(e), word_ids=e.word_ids, overflowing=[_enc_dict(o) for o in e.overflowing]) for e in es]
+                    except BaseException as e:  # noqa: BLE001 - HF panics (stride >= a part's length): tslm must refuse too
+                        if isinstance(e, KeyboardInterrupt):
+                            raise
+                        case["error"] = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    out.append(case)
+        tok.no_truncation()
+        tok.no_padding()
+    return out
+
+
 def export_tslm_json(tmp):
     """Compile tslm's tokenizers and write its toJSON() of every tokenizer into tmp/tslm/."""
     build = os.path.join(tmp, "build")
@@ -233,7 +273,8 @@ def main():
             print(name, len(doc["cases"]), "cases", os.path.getsize(os.path.join(OUT, f"{name}.json")), "bytes")
 
         with open(os.path.join(OUT, "batch.json"), "w", encoding="utf-8") as f:
-            json.dump({"pairs": BATCH_PAIRS, "bert": batch_cases(toks["bert"][0])}, f, ensure_ascii=False, indent=0)
+            json.dump({"pairs": BATCH_PAIRS, "bert": batch_cases(toks["bert"][0]), "overflow_texts": OVERFLOW_TEXTS,
+                       "overflow_pairs": OVERFLOW_PAIRS, "overflow": overflow_cases(toks)}, f, ensure_ascii=False, indent=0)
 
         # Every component, through patched reference tokenizers and small trained models.
         comp = tokenizers_components.build({k: v[0] for k, v in toks.items()}, tokenizers_components.train_small(table), table, PAIRS)
