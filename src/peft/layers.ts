@@ -255,7 +255,7 @@ export class IA3Layer extends Module {
     const b = this.base_layer;
     const shape = this._feedforward ? [1, b.inFeatures] : [b.outFeatures, 1];
     const n = shape[0] * shape[1];
-    // peft: ones (the identity) when init_ia3_weights, else normal(0, 1)... kept as peft's reset_ia3_parameters.
+    // peft: ones (the identity) when init_ia3_weights, else the normal(0, 1) draw it creates the vector with.
     const v = init ? new Float32Array(n).fill(1) : normal(n, 1, gen);
     this.ia3_l.set(name, new Parameter(v, shape, `${this._path}.ia3_l.${name}`));
     if (!this._active.length) this._active = [name];
