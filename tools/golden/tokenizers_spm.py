@@ -1,4 +1,4 @@
-"""SentencePiece's precompiled normalization charsmap (helper of tools/golden/tokenizers.py).
+"""SentencePiece's precompiled normalization charsmap (helper of tools/golden/tokenizers_golden.py).
 
 HF's `Precompiled` normalizer (T5, ALBERT, XLM-R style tokenizer.json files) carries SentencePiece's
 compiled normalization rules. We obtain a real one by training a tiny SentencePiece model with the

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 
-# This file is named like the package it tests: drop its folder from the import path first.
+# Drop this folder from the import path: a module here must never shadow an installed package.
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
