@@ -3,12 +3,12 @@
 // outcome recorded by tools/golden/peft.py, errors before training, and the bottleneck adapter
 // against its PyTorch re-implementation (fixtures/peft/gpt2_bottleneck) and finite differences.
 import { describe, expect, it, beforeAll } from "vitest";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSafetensors } from "../../src/io/index.js";
 import { AdamW, Generator, Linear, ParamSource, createModel, generate, gradcheck, noGrad, useKernels } from "../../src/index.js";
-import { BottleneckAdapter, LoraLayer, PeftModel, loraConfig, readAdapterConfig, textInitIds, type PeftBaseModel } from "../../src/peft/index.js";
+import { BottleneckAdapter, LoraLayer, PeftModel, bottleneckConfig, loraConfig, readAdapterConfig, textInitIds, type PeftBaseModel } from "../../src/peft/index.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { KERNEL_SETS, repoRoot } from "../helpers.js";
 import { loadBase, maxAbsDiff } from "./helpers.js";
@@ -125,7 +125,7 @@ for (const kernelSet of KERNEL_SETS) {
       }
     });
 
-    it("tslm writes peft's key names and config fields (same keys as peft's own file for the same config)", () => {
+    it("tslm writes peft's key names and config fields (same keys as peft's own file for the same config, every golden case)", () => {
       const meta = JSON.parse(readFileSync(join(DIR, "gpt2_lora", "meta.json"), "utf8"));
       const cfg = readAdapterConfig(join(DIR, "gpt2_lora", "adapter"));
       const m = PeftModel.create(gpt2(), { ...cfg, inference_mode: false });
@@ -140,6 +140,15 @@ for (const kernelSet of KERNEL_SETS) {
         expect(json.inference_mode).toBe(true);
       } finally {
         rmSync(dir, { recursive: true, force: true });
+      }
+      // Every golden case: the keys tslm would save equal the keys in peft's own file.
+      for (const name of readdirSync(DIR).filter((d) => existsSync(join(DIR, d, "meta.json")))) {
+        const meta2 = JSON.parse(readFileSync(join(DIR, name, "meta.json"), "utf8"));
+        if (!meta2.adapters) continue;
+        const entries = Object.entries(meta2.adapters) as [string, { dir: string; saved_keys: string[] }][];
+        const pm = PeftModel.create(loadBase(join(DIR, name, "base")), { ...readAdapterConfig(join(DIR, name, entries[0][1].dir)), inference_mode: false }, { adapterName: entries[0][0] });
+        for (const [an, a] of entries.slice(1)) pm.addAdapter(an, { ...readAdapterConfig(join(DIR, name, a.dir)), inference_mode: false });
+        for (const [an, a] of entries) expect([...pm.adapterStateDict(an).keys()].sort(), `${name}/${an}`).toEqual(a.saved_keys);
       }
     });
 
@@ -193,6 +202,36 @@ for (const kernelSet of KERNEL_SETS) {
         expect(maxAbsDiff(p.grad!.toTypedArray(), g) / mx, k).toBeLessThan(1e-3);
       }
       expect(m.getNbTrainableParameters()[0]).toBe(JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")).trainable);
+    });
+
+    it("bottleneck adapters: Pfeiffer placement (after the FFN only), identity at init, LLaMA sublayers, save / load", () => {
+      const x = batch();
+      const base = gpt2();
+      const ref = noGrad(() => base.forward(x).logits.toTypedArray());
+      const m = PeftModel.create(base, bottleneckConfig({ bottleneck_size: 4, non_linearity: "relu", adapter_locations: ["mlp"] }), { generator: new Generator(2) });
+      const names = m.trainableParameters().map((p) => p.name);
+      expect(m.namedParameters().filter(([, p]) => p.requiresGrad).map(([k]) => k)).toEqual([
+        "base_model.model.transformer.h.0.mlp.adapter.down.weight", "base_model.model.transformer.h.0.mlp.adapter.down.bias",
+        "base_model.model.transformer.h.0.mlp.adapter.up.weight", "base_model.model.transformer.h.0.mlp.adapter.up.bias",
+        "base_model.model.transformer.h.1.mlp.adapter.down.weight", "base_model.model.transformer.h.1.mlp.adapter.down.bias",
+        "base_model.model.transformer.h.1.mlp.adapter.up.weight", "base_model.model.transformer.h.1.mlp.adapter.up.bias",
+      ]);
+      expect(names.length).toBe(8);
+      m.eval();
+      expect(maxAbsDiff(noGrad(() => m.forward(x).logits.toTypedArray()), ref)).toBe(0); // up = 0: the identity
+      for (const p of m.trainableParameters()) (p.data as Float32Array).forEach((_, i, a) => (a[i] = 0.1 * Math.sin(i + p.size)));
+      const adapted = noGrad(() => m.forward(x).logits.toTypedArray());
+      const dir = mkdtempSync(join(tmpdir(), "tslm-peft-"));
+      try {
+        m.savePretrained(dir);
+        expect(JSON.parse(readFileSync(join(dir, "adapter_config.json"), "utf8")).peft_type).toBe("TSLM_BOTTLENECK");
+        const back = PeftModel.fromPretrained(gpt2(), dir);
+        expect(maxAbsDiff(noGrad(() => back.forward(x).logits.toTypedArray()), adapted)).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const l = PeftModel.create(llama(), bottleneckConfig({ bottleneck_size: 3 }));
+      expect(l.getNbTrainableParameters()[0]).toBe(2 * 2 * (32 * 3 + 3 + 3 * 32 + 32)); // 2 layers x (self_attn, mlp)
     });
 
     it("bottleneck adapter and LoRA layer gradients agree with finite differences", () => {
