@@ -569,14 +569,13 @@ export class PeftModel extends Module {
   /** Adds the adapter saved in `dir` under `name` (peft's load_adapter). */
   loadAdapter(dir: string, name: string, opts: PeftOptions & { isTrainable?: boolean } = {}): void {
     const cfg = readAdapterConfig(dir);
-    // A saved prefix is the encoder's output table, so it is rebuilt without the projection MLP (as peft in inference mode).
-    if (cfg.peft_type === "PREFIX_TUNING") cfg.inference_mode = true;
     cfg.inference_mode = !opts.isTrainable;
-    if (cfg.peft_type === "PREFIX_TUNING") cfg.prefix_projection = cfg.prefix_projection && !cfg.inference_mode;
-    if (cfg.peft_type === "PREFIX_TUNING" && cfg.prefix_projection) {
-      throw new Error(`prefix tuning: a saved prefix with prefix_projection holds only the projected table; load it without isTrainable`);
+    // A saved prefix with projection is the MLP's output table: in inference mode the encoder is
+    // that table alone (as peft); the MLP itself is not in the file, so it cannot be trained on.
+    if (cfg.peft_type === "PREFIX_TUNING" && cfg.prefix_projection && !cfg.inference_mode) {
+      throw new Error(`prefix tuning: ${dir} holds only the projected prefix table (prefix_projection); load it without isTrainable`);
     }
-    // LoRA B zeros / IA3 ones would hide a missing tensor; the strict key check below catches that anyway.
+    // The file overwrites the initial values, so a TEXT-initialised prompt needs no tokenizer here.
     this.addAdapter(name, cfg, { ...opts, tokenizer: opts.tokenizer ?? { encode: () => [0] } });
     const file = join(dir, ADAPTER_WEIGHTS_NAME);
     const tensors = loadSafetensors(file);
