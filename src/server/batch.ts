@@ -11,6 +11,7 @@
 // its next token is `real` (HF's cumsum(mask) - 1 with left padding). A joining request is
 // prefilled alone ([n, P] with its own cache; it samples its first token there), then its cache
 // is left-padded (or the batch's is) to the longer of the two and appended along the batch dim.
+// Newcomers that arrive together are prefilled together: left-padded into one forward.
 // Rows of requests that finish leave the cache by a gather; padding columns that no remaining row
 // needs are cut from the left. Rows of a request that finished early while its siblings (n > 1)
 // continue keep receiving the pad id, as in HF and in src/generate's Decoding.
@@ -223,32 +224,59 @@ export class ContinuousBatch {
     return this.members.reduce((s, m) => s + m.rows, 0);
   }
 
-  /** Prefills `m` alone (its first token) and, unless it finished at once, adds its rows to the batch. */
+  /** Prefills one member: prefillMany([m]). */
   prefill(m: BatchMember): void {
-    const P = m.promptLength;
+    this.prefillMany([m]);
+  }
+
+  /**
+   * Prefills newcomers together: their prompts left-padded into one [N, Pmax] forward with its own
+   * cache (each samples its first token there), then that cache joins the batch's, the shorter of
+   * the two left-padded to the longer. Members that finished at once leave at the next prune.
+   */
+  prefillMany(ms: BatchMember[]): void {
+    if (ms.length === 0) return;
+    const Pmax = Math.max(...ms.map((m) => m.promptLength));
+    const ids: number[][] = [];
+    const mask: number[][] = [];
+    const positions: number[][] = [];
+    for (const m of ms) {
+      const pad = Pmax - m.promptLength;
+      for (const row of m.seqs) {
+        // Pads take any id (masked out) and position 0; real tokens count from 0 after them.
+        ids.push([...new Array<number>(pad).fill(0), ...row]);
+        mask.push([...new Array<number>(pad).fill(0), ...new Array<number>(m.promptLength).fill(1)]);
+        positions.push([...new Array<number>(pad).fill(0), ...Array.from({ length: m.promptLength }, (_, i) => i)]);
+      }
+    }
+    const padded = ms.some((m) => m.promptLength < Pmax);
     const own = this.model.newCache();
-    const positions = m.seqs.map(() => Array.from({ length: P }, (_, i) => i));
-    const out = noGrad(() => this.model.forward({ inputIds: int2d(m.seqs), positionIds: int2d(positions), cache: own, logitsToKeep: 1 }));
-    const { flat, V } = lastLogits(out.logits);
-    m.prefilled = true;
-    m.real = m.seqs.map(() => P);
-    m.consume(flat, V);
-    if (m.done) return;
+    const out = noGrad(() =>
+      this.model.forward({ inputIds: int2d(ids), positionIds: int2d(positions), attentionMask: padded ? int2d(mask) : null, cache: own, logitsToKeep: 1 }),
+    );
+    const { flat, V } = lastLogits(out.logits); // (N rows, V)
+    let row = 0;
+    for (const m of ms) {
+      m.prefilled = true;
+      m.real = m.seqs.map(() => m.promptLength);
+      m.consume(flat.subarray(row * V, (row + m.rows) * V), V);
+      row += m.rows;
+    }
     if (!this.cache || this.members.length === 0) {
       this.cache = own;
-      this.members = [m];
+      this.members = [...ms];
       return;
     }
     const S = this.cache.length;
     const all = (n: number) => Array.from({ length: n }, (_, i) => i);
     // Bring both caches to the longer length by left padding, then stack the rows.
-    if (P > S) relayCache(this.cache, all(this.rows), P - S, 0);
-    else if (S > P) relayCache(own, all(m.rows), S - P, 0);
+    if (Pmax > S) relayCache(this.cache, all(this.rows), Pmax - S, 0);
+    else if (S > Pmax) relayCache(own, all(row), S - Pmax, 0);
     this.cache.layers.forEach((layer, i) => {
       layer.keys = catRows(layer.keys!, own.layers[i].keys!);
       layer.values = catRows(layer.values!, own.layers[i].values!);
     });
-    this.members.push(m);
+    this.members.push(...ms);
   }
 
   /** Ends every member (after a failed forward the cache is in an unknown state). */

@@ -13,8 +13,8 @@
 // slot; a queued one is dropped without having started.
 //
 // Two kinds of work share the slots. Requests to decoder-only models without beam search are
-// BatchMembers of a ContinuousBatch (batch.ts): a turn either prefills one newcomer or decodes one
-// token for every running member in a single forward. Other requests (encoder-decoder models,
+// BatchMembers of a ContinuousBatch (batch.ts): a turn either prefills the newcomers together or
+// decodes one token for every running member in a single forward. Other requests (encoder-decoder models,
 // beam search) are src/generate Decodings, one step each in round-robin turns.
 import type { Decoding, GenerateOutput } from "../generate/index.js";
 import { BatchMember, ContinuousBatch } from "./batch.js";
@@ -168,17 +168,29 @@ export class Scheduler {
         this.finish(job, () => job.resolve(job.decoding.result()));
       }
     }
-    // A turn prefills one newcomer (in arrival order) and ends there, so its first token flushes
-    // at once; consecutive prefill turns run until they have taken ~50 ms since the last batched
-    // step, then the batch steps, so a burst of arrivals cannot stall the running streams longer.
+    // A prefill turn takes the waiting newcomers (up to 8, in arrival order) in one left-padded
+    // forward and ends there, so their first tokens flush at once; prefill turns follow each
+    // other until they have taken ~50 ms since the last batched step, then the batch steps, so a
+    // burst of arrivals cannot stall the running streams for longer.
     let admitted = 0;
     if (this.prefillMs < 50) {
-      const job = this.active.find((j) => j.decoding instanceof BatchMember && !j.decoding.prefilled && !j.decoding.done);
-      if (job) {
+      const jobs = this.active.filter((j) => j.decoding instanceof BatchMember && !j.decoding.prefilled && !j.decoding.done).slice(0, 8);
+      if (jobs.length > 0) {
         const t0 = performance.now();
-        this.guard(job, () => this.batch!.prefill(job.decoding as BatchMember));
+        try {
+          this.batch!.prefillMany(jobs.map((j) => j.decoding as BatchMember));
+          this.counts.steps++;
+          for (const j of jobs) j.steps++;
+        } catch (err) {
+          // Those newcomers fail; the batch's own rows and cache are untouched until the merge.
+          for (const j of jobs) {
+            this.counts.failed++;
+            (j.decoding as BatchMember).abort();
+            this.finish(j, () => j.reject(err));
+          }
+        }
         this.prefillMs += performance.now() - t0;
-        admitted = 1;
+        admitted = jobs.length;
       }
     }
     if (admitted === 0) this.prefillMs = 0;
