@@ -263,9 +263,47 @@ export class IA3Layer extends Module {
   adapterNames(): string[] {
     return this.ia3_l.keys();
   }
+  _merged: string[] = [];
+
+  /**
+   * Folds the vectors into the weights (peft's IA3 merge): an output vector scales the rows of the
+   * weight and the bias, a feed-forward (input) vector its columns. Unmerge divides again.
+   */
+  merge(names: string[] = this._active): void {
+    for (const n of names) {
+      if (this._merged.includes(n) || !this.ia3_l.get(n)) continue;
+      this.scaleWeights(this.ia3_l.get(n)!.toTypedArray() as Float32Array, false);
+      this._merged.push(n);
+    }
+  }
+  unmerge(): void {
+    while (this._merged.length) this.scaleWeights(this.ia3_l.get(this._merged.pop()!)!.toTypedArray() as Float32Array, true);
+  }
+  private scaleWeights(l: Float32Array, inverse: boolean): void {
+    const b = this.base_layer;
+    const [I, O] = [b.inFeatures, b.outFeatures];
+    const w = b.weight.data as Float32Array;
+    const off = b.weight.offset;
+    const f = (v: number) => (inverse ? 1 / v : v);
+    const conv = b instanceof Conv1D; // weight [I, O] instead of [O, I]
+    for (let o = 0; o < O; o++) {
+      for (let i = 0; i < I; i++) {
+        const k = off + (conv ? i * O + o : o * I + i);
+        w[k] = inverse ? w[k] / l[this._feedforward ? i : o] : w[k] * l[this._feedforward ? i : o];
+      }
+    }
+    if (!this._feedforward && b.bias) {
+      const bd = b.bias.data as Float32Array;
+      for (let o = 0; o < O; o++) bd[b.bias.offset + o] *= f(l[o]);
+    }
+  }
+
   forward(x: Tensor): Tensor {
-    if (this._disabled) return this.base_layer.forward(x);
-    const names = this._active.filter((a) => this.ia3_l.get(a));
+    if (this._disabled) {
+      if (this._merged.length) throw new Error(`IA3 at "${this._path}": adapters are disabled but merged into the weights; unmerge first`);
+      return this.base_layer.forward(x);
+    }
+    const names = this._active.filter((a) => this.ia3_l.get(a) && !this._merged.includes(a));
     if (!names.length) return this.base_layer.forward(x);
     let l: Tensor = this.ia3_l.get(names[0])!.reshape([-1]);
     for (const n of names.slice(1)) l = mul(l, this.ia3_l.get(n)!.reshape([-1]));
@@ -275,7 +313,7 @@ export class IA3Layer extends Module {
   /** Output columns [start, start + len) of forward(x) (see LoraLayer.forwardColumns). */
   forwardColumns(x: Tensor, start: number, len: number): Tensor {
     const b = this.base_layer;
-    const names = this._disabled ? [] : this._active.filter((a) => this.ia3_l.get(a));
+    const names = this._disabled ? [] : this._active.filter((a) => this.ia3_l.get(a) && !this._merged.includes(a));
     let l: Tensor | null = null;
     for (const n of names) l = l ? mul(l, this.ia3_l.get(n)!.reshape([-1])) : this.ia3_l.get(n)!.reshape([-1]);
     const xin = l && this._feedforward ? mul(x, l) : x;

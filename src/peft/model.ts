@@ -380,21 +380,19 @@ export class PeftModel extends Module {
     }
   }
 
-  /** Folds the active LoRA adapter into the base weights in place (peft's merge_adapter). */
+  /** Folds the active LoRA or IA3 adapter into the base weights in place (peft's merge_adapter). */
   mergeAdapter(): void {
-    for (const l of this.tunerLayers()) {
-      if (l instanceof LoraLayer) l.merge();
-      else if (l instanceof IA3Layer) throw new Error(`peft: merging IA3 adapters is not implemented by tslm`);
-    }
+    if (this.activePeftConfig.peft_type === "TSLM_BOTTLENECK") throw new Error(`peft: bottleneck adapters add a nonlinear path and cannot be merged into the weights`);
+    for (const l of this.tunerLayers()) if (l instanceof LoraLayer || l instanceof IA3Layer) l.merge();
   }
 
   /** Undoes mergeAdapter (peft's unmerge_adapter). */
   unmergeAdapter(): void {
-    for (const l of this.tunerLayers()) if (l instanceof LoraLayer) l.unmerge();
+    for (const l of this.tunerLayers()) if (l instanceof LoraLayer || l instanceof IA3Layer) l.unmerge();
   }
 
   /**
-   * Folds the active LoRA adapter into the weights and removes every wrapper (peft's
+   * Folds the active LoRA or IA3 adapter into the weights and removes every wrapper (peft's
    * merge_and_unload): returns the base model with its original module tree and parameter names,
    * ready for savePretrained as a plain checkpoint. modules_to_save take the active copy's values.
    * This PeftModel is unusable afterwards.
@@ -402,9 +400,9 @@ export class PeftModel extends Module {
   mergeAndUnload(): PeftBaseModel {
     if (this._promptLearning) throw new Error(`peft: merge_and_unload does not apply to ${this.activePeftConfig.peft_type} (the virtual tokens are inputs, not weights)`);
     const t = this.activePeftConfig.peft_type;
-    if (t !== "LORA") throw new Error(`peft: merge_and_unload is implemented for LoRA only (this adapter is ${t})`);
+    if (t === "TSLM_BOTTLENECK") throw new Error(`peft: bottleneck adapters add a nonlinear path and cannot be merged into the weights`);
     for (const l of this.tunerLayers()) {
-      if (l instanceof LoraLayer) {
+      if (l instanceof LoraLayer || l instanceof IA3Layer) {
         l.merge([this._active]);
         replaceModule(this._base, l, l.base_layer);
       } else if (l instanceof ModulesToSaveWrapper) {

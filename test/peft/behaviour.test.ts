@@ -66,6 +66,31 @@ for (const kernelSet of KERNEL_SETS) {
       }
     });
 
+    it("IA3 merge equals unmerged logits, unmerge restores the weights, mergeAndUnload gives the plain model", () => {
+      for (const [make, cfg] of [
+        [gpt2, { peft_type: "IA3", target_modules: ["c_attn", "mlp.c_proj"], feedforward_modules: ["mlp.c_proj"], fan_in_fan_out: true, init_ia3_weights: false }],
+        [llama, { peft_type: "IA3", target_modules: ["k_proj", "v_proj", "down_proj"], feedforward_modules: ["down_proj"], init_ia3_weights: false }],
+      ] as const) {
+        const base = make();
+        const names = base.namedParameters().map(([k]) => k);
+        const before = snapshot(base);
+        const m = PeftModel.create(base, { ...cfg }, { generator: new Generator(12) });
+        m.eval();
+        const x = batch();
+        const want = noGrad(() => m.forward(x).logits.toTypedArray());
+        m.mergeAdapter();
+        expect(maxAbsDiff(noGrad(() => m.forward(x).logits.toTypedArray()), want)).toBeLessThan(1e-5);
+        m.unmergeAdapter();
+        for (const [k, v] of snapshot(base)) {
+          const orig = before.get(k.replace(".base_layer", ""));
+          if (orig) expect(maxAbsDiff(v, orig) / Math.max(1e-6, ...Array.from(orig, Math.abs)), k).toBeLessThan(1e-5);
+        }
+        const plain = m.mergeAndUnload();
+        expect(plain.namedParameters().map(([k]) => k)).toEqual(names);
+        expect(maxAbsDiff(noGrad(() => plain.forward(x).logits.toTypedArray()), want)).toBeLessThan(1e-5);
+      }
+    });
+
     it("mergeAndUnload gives the plain base model (original parameter names) with the adapter's logits", () => {
       for (const [make, targets, save] of [
         [gpt2, ["c_attn", "c_fc"], ["ln_f"]],
