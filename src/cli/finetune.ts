@@ -20,7 +20,7 @@
 // The config is tslm's own (camelCase, strict: unknown keys are errors), as `tslm train`'s.
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { atomicWriteFile, atomicWriteJSON } from "../io/atomic.js";
@@ -356,7 +356,14 @@ export async function runFinetune(o: Flags): Promise<void> {
   const plotPoints: { step: number; loss?: number; valLoss?: number }[] = [];
   for (const r of run!.readLog()) if (typeof r.step === "number") plotPoints.push({ step: r.step, loss: r.loss as number | undefined, valLoss: r.valLoss as number | undefined });
   let lastVal = "-";
-  const tokDir = tokenizerSource(resumeFrom ?? cfg.model);
+  // The tokenizer files are copied into the run once, so every checkpoint and final/ can take them
+  // from there even after --model or an old checkpoint is gone.
+  const tokDir = run!.path("tokenizer");
+  if (!existsSync(tokDir)) {
+    const from = tokenizerSource(resumeFrom ?? cfg.model);
+    mkdirSync(tokDir, { recursive: true });
+    for (const f of TOKENIZER_FILES) if (existsSync(join(from, f))) copyFileSync(join(from, f), join(tokDir, f));
+  }
 
   /** A PEFT checkpoint: plain base + adapter + optimizer + trainer state, written whole then renamed (atomic like RunDirectory's). */
   const savePeftCheckpoint = (step: number, optimizer: { tensors: Map<string, unknown>; meta: Record<string, unknown> }, state: TrainerState): string => {

@@ -4,7 +4,7 @@
 // writes peft files plus a merged model; bad input fails before the first step, naming the problem.
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../helpers.js";
@@ -76,6 +76,26 @@ describe("tslm finetune --task classify", () => {
     const bad = tslm("classify", "--model", join(out, "final"), "--base", other, text);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/tslm classify: --model .*(module "transformer\.h\.0\.attn\.c_attn".*shape|n_embd|shape)/);
+  });
+
+  it("--resume from a mid-run checkpoint ends bit-identical to an uninterrupted run (full and LoRA)", () => {
+    for (const method of [[], ["--lora", "r=2,targets=c_attn"]]) {
+      const a = join(tmp, `res-a${method.length}`);
+      const b = join(tmp, `res-b${method.length}`);
+      const args = [...common, ...method, "--steps", "6", "--save-every", "3", "--keep-checkpoints", "5", "--lr", "3e-3", "--eval-limit", "8"];
+      expect(tslm("finetune", ...args, "--out", a).status).toBe(0);
+      // b: the same run as it stood after its step-3 checkpoint (as if killed there), then resumed.
+      cpSync(a, b, { recursive: true });
+      rmSync(join(b, "checkpoint-6"), { recursive: true });
+      rmSync(join(b, "final"), { recursive: true });
+      writeFileSync(join(b, "latest"), "checkpoint-3\n");
+      const r = tslm("finetune", "--resume", b, "--no-progress");
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/resuming .* from .*checkpoint-3 \(step 3\)/);
+      for (const f of method.length ? ["adapter_model.safetensors", "model.safetensors"] : ["model.safetensors"]) {
+        expect(readFileSync(join(b, "final", f)).equals(readFileSync(join(a, "final", f))), f).toBe(true);
+      }
+    }
   });
 
   it("bad input fails before training, naming the line, field or module", () => {
