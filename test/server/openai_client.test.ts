@@ -35,6 +35,23 @@ function expectOpenAIError(json: any): void {
 }
 
 describe("tslm serve with the official openai client", () => {
+  it("an encoder-decoder model (T5) completes, streams and embeds (stepped alone, not batched)", async () => {
+    const t5 = await serve(loadModel(makeTinyModel({ modelType: "t5" }), { id: "t5" }), { port: 0 });
+    try {
+      const c = new OpenAI({ baseURL: `${t5.url}/v1`, apiKey: "unused", maxRetries: 0 });
+      const r = await c.completions.create({ model: "t5", prompt: "translate: hello", max_tokens: 6, temperature: 0 });
+      expect(r.choices[0].text.length).toBeGreaterThan(0);
+      let streamed = "";
+      for await (const chunk of await c.completions.create({ model: "t5", prompt: "translate: hello", max_tokens: 6, temperature: 0, stream: true })) streamed += chunk.choices[0]?.text ?? "";
+      expect(streamed).toBe(r.choices[0].text);
+      const e = await c.embeddings.create({ model: "t5", input: "hello" });
+      expect(e.data[0].embedding.length).toBe(32);
+      expect(t5.scheduler.stats().batchedSteps).toBe(0);
+    } finally {
+      await t5.close();
+    }
+  });
+
   it("a model whose generation_config.json sets beam search answers non-streaming requests, and refuses to stream", async () => {
     const beams = await serve(loadModel(makeTinyModel({ generation: { num_beams: 3 } }), { id: "beamy" }), { port: 0 });
     try {
