@@ -116,7 +116,14 @@ class EventStream {
     res.flushHeaders();
   }
   send(value: unknown): void {
-    if (!this.res.destroyed && !this.res.writableEnded) this.res.write(`data: ${JSON.stringify(value)}\n\n`);
+    if (this.res.destroyed || this.res.writableEnded) return;
+    // A client that stopped reading would make the server buffer its stream without bound: past
+    // 8 MiB unsent, drop the connection (which cancels the generation like a disconnect).
+    if (this.res.writableLength > 8 * 1024 * 1024) {
+      this.res.destroy();
+      return;
+    }
+    this.res.write(`data: ${JSON.stringify(value)}\n\n`);
   }
   done(): void {
     if (!this.res.destroyed && !this.res.writableEnded) this.res.end("data: [DONE]\n\n");
