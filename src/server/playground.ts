@@ -3,7 +3,8 @@
 // and a ReadableStream SSE parser, and shows time to first token and tokens/s. It uses only the
 // public API, so it doubles as a worked example of a browser client.
 //
-// Element ids are a contract with test/server/playground_browser.test.ts: #input, #send, #reset,
+// Element ids are a contract with test/server/playground_browser.test.ts: #input, #send, #stop,
+// #reset,
 // #messages (one .msg.user / .msg.assistant per turn), #stats, #status, #temperature, #max-tokens.
 
 /** The page, with the served model's id filled in. */
@@ -46,6 +47,7 @@ export function playgroundHtml(modelId: string): string {
   <form id="form">
     <input id="input" autocomplete="off" placeholder="Say something" autofocus>
     <button id="send" type="submit">Send</button>
+    <button id="stop" type="button" disabled>Stop</button>
     <button id="reset" type="button">Reset</button>
   </form>
   <div id="status" hidden></div>
@@ -57,6 +59,7 @@ const $ = (s) => document.querySelector(s);
 $("#model").textContent = MODEL;
 let history = [];
 let busy = false;
+let controller = null;
 
 function addMessage(role, text) {
   const div = document.createElement("div");
@@ -87,7 +90,9 @@ async function* sse(body) {
 
 async function send(text) {
   busy = true;
+  controller = new AbortController();
   $("#send").disabled = true;
+  $("#stop").disabled = false;
   $("#status").textContent = "generating";
   history.push({ role: "user", content: text });
   addMessage("user", text);
@@ -102,6 +107,7 @@ async function send(text) {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: MODEL, messages, stream: true, stream_options: { include_usage: true },
         temperature: Number($("#temperature").value), max_tokens: Number($("#max-tokens").value) }),
+      signal: controller.signal,
     });
     if (!res.ok) {
       const err = await res.json().catch(() => ({ error: { message: res.statusText } }));
@@ -133,13 +139,21 @@ async function send(text) {
       " · " + decode + " tokens/s · finish " + finish;
     $("#status").textContent = "done";
   } catch (e) {
-    history.pop();
-    out.remove();
-    addMessage("error", "error: " + e.message);
-    $("#status").textContent = "error";
+    if (e.name === "AbortError") {
+      // Stopped by the user: keep what arrived (closing the stream cancels it on the server).
+      history.push({ role: "assistant", content: reply });
+      $("#status").textContent = "stopped";
+    } else {
+      history.pop();
+      out.remove();
+      addMessage("error", "error: " + e.message);
+      $("#status").textContent = "error";
+    }
   } finally {
     busy = false;
+    controller = null;
     $("#send").disabled = false;
+    $("#stop").disabled = true;
   }
 }
 
@@ -149,6 +163,9 @@ $("#form").addEventListener("submit", (ev) => {
   if (!text || busy) return;
   $("#input").value = "";
   send(text);
+});
+$("#stop").addEventListener("click", () => {
+  if (controller) controller.abort();
 });
 $("#reset").addEventListener("click", () => {
   history = [];

@@ -24,7 +24,8 @@ describe.skipIf(missing !== null && !required)("playground in headless Chromium"
   const profile = mkdtempSync(join(tmpdir(), "tslm-chromium-"));
 
   beforeAll(async () => {
-    srv = await serve(loadModel(makeTinyModel({ nPositions: 128 }), { id: "tiny" }), { port: 0 });
+    // A long context so the "stop" turn is still generating when the button is clicked.
+    srv = await serve(loadModel(makeTinyModel({ nPositions: 1024 }), { id: "tiny" }), { port: 0 });
   });
   afterAll(async () => {
     await srv?.close();
@@ -77,6 +78,18 @@ describe.skipIf(missing !== null && !required)("playground in headless Chromium"
       await page.click("#send");
       await page.waitForFunction('document.querySelectorAll(".msg.assistant").length === 2 && document.querySelector("#status")?.textContent === "done"', null, { timeout: 20_000 });
       expect(await page.locator(".msg.user").count()).toBe(2);
+      // Stop: a long reply is cut short and the server cancels its generation.
+      await page.fill("#max-tokens", "800");
+      await page.fill("#input", "A long one");
+      await page.click("#send");
+      await page.waitForFunction('document.querySelectorAll(".msg.assistant")[2]?.textContent.length > 0', null, { timeout: 20_000 }).catch(async (e) => {
+        throw new Error(`${e.message}; page: ${await page.textContent("#messages")} / ${await page.textContent("#status")}`);
+      });
+      await page.click("#stop");
+      await page.waitForFunction('document.querySelector("#status")?.textContent === "stopped"', null, { timeout: 20_000 });
+      const t0 = Date.now();
+      while (srv.scheduler.stats().cancelled < 1 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+      expect(srv.scheduler.stats().cancelled).toBe(1);
       await page.click("#reset");
       expect(await page.locator(".msg").count()).toBe(0);
       expect(errors).toEqual([]);
