@@ -4,8 +4,8 @@
 // public API, so it doubles as a worked example of a browser client.
 //
 // Element ids are a contract with test/server/playground_browser.test.ts: #input, #send, #stop,
-// #reset,
-// #messages (one .msg.user / .msg.assistant per turn), #stats, #status, #temperature, #max-tokens.
+// #reset, #messages (one .msg.user / .msg.assistant per turn), #stats, #status, #temperature,
+// #max-tokens.
 
 /** The page, with the served model's id filled in. */
 export function playgroundHtml(modelId: string): string {
