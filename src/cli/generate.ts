@@ -126,6 +126,7 @@ interface GenerateCliOptions extends GenerationFlags {
   stream?: boolean;
   json?: boolean;
   promptFile?: string;
+  truncate?: boolean;
 }
 
 export interface GenerateJson {
@@ -137,18 +138,27 @@ export interface GenerateJson {
 }
 
 /** Runs one prompt; `onText` receives streamed text (one sequence, no beams). */
-export function runGeneration(lm: LoadedModel, prompt: string, config: GenerationConfig, onText?: (t: string) => void): Omit<GenerateJson, "model" | "timing"> & { timing: Omit<GenerateJson["timing"], "load_ms"> } {
-  return runIds(lm, prompt, encodePrompt(lm, prompt), config, onText);
+export function runGeneration(lm: LoadedModel, prompt: string, config: GenerationConfig, onText?: (t: string) => void, truncate = false): Omit<GenerateJson, "model" | "timing"> & { timing: Omit<GenerateJson["timing"], "load_ms"> } {
+  return runIds(lm, prompt, encodePrompt(lm, prompt), config, onText, truncate);
 }
 
 /** runGeneration for prompt ids already encoded (chat renders and encodes without special tokens). */
-export function runIds(lm: LoadedModel, prompt: string, ids: number[], config: GenerationConfig, onText?: (t: string) => void): Omit<GenerateJson, "model" | "timing"> & { timing: Omit<GenerateJson["timing"], "load_ms"> } {
+export function runIds(lm: LoadedModel, prompt: string, ids: number[], config: GenerationConfig, onText?: (t: string) => void, truncate = false): Omit<GenerateJson, "model" | "timing"> & { timing: Omit<GenerateJson["timing"], "load_ms"> } {
   if (ids.length === 0) {
     const start = config.bos_token_id ?? config.eosTokenIds()[0];
     if (start === undefined || start === null) throw new Error("the prompt is empty and the model has no BOS token to start from");
     ids.push(start);
   }
-  if (lm.contextLength !== null && ids.length >= lm.contextLength) throw new Error(`the prompt has ${ids.length} tokens; the model's context is ${lm.contextLength}`);
+  const ctx = lm.contextLength;
+  if (ctx !== null) {
+    const maxNew = config.maxLengthFor(ids.length) - ids.length;
+    if (ids.length + maxNew > ctx) {
+      if (!truncate || maxNew >= ctx) {
+        throw new Error(`the prompt has ${ids.length} tokens and up to ${maxNew} new tokens are asked for, beyond the model's context of ${ctx} (shorten the prompt, lower --max-new-tokens, or pass --truncate to keep the prompt's last ${Math.max(0, ctx - maxNew)} tokens)`);
+      }
+      ids = ids.slice(ids.length - (ctx - maxNew));
+    }
+  }
   const t0 = performance.now();
   const d = startDecoding(lm, ids, config);
   const texts = onText ? new RowTexts(lm.tokenizer, d.rows.length, config.stop_strings) : null;
@@ -195,7 +205,8 @@ export function registerGenerate(program: Command): void {
     .requiredOption("--model <dir>", "model directory (config.json, model.safetensors, tokenizer.json) or a tslm run directory (its latest checkpoint)")
     .option("--prompt-file <file>", "read the prompt from a file")
     .option("--stream", "print the text as it is generated")
-    .option("--json", "print one JSON object: token ids, texts, finish reasons, timings");
+    .option("--json", "print one JSON object: token ids, texts, finish reasons, timings")
+    .option("--truncate", "keep the prompt's last tokens when prompt + new tokens exceed the context (default: an error)");
   addGenerationFlags(cmd);
   cmd.action((promptArg: string | undefined, o: GenerateCliOptions) => {
     if (promptArg !== undefined && o.promptFile) fail("give the prompt either as an argument or with --prompt-file, not both");
@@ -224,7 +235,7 @@ export function registerGenerate(program: Command): void {
     if (o.stream && (config.num_beams > 1 || config.num_return_sequences > 1)) fail("--stream needs one sequence without beam search, but the model's generation_config.json sets num_beams / num_return_sequences; override with --num-beams 1 --num-return-sequences 1");
     let r: ReturnType<typeof runGeneration>;
     try {
-      r = runGeneration(lm, prompt, config, o.stream ? (t) => process.stdout.write(t) : undefined);
+      r = runGeneration(lm, prompt, config, o.stream ? (t) => process.stdout.write(t) : undefined, o.truncate);
     } catch (e) {
       if (o.stream) process.stdout.write("\n");
       fail((e as Error).message);

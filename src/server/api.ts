@@ -69,8 +69,9 @@ const OFF_VALUES: Record<string, unknown[]> = {
   echo: [null, false],
 };
 const METADATA = ["user", "metadata"];
-const CHAT_FIELDS = new Set(["model", "messages", "stream", "stream_options", ...METADATA, ...OPENAI_SAMPLING_FIELDS]);
-const COMPLETION_FIELDS = new Set(["model", "prompt", "stream", "stream_options", ...METADATA, ...OPENAI_SAMPLING_FIELDS]);
+// truncate_prompt_tokens is vLLM's extension: keep only the last k prompt tokens.
+const CHAT_FIELDS = new Set(["model", "messages", "stream", "stream_options", "truncate_prompt_tokens", ...METADATA, ...OPENAI_SAMPLING_FIELDS]);
+const COMPLETION_FIELDS = new Set(["model", "prompt", "stream", "stream_options", "truncate_prompt_tokens", ...METADATA, ...OPENAI_SAMPLING_FIELDS]);
 const CHAT_OFF = ["logprobs", "top_logprobs", "tools", "tool_choice", "parallel_tool_calls", "functions", "function_call", "response_format", "store", "service_tier", "modalities", "audio", "prediction", "reasoning_effort", "web_search_options"];
 const COMPLETION_OFF = ["logprobs", "suffix", "best_of", "echo"];
 
@@ -211,6 +212,16 @@ export class OpenAIService {
   }
 
   /** The prompt's token ids with the limit checks; `param` names the field in errors. */
+  /** vLLM's truncate_prompt_tokens: the last k tokens of a longer prompt (left truncation). */
+  private truncate(ids: number[], body: Record<string, unknown>): number[] {
+    const k = body["truncate_prompt_tokens"];
+    if (k === undefined || k === null) return ids;
+    if (typeof k !== "number" || !Number.isInteger(k) || k < 1) {
+      throw badRequest(`Invalid value for 'truncate_prompt_tokens': expected an integer >= 1, got ${JSON.stringify(k)?.slice(0, 50)}.`, "truncate_prompt_tokens", "invalid_value");
+    }
+    return ids.length > k ? ids.slice(ids.length - k) : ids;
+  }
+
   private checkPrompt(ids: number[], param: string): number[] {
     if (ids.length === 0) {
       // An empty prompt starts from BOS (or EOS, GPT-2's document separator), as OpenAI's models do.
@@ -342,7 +353,7 @@ export class OpenAIService {
     } catch (e) {
       throw badRequest(`the chat template rejected the messages: ${(e as Error).message}`, "messages", "invalid_value");
     }
-    const ids = this.checkPrompt(encodePrompt(this.lm, prompt, { chat: true }), "messages");
+    const ids = this.checkPrompt(this.truncate(encodePrompt(this.lm, prompt, { chat: true }), body), "messages");
     // Validate sampling fields now (before a stream's 200 header goes out).
     this.noBeamStream(this.config(body, ids.length, this.limits.defaultMaxTokens).config, flags);
     return { flags, ids, run: (sink, signal) => this.run([ids], body, this.limits.defaultMaxTokens, sink, signal) };
@@ -353,7 +364,7 @@ export class OpenAIService {
     checkFields(body, COMPLETION_FIELDS, COMPLETION_OFF);
     checkModel(body, this.lm);
     const flags = streamFlags(body);
-    const prompts = this.inputs(body["prompt"], "prompt", this.limits.maxPrompts, true).map((ids) => this.checkPrompt(ids, "prompt"));
+    const prompts = this.inputs(body["prompt"], "prompt", this.limits.maxPrompts, true).map((ids) => this.checkPrompt(this.truncate(ids, body), "prompt"));
     for (const ids of prompts) this.noBeamStream(this.config(body, ids.length, 16).config, flags);
     // OpenAI's default max_tokens for completions is 16.
     return { flags, prompts, run: (sink, signal) => this.run(prompts, body, 16, sink, signal) };

@@ -67,6 +67,18 @@ describe("tslm generate", () => {
     }
   });
 
+  it("a prompt beyond the context is an error, or is cut from the left with --truncate", async () => {
+    const long = "y".repeat(60) + "x".repeat(60); // 120 byte tokens; the context is 128
+    const [tooLong, cut] = await Promise.all([
+      runCli(["generate", "--model", dir, "--greedy", "--max-new-tokens", "20", long]),
+      runCli(["generate", "--model", dir, "--greedy", "--max-new-tokens", "20", "--truncate", "--json", long]),
+    ]);
+    expect(tooLong.status).toBe(1);
+    expect(tooLong.stderr).toMatch(/120 tokens .* context of 128 .*--truncate/);
+    expect(cut.status, cut.stderr).toBe(0);
+    expect(JSON.parse(cut.stdout).prompt_tokens).toBe(108);
+  });
+
   it("an encoder-decoder model (T5) generates from the input text", async () => {
     const t5 = makeTinyModel({ modelType: "t5" });
     const r = await runCli(["generate", "--model", t5, "--greedy", "--max-new-tokens", "6", "--json", "translate: hi"]);

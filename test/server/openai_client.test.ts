@@ -175,6 +175,10 @@ describe("tslm serve with the official openai client", () => {
     expect([long.status, (long.error as any).code]).toEqual([400, "context_length_exceeded"]);
     const over = await err(client.completions.create({ model: "tiny", prompt: "x".repeat(40), max_tokens: 40 }));
     expect([over.status, (over.error as any).code]).toEqual([400, "context_length_exceeded"]);
+    // Truncation when asked for (vLLM's truncate_prompt_tokens): the last 20 tokens are kept.
+    const cut = await post(`${srv.url}/v1/completions`, { model: "tiny", prompt: "y".repeat(60) + "x".repeat(20), max_tokens: 4, temperature: 0, truncate_prompt_tokens: 20 });
+    const same = await post(`${srv.url}/v1/completions`, { model: "tiny", prompt: "x".repeat(20), max_tokens: 4, temperature: 0 });
+    expect([cut.status, cut.json.usage.prompt_tokens, cut.json.choices[0].text]).toEqual([200, 20, same.json.choices[0].text]);
 
     const unknownField = await post(`${srv.url}/v1/chat/completions`, { model: "tiny", messages: msgs, temprature: 0.5 });
     expect(unknownField.status).toBe(400);
