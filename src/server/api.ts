@@ -237,9 +237,10 @@ export class OpenAIService {
 
   /** configFromOpenAI plus the server's checks: n, logit_bias ids, and the context budget. */
   private config(body: Record<string, unknown>, promptTokens: number, defaultMax: number): { config: GenerationConfig; n: number } {
+    const promptParam = body["messages"] !== undefined ? "messages" : "prompt";
     const ctx = this.lm.contextLength;
     const room = ctx === null ? Infinity : ctx - promptTokens;
-    if (room < 1) throw badRequest(`This model's maximum context length is ${ctx} tokens, and the prompt has ${promptTokens}: no room for a completion.`, "messages", "context_length_exceeded");
+    if (room < 1) throw badRequest(`This model's maximum context length is ${ctx} tokens, and the prompt has ${promptTokens}: no room for a completion.`, promptParam, "context_length_exceeded");
     const lb = body["logit_bias"];
     if (isObject(lb)) {
       const V = this.vocab();
