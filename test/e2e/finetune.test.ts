@@ -59,7 +59,9 @@ describe("tslm finetune --task classify", () => {
     // c_attn [32, 96] per layer: A 4x32 + B 96x4 = 512, x2 layers; score 2x32 = 64.
     expect(start).toMatchObject({ method: "LORA", trainable: 2 * 512 + 64 });
     const ac = JSON.parse(readFileSync(join(out, "final", "adapter_config.json"), "utf8"));
-    expect(ac).toMatchObject({ peft_type: "LORA", r: 4, lora_alpha: 8, target_modules: ["c_attn"], modules_to_save: ["score"], task_type: "SEQ_CLS" });
+    expect(ac).toMatchObject({ peft_type: "LORA", r: 4, lora_alpha: 8, target_modules: ["c_attn"], task_type: "SEQ_CLS" });
+    // peft (and src/peft) add the SEQ_CLS heads "classifier" and "score" to modules_to_save themselves.
+    expect(ac.modules_to_save).toContain("score");
     for (const f of ["final/adapter_model.safetensors", "final/model.safetensors", "merged/model.safetensors", "merged/config.json"]) expect(existsSync(join(out, f)), f).toBe(true);
     // The adapter directory and the merged model give the same labels.
     const text = "the acting was dull and the script felt weak";
