@@ -63,7 +63,11 @@ export function runLabeledEval(o: LabeledEvalOptions): void {
   const model = loaded.model.eval();
   const ids = tokenizerIds(tok);
   const padId = ids.pad ?? ids.eos ?? 0;
-  const maxLength = o.maxLength ?? 128;
+  // As in training: inputs fit the context, less the virtual tokens of prompt learning.
+  const pc = loaded.peft?.peftConfig.get(loaded.peft.activeAdapter) as { peft_type?: string; num_virtual_tokens?: number } | undefined;
+  const virtual = pc && (pc.peft_type === "PREFIX_TUNING" || pc.peft_type === "PROMPT_TUNING") ? (pc.num_virtual_tokens ?? 0) : 0;
+  const ctxRaw = cfg.n_positions ?? cfg.max_position_embeddings;
+  const maxLength = Math.min(o.maxLength ?? 128, typeof ctxRaw === "number" ? ctxRaw - virtual : Infinity);
   let result: Record<string, unknown>;
   try {
     if (task === "classify") {

@@ -248,6 +248,13 @@ export async function runFinetune(o: Flags): Promise<void> {
     fail((e as Error).message);
   }
   if (peftCfg?.peft_type === "TSLM_BOTTLENECK" && cfg.task === "seq2seq") fail("--adapter: bottleneck adapters have default locations for gpt2 / llama only in tslm; use --lora for seq2seq");
+  // Inputs are cut to fit the model: its context length, less the virtual tokens of prompt learning.
+  const ctxRaw = modelConfig.n_positions ?? modelConfig.max_position_embeddings;
+  const virtual = peftCfg && (peftCfg.peft_type === "PREFIX_TUNING" || peftCfg.peft_type === "PROMPT_TUNING") ? peftCfg.num_virtual_tokens : 0;
+  const ctx = typeof ctxRaw === "number" ? ctxRaw - virtual : Infinity;
+  if (ctx < 2) fail(`--model ${cfg.model}: a context of ${String(ctxRaw)} leaves no room after ${virtual} virtual tokens`);
+  const maxLen = Math.min(cfg.maxLength, ctx);
+  const maxTargetLen = Math.min(cfg.maxTargetLength, ctx);
   let data: LoadedData;
   try {
     data = loadTaskData(cfg);
@@ -277,8 +284,8 @@ export async function runFinetune(o: Flags): Promise<void> {
   const decoderStart = typeof modelConfig.decoder_start_token_id === "number" ? modelConfig.decoder_start_token_id : padId;
   if (cfg.task === "seq2seq" && eos === null) fail(`--model ${cfg.model}: seq2seq needs an EOS token (</s>) in the tokenizer`);
   const encode = (recs: TaskRecord[]): unknown[] => {
-    if (cfg.task === "classify") return encodeClassify(tok, recs as ClassifyRecord[], labels!, cfg.maxLength);
-    if (cfg.task === "seq2seq") return encodeSeq2Seq(tok, recs as Seq2SeqRecord[], cfg.maxLength, cfg.maxTargetLength, eos!);
+    if (cfg.task === "classify") return encodeClassify(tok, recs as ClassifyRecord[], labels!, maxLen);
+    if (cfg.task === "seq2seq") return encodeSeq2Seq(tok, recs as Seq2SeqRecord[], maxLen, maxTargetLen, eos!);
     return encodeSFT(tok, recs as SFTRecord[], template!.template);
   };
   let enc: { train: unknown[]; validation: unknown[]; test: unknown[] };
@@ -333,7 +340,7 @@ export async function runFinetune(o: Flags): Promise<void> {
   }
 
   // 3. Batches, optimizer, schedule.
-  const collate = cfg.task === "classify" ? classifyCollate(padId) : cfg.task === "seq2seq" ? seq2seqCollate(padId, decoderStart) : sftCollate(padId, template!.isDefault ? eos : null, cfg.maxLength);
+  const collate = cfg.task === "classify" ? classifyCollate(padId) : cfg.task === "seq2seq" ? seq2seqCollate(padId, decoderStart) : sftCollate(padId, template!.isDefault ? eos : null, maxLen);
   const trainSrc = new ExampleBatches(enc.train as never[], cfg.batchSize, cfg.seed, collate as never);
   const valSrc: BatchSource | null = enc.validation.length ? new ExampleBatches(enc.validation as never[], cfg.batchSize, 0, collate as never, false) : null;
   const lr = cfg.lr ?? (peft ? 1e-3 : 3e-4);
@@ -464,11 +471,11 @@ export async function runFinetune(o: Flags): Promise<void> {
       out(`${split}: accuracy ${(100 * r.accuracy).toFixed(2)}%  macro-F1 ${(100 * r.macroF1).toFixed(2)}  (${r.n} examples)\n${formatConfusion(r)}`);
     } else if (cfg.task === "seq2seq") {
       const bt = cfg.bleuTokenize === "auto" ? autoBleuTokenizer((recs as Seq2SeqRecord[]).map((r) => r.target)) : cfg.bleuTokenize;
-      const r = evaluateSeq2Seq(model, tok, recs as Seq2SeqRecord[], ex as never, { padId, decoderStart, eos: eos!, maxNewTokens: cfg.maxNewTokens, bleuTokenizer: bt });
+      const r = evaluateSeq2Seq(model, tok, recs as Seq2SeqRecord[], ex as never, { padId, decoderStart, eos: eos!, maxNewTokens: Math.min(cfg.maxNewTokens, ctx - 1), bleuTokenizer: bt });
       results[split] = r;
       out(`${split}: BLEU ${r.bleu.toFixed(2)} (tokenize ${r.tokenizer})  chrF2 ${r.chrf.toFixed(2)}  loss ${r.loss.toFixed(4)}  (${r.n} examples)`);
     } else {
-      const r = evaluateSFT(model as never, ex as never, { padId, eos: template!.isDefault ? eos : null, maxLength: cfg.maxLength });
+      const r = evaluateSFT(model as never, ex as never, { padId, eos: template!.isDefault ? eos : null, maxLength: maxLen });
       results[split] = r;
       out(`${split}: response loss ${r.loss.toFixed(4)}  perplexity ${r.perplexity.toFixed(2)}  (${r.tokens} response tokens)`);
     }

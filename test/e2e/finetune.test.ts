@@ -100,6 +100,21 @@ describe("tslm finetune --task classify", () => {
     }
   });
 
+  it("sft with prompt tuning: inputs cut to the context less the virtual tokens; tslm eval scores the responses", () => {
+    const data = join(tmp, "sft.jsonl");
+    const lines = readFileSync(SENTIMENT, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { text: string; label: string });
+    writeFileSync(data, lines.map((r) => JSON.stringify({ prompt: `Is this review positive or negative? ${r.text}`, response: r.label })).join("\n") + "\n");
+    const out = join(tmp, "sft");
+    const r = tslm("finetune", "--task", "sft", "--model", model, "--data", data, "--steps", "6", "--batch-size", "8", "--prompt-tuning", "4", "--eval-limit", "16", "--out", out, "--no-progress", "--json");
+    expect(r.status, r.stderr).toBe(0);
+    const done = r.stdout.trim().split("\n").map((l) => JSON.parse(l)).at(-1);
+    expect(done.results).toMatchObject({ method: "PROMPT_TUNING", trainable: 4 * 32 });
+    expect(done.results.validation.tokens).toBeGreaterThan(0);
+    const e = tslm("eval", "--model", join(out, "final"), "--data", data, "--task", "sft", "--limit", "16", "--json");
+    expect(e.status, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).perplexity).toBeGreaterThan(1);
+  });
+
   it("bad input fails before training, naming the line, field or module", () => {
     const d = join(tmp, "bad");
     mkdirSync(d);
