@@ -26,6 +26,7 @@ import { z } from "zod";
 import { atomicWriteFile, atomicWriteJSON } from "../io/atomic.js";
 import { fromPretrained, savePretrained, TOKENIZER_FILES } from "../io/pretrained.js";
 import { saveSafetensors } from "../io/safetensors.js";
+import { loadPeftModel, savePeftModel } from "../io/peft.js";
 import { OPTIMIZER_NAME, RunDirectory, TRAINER_STATE_NAME } from "../io/run.js";
 import { kernels, setThreads } from "../kernels/index.js";
 import { loadModel, type PretrainedModel } from "../models/registry.js";
@@ -188,7 +189,7 @@ export function loadFinetuned(dir: string, base?: string): { model: PretrainedMo
     baseDir = typeof cfg.base_model_name_or_path === "string" ? cfg.base_model_name_or_path : null;
   }
   if (!baseDir) throw new Error(`${dir} holds an adapter without its base model: pass --base DIR`);
-  const peft = PeftModel.fromPretrained(fromPretrained(baseDir) as never, dir);
+  const peft = loadPeftModel(fromPretrained(baseDir) as never, dir);
   return { model: peft as unknown as PretrainedModel, peft };
 }
 
@@ -307,7 +308,7 @@ export async function runFinetune(o: Flags): Promise<void> {
       base = l.peft ? (l.peft.getBaseModel() as unknown as PretrainedModel) : l.model;
       if (l.peft) {
         // Re-attach trainable: fromPretrained loaded it for inference.
-        peft = PeftModel.fromPretrained(fromPretrained(resumeFrom) as never, resumeFrom, { isTrainable: true });
+        peft = loadPeftModel(fromPretrained(resumeFrom) as never, resumeFrom, { isTrainable: true });
         base = peft.getBaseModel() as unknown as PretrainedModel;
       }
       baseConfig = readConfigJSON(resumeFrom);
@@ -379,7 +380,7 @@ export async function runFinetune(o: Flags): Promise<void> {
     const tmp = run.path(`.${name}.tmp-${process.pid}`);
     rmSync(tmp, { recursive: true, force: true });
     savePlain(base, baseConfig, tmp, tokDir, false);
-    peft!.savePretrained(tmp);
+    savePeftModel(peft!, tmp);
     saveSafetensors(join(tmp, OPTIMIZER_NAME), optimizer.tensors as never, { tslm_optimizer: JSON.stringify(optimizer.meta) });
     atomicWriteJSON(join(tmp, TRAINER_STATE_NAME), state);
     if (existsSync(final)) rmSync(final, { recursive: true, force: true });
@@ -451,7 +452,7 @@ export async function runFinetune(o: Flags): Promise<void> {
   rmSync(finalDir, { recursive: true, force: true });
   if (peft) {
     savePlain(base, baseConfig, finalDir, tokDir, false);
-    peft.savePretrained(finalDir);
+    savePeftModel(peft!, finalDir);
     if (peftCfg?.peft_type === "LORA") {
       peft.mergeAdapter();
       savePlain(base, baseConfig, run.path("merged"), tokDir, true);

@@ -42,3 +42,4 @@ export {
 } from "./config.js";
 export { fromPretrained, resolveModelDir, savePretrained, configForSave, readGenerationConfigIfAny, TOKENIZER_FILES, type SavePretrainedOptions, type SavedPretrained, type TokenizerLike } from "./pretrained.js";
 export { RunDirectory, TRAIN_CONFIG_NAME, type CheckpointWrite, type CheckpointRead } from "./run.js";
+export { savePeftModel, loadPeftModel, loadPeftAdapter, readAdapterConfig } from "./peft.js";

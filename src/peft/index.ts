@@ -3,4 +3,4 @@
 export * from "./config.js";
 export { AdapterDict, BottleneckAdapter, IA3Layer, LoraLayer, ModulesToSaveWrapper, Weight, cloneModule } from "./layers.js";
 export { PrefixEncoder, PromptEmbedding } from "./prompt.js";
-export { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, PeftModel, TunerModel, getPeftModel, matchesTarget, readAdapterConfig, textInitIds, type PeftBaseModel, type PeftOptions } from "./model.js";
+export { ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, PeftModel, TunerModel, getPeftModel, matchesTarget, textInitIds, type PeftBaseModel, type PeftOptions } from "./model.js";

@@ -14,18 +14,16 @@
 //   - The base model's own fields are replaced in place (Module fields are plain object fields): a
 //     wrapped layer replaces every field of its parent that held the original, including private
 //     aliases such as MultiHeadAttention's `_q`, so the model code calls the wrapper.
-//   - Files: adapter_config.json + adapter_model.safetensors with the adapter name dropped from the
+//   - Files (written and read by src/io/peft.ts; this layer does no I/O): adapter_config.json +
+//     adapter_model.safetensors with the adapter name dropped from the
 //     keys as peft does (`...lora_A.weight`, `...ia3_l`, `...modules_to_save.default.weight` ->
 //     `....weight`, prompt learning `prompt_embeddings`). Loading checks every key and shape and
 //     names the module and both shapes when the adapter was made for another base model.
 //
 // Glossary: B batch, T tokens, n virtual tokens, L layers, Hp prefix heads, D head dim, C width.
-import { mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { cat, expand, permute, reshape } from "../ops/index.js";
 import { Generator, defaultGenerator } from "../tensor/rng.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
-import { atomicWriteJSON, loadSafetensors, saveSafetensors } from "../io/index.js";
 import { Conv1D, Embedding, Linear } from "../nn/layers.js";
 import { Module, Parameter, ParamSource } from "../nn/module.js";
 import type { DynamicCache } from "../nn/attention.js";
@@ -541,33 +539,37 @@ export class PeftModel extends Module {
     return t.some((x) => x === "embed_tokens" || x === "lm_head");
   }
 
-  /** Writes adapter_config.json and adapter_model.safetensors (peft's save_pretrained layout: other adapters in <dir>/<name>/). */
-  savePretrained(dir: string, opts: { adapters?: string[] } = {}): void {
-    for (const name of opts.adapters ?? [...this._configs.keys()]) {
-      const d = name === "default" ? dir : join(dir, name);
-      mkdirSync(d, { recursive: true });
-      const cfg = { ...this._configs.get(name)!, inference_mode: true };
-      atomicWriteJSON(join(d, ADAPTER_CONFIG_NAME), configToJSON(cfg));
-      saveSafetensors(join(d, ADAPTER_WEIGHTS_NAME), this.adapterStateDict(name), { format: "pt" });
-    }
+  /**
+   * What peft's save_pretrained writes for one adapter: the adapter_config.json object (inference
+   * mode on) and the tensors of adapter_model.safetensors (adapter name dropped from the keys).
+   * The files themselves are written by src/io/peft.ts (savePeftModel).
+   */
+  adapterFiles(name = this._active): { config: Record<string, unknown>; tensors: Map<string, Tensor> } {
+    const cfg = this._configs.get(name);
+    if (!cfg) throw new Error(`peft: no adapter named "${name}" (have: ${[...this._configs.keys()].join(", ")})`);
+    return { config: configToJSON({ ...cfg, inference_mode: true }), tensors: this.adapterStateDict(name) };
+  }
+
+  adapterNames(): string[] {
+    return [...this._configs.keys()];
   }
 
   /**
-   * Loads a peft adapter directory onto `base` (peft's PeftModel.from_pretrained). With
-   * `isTrainable` the adapter's parameters require grad, otherwise the model is in eval mode.
+   * A PeftModel around `base` with a saved adapter (peft's PeftModel.from_pretrained, given the
+   * parsed adapter_config.json and the adapter_model.safetensors tensors; src/io/peft.ts reads the
+   * files). With `isTrainable` the adapter's parameters require grad, otherwise eval mode.
    */
-  static fromPretrained(base: PeftBaseModel, dir: string, opts: PeftOptions & { isTrainable?: boolean } = {}): PeftModel {
-    const cfg = readAdapterConfig(dir);
+  static fromAdapter(base: PeftBaseModel, cfg: PeftConfig, tensors: ReadonlyMap<string, Tensor>, opts: PeftOptions & { isTrainable?: boolean; origin?: string } = {}): PeftModel {
     const m = new PeftModel(base, isPromptLearning(cfg));
-    m.loadAdapter(dir, opts.adapterName ?? "default", opts);
+    m.loadAdapterTensors(opts.adapterName ?? "default", cfg, tensors, opts);
     if (!opts.isTrainable) m.eval();
     return m;
   }
 
-  /** Adds the adapter saved in `dir` under `name` (peft's load_adapter). */
-  loadAdapter(dir: string, name: string, opts: PeftOptions & { isTrainable?: boolean } = {}): void {
-    const cfg = readAdapterConfig(dir);
-    cfg.inference_mode = !opts.isTrainable;
+  /** Adds a saved adapter under `name` (peft's load_adapter); `origin` names its folder in errors. */
+  loadAdapterTensors(name: string, config: PeftConfig, tensors: ReadonlyMap<string, Tensor>, opts: PeftOptions & { isTrainable?: boolean; origin?: string } = {}): void {
+    const dir = opts.origin ?? "the adapter";
+    const cfg: PeftConfig = { ...config, inference_mode: !opts.isTrainable };
     // A saved prefix with projection is the MLP's output table: in inference mode the encoder is
     // that table alone (as peft); the MLP itself is not in the file, so it cannot be trained on.
     if (cfg.peft_type === "PREFIX_TUNING" && cfg.prefix_projection && !cfg.inference_mode) {
@@ -575,8 +577,6 @@ export class PeftModel extends Module {
     }
     // The file overwrites the initial values, so a TEXT-initialised prompt needs no tokenizer here.
     this.addAdapter(name, cfg, { ...opts, tokenizer: opts.tokenizer ?? { encode: () => [0] } });
-    const file = join(dir, ADAPTER_WEIGHTS_NAME);
-    const tensors = loadSafetensors(file);
     const want = this.adapterStateDict(name);
     const problems: string[] = [];
     for (const [k, t] of tensors) {
@@ -645,18 +645,6 @@ function rangeRows(rows: number, n: number): Tensor {
 
 function onesInt(B: number, n: number): Tensor {
   return new Tensor(new Int32Array(B * n).fill(1), [B, n]);
-}
-
-/** Parses <dir>/adapter_config.json (keeping unknown fields peft may add). */
-export function readAdapterConfig(dir: string): PeftConfig {
-  const path = join(dir, ADAPTER_CONFIG_NAME);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new Error(`peft: cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parsePeftConfig(raw as Record<string, unknown>, { fromFile: true });
 }
 
 /** peft's get_peft_model. */

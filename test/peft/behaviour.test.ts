@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSafetensors } from "../../src/io/index.js";
 import { AdamW, Generator, Linear, ParamSource, createModel, generate, gradcheck, noGrad, useKernels } from "../../src/index.js";
-import { BottleneckAdapter, LoraLayer, PeftModel, bottleneckConfig, loraConfig, readAdapterConfig, textInitIds, type PeftBaseModel } from "../../src/peft/index.js";
+import { BottleneckAdapter, LoraLayer, PeftModel, bottleneckConfig, loraConfig, textInitIds, type PeftBaseModel } from "../../src/peft/index.js";
+import { loadPeftAdapter, loadPeftModel, readAdapterConfig, savePeftModel } from "../../src/io/peft.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { KERNEL_SETS, repoRoot } from "../helpers.js";
 import { loadBase, maxAbsDiff } from "./helpers.js";
@@ -156,7 +157,7 @@ for (const kernelSet of KERNEL_SETS) {
       const m = PeftModel.create(gpt2(), { ...cfg, inference_mode: false });
       const dir = mkdtempSync(join(tmpdir(), "tslm-peft-"));
       try {
-        m.savePretrained(dir);
+        savePeftModel(m, dir);
         expect([...loadSafetensors(join(dir, "adapter_model.safetensors")).keys()].sort()).toEqual(meta.adapters.default.saved_keys);
         const json = JSON.parse(readFileSync(join(dir, "adapter_config.json"), "utf8"));
         for (const k of ["peft_type", "task_type", "r", "lora_alpha", "lora_dropout", "target_modules", "bias", "fan_in_fan_out", "modules_to_save", "use_rslora", "inference_mode", "base_model_name_or_path", "revision"]) {
@@ -193,7 +194,7 @@ for (const kernelSet of KERNEL_SETS) {
         writeFileSync(join(dir, "adapter_model.safetensors"), readFileSync(join(src, "adapter_model.safetensors")));
         const baseCfg = JSON.parse(readFileSync(join(DIR, "llama_lora", "base", "config.json"), "utf8"));
         const wide = createModel({ ...baseCfg, hidden_size: 48 }, ParamSource.init({ seed: 1 })) as unknown as PeftBaseModel;
-        expect(() => PeftModel.fromPretrained(wide, dir)).toThrow(/module "model\.layers\.0\.self_attn\.q_proj": the adapter's "base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight" has shape \[8, 32\], this base model needs \[8, 48\]/);
+        expect(() => loadPeftModel(wide, dir)).toThrow(/module "model\.layers\.0\.self_attn\.q_proj": the adapter's "base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight" has shape \[8, 32\], this base model needs \[8, 48\]/);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -213,7 +214,7 @@ for (const kernelSet of KERNEL_SETS) {
     it("bottleneck adapters (TSLM_BOTTLENECK) match the PyTorch re-implementation in tools/golden/peft.py", () => {
       const dir = join(DIR, "gpt2_bottleneck");
       const ref = loadSafetensors(join(dir, "reference.safetensors"));
-      const m = PeftModel.fromPretrained(loadBase(join(dir, "base")), join(dir, "adapter"), { isTrainable: true });
+      const m = loadPeftModel(loadBase(join(dir, "base")), join(dir, "adapter"), { isTrainable: true });
       m.eval();
       const out = m.forward({ inputIds: ref.get("input_ids")!, attentionMask: ref.get("attention_mask")!, labels: ref.get("labels")! });
       expect(maxAbsDiff(out.logits.toTypedArray(), ref.get("logits")!.toTypedArray())).toBeLessThan(1e-4);
@@ -248,9 +249,9 @@ for (const kernelSet of KERNEL_SETS) {
       const adapted = noGrad(() => m.forward(x).logits.toTypedArray());
       const dir = mkdtempSync(join(tmpdir(), "tslm-peft-"));
       try {
-        m.savePretrained(dir);
+        savePeftModel(m, dir);
         expect(JSON.parse(readFileSync(join(dir, "adapter_config.json"), "utf8")).peft_type).toBe("TSLM_BOTTLENECK");
-        const back = PeftModel.fromPretrained(gpt2(), dir);
+        const back = loadPeftModel(gpt2(), dir);
         expect(maxAbsDiff(noGrad(() => back.forward(x).logits.toTypedArray()), adapted)).toBe(0);
       } finally {
         rmSync(dir, { recursive: true, force: true });

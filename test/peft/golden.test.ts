@@ -11,7 +11,8 @@ import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadSafetensors } from "../../src/io/index.js";
 import { generate, useKernels, noGrad } from "../../src/index.js";
-import { PeftModel, readAdapterConfig } from "../../src/peft/index.js";
+import { PeftModel } from "../../src/peft/index.js";
+import { loadPeftAdapter, loadPeftModel, readAdapterConfig, savePeftModel } from "../../src/io/peft.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { KERNEL_SETS, repoRoot } from "../helpers.js";
 import { loadBase, maxAbsDiff } from "./helpers.js";
@@ -67,8 +68,8 @@ for (const kernelSet of KERNEL_SETS) {
         const first = adapters[0][0];
 
         // 1. Inference: the files peft saved, loaded as peft's PeftModel.from_pretrained does.
-        const inf = PeftModel.fromPretrained(loadBase(join(dir, "base")), join(dir, "adapter"), { adapterName: first });
-        for (const [an, a] of adapters.slice(1)) inf.loadAdapter(join(dir, a.dir), an);
+        const inf = loadPeftModel(loadBase(join(dir, "base")), join(dir, "adapter"), { adapterName: first });
+        for (const [an, a] of adapters.slice(1)) loadPeftAdapter(inf, join(dir, a.dir), an);
         for (const [an] of adapters) {
           inf.setAdapter(an);
           const suffix = an === first ? "" : `_${an}`;

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadModel, noGrad, Generator } from "../../src/index.js";
-import { loadSafetensors, saveSafetensors } from "../../src/io/index.js";
+import { loadSafetensors, saveSafetensors, savePeftModel } from "../../src/io/index.js";
 import { PeftModel, type PeftBaseModel } from "../../src/peft/index.js";
 
 const out = process.argv[2];
@@ -39,7 +39,7 @@ for (const [name, [fixture, cfg]] of Object.entries(CASES)) {
   const logits = noGrad(() => model.forward(input).logits);
   const dir = join(out, name);
   mkdirSync(dir, { recursive: true });
-  model.savePretrained(join(dir, "adapter"));
+  savePeftModel(model, join(dir, "adapter"));
   saveSafetensors(join(dir, "tslm_logits.safetensors"), { input_ids: input.inputIds, attention_mask: input.attentionMask, logits });
   writeFileSync(join(dir, "info.json"), JSON.stringify({ family: fixture.split("_")[0], base: baseDir, peft_type: cfg.peft_type }));
   console.log(`tslm wrote ${name}`);
