@@ -10,6 +10,7 @@
 //
 // Glossary: B batch, T new positions, S = cached + T key positions, C = n_embd, H = n_head,
 // D = C / H head dim, F = n_inner (default 4C) MLP width, V = vocab_size, L = n_layer.
+import { LMHead } from "../nn/heads.js";
 import { add, embedding, linear, narrow, reshape, transpose } from "../ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
 import { DynamicCache, KVCache, attend, mergeHeads, paddingMask } from "../nn/attention.js";
@@ -201,27 +202,11 @@ export class GPT2Model extends Module {
 // ---------------------------------------------------------------------------------------------
 // Heads
 
-/** The output projection when tied: holds the embedding's Parameter itself (one tensor, two paths). */
-class TiedLMHead extends Module {
-  constructor(readonly weight: Parameter) {
-    super();
-  }
-}
-
-/** An untied output projection lm_head.weight [V, C] (no bias). */
-class LMHead extends Module {
-  readonly weight: Parameter;
-  constructor(src: ParamSource, V: number, C: number) {
-    super();
-    this.weight = src.param("weight", [V, C], initNormal(src.std));
-  }
-}
-
 export class GPT2LMHeadModel extends Module {
   static readonly modelType = "gpt2";
   static readonly architecture = "GPT2LMHeadModel";
   readonly transformer: GPT2Model;
-  readonly lm_head: TiedLMHead | LMHead;
+  readonly lm_head: LMHead;
   readonly config: GPT2Config;
 
   constructor(config: GPT2Config | RawConfig, src: ParamSource) {
@@ -229,9 +214,7 @@ export class GPT2LMHeadModel extends Module {
     const cfg = (this.config = parseGPT2Config(config));
     src = src.withStd(cfg.initializer_range);
     this.transformer = new GPT2Model(src.at("transformer"), cfg);
-    this.lm_head = cfg.tie_word_embeddings
-      ? new TiedLMHead(src.at("lm_head").tie("weight", this.transformer.wte.weight))
-      : new LMHead(src.at("lm_head"), cfg.vocab_size, cfg.n_embd);
+    this.lm_head = new LMHead(src.at("lm_head"), cfg.vocab_size, cfg.n_embd, { tiedTo: cfg.tie_word_embeddings ? this.transformer.wte.weight : null });
   }
 
   protected override ignoredKeys(): RegExp[] {

@@ -12,6 +12,7 @@
 // Glossary: B batch, T new positions, S = cached + T key positions, C = hidden_size,
 // H = num_attention_heads, Hkv = num_key_value_heads, D = head_dim, F = intermediate_size,
 // V = vocab_size, L = num_hidden_layers.
+import { LMHead } from "../nn/heads.js";
 import { linear } from "../ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
 import { DynamicCache, KVCache, MultiHeadAttention, paddingMask } from "../nn/attention.js";
@@ -181,25 +182,11 @@ export class LlamaModel extends Module {
 // ---------------------------------------------------------------------------------------------
 // Heads
 
-class TiedLMHead extends Module {
-  constructor(readonly weight: Parameter) {
-    super();
-  }
-}
-
-class LMHead extends Module {
-  readonly weight: Parameter;
-  constructor(src: ParamSource, V: number, C: number) {
-    super();
-    this.weight = src.param("weight", [V, C], initNormal(src.std));
-  }
-}
-
 export class LlamaForCausalLM extends Module {
   static readonly modelType = "llama";
   static readonly architecture = "LlamaForCausalLM";
   readonly model: LlamaModel;
-  readonly lm_head: TiedLMHead | LMHead;
+  readonly lm_head: LMHead;
   readonly config: LlamaConfig;
 
   constructor(config: LlamaConfig | RawConfig, src: ParamSource) {
@@ -207,9 +194,7 @@ export class LlamaForCausalLM extends Module {
     const cfg = (this.config = parseLlamaConfig(config));
     src = src.withStd(cfg.initializer_range);
     this.model = new LlamaModel(src.at("model"), cfg);
-    this.lm_head = cfg.tie_word_embeddings
-      ? new TiedLMHead(src.at("lm_head").tie("weight", this.model.embed_tokens.weight))
-      : new LMHead(src.at("lm_head"), cfg.vocab_size, cfg.hidden_size);
+    this.lm_head = new LMHead(src.at("lm_head"), cfg.vocab_size, cfg.hidden_size, { tiedTo: cfg.tie_word_embeddings ? this.model.embed_tokens.weight : null });
   }
 
   protected override ignoredKeys(): RegExp[] {

@@ -23,6 +23,7 @@
 //
 // Glossary: B batch, S encoder positions, T decoder positions (new ones with a cache), P cached
 // decoder positions, C = d_model, H = num_heads, D = d_kv, F = d_ff, V = vocab_size, NB buckets.
+import { LMHead } from "../nn/heads.js";
 import { add, crossEntropy, linear, mul, reshape, transpose } from "../ops/index.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
 import { KVCache, attend, mergeHeads, paddingMask } from "../nn/attention.js";
@@ -362,27 +363,13 @@ class T5Stack extends Module {
 // ---------------------------------------------------------------------------------------------
 // Model and head
 
-class TiedLMHead extends Module {
-  constructor(readonly weight: Parameter) {
-    super();
-  }
-}
-
-class LMHead extends Module {
-  readonly weight: Parameter;
-  constructor(src: ParamSource, V: number, C: number, std: number) {
-    super();
-    this.weight = src.param("weight", [V, C], initNormal(std));
-  }
-}
-
 export class T5ForConditionalGeneration extends Module {
   static readonly modelType = "t5";
   static readonly architecture = "T5ForConditionalGeneration";
   readonly shared: Embedding;
   readonly encoder: T5Stack;
   readonly decoder: T5Stack;
-  readonly lm_head: TiedLMHead | LMHead;
+  readonly lm_head: LMHead;
   readonly config: T5Config;
 
   constructor(config: T5Config | RawConfig, src: ParamSource) {
@@ -392,7 +379,7 @@ export class T5ForConditionalGeneration extends Module {
     this.shared = new Embedding(src.at("shared"), cfg.vocab_size, cfg.d_model, null, { weightInit: initNormal(f) });
     this.encoder = new T5Stack(src.at("encoder"), cfg, false, this.shared);
     this.decoder = new T5Stack(src.at("decoder"), cfg, true, this.shared);
-    this.lm_head = cfg.tie_word_embeddings ? new TiedLMHead(src.at("lm_head").tie("weight", this.shared.weight)) : new LMHead(src.at("lm_head"), cfg.vocab_size, cfg.d_model, f);
+    this.lm_head = new LMHead(src.at("lm_head"), cfg.vocab_size, cfg.d_model, { tiedTo: cfg.tie_word_embeddings ? this.shared.weight : null, std: f });
   }
 
   /** A fresh cache for cached decoding. */

@@ -22,6 +22,7 @@
 //
 // Glossary: B batch, S source positions, T target positions (new ones with a cache), P cached
 // target positions, C = d_model, H heads, F ffn dim, V = vocab_size.
+import { LMHead } from "../nn/heads.js";
 import { add, crossEntropy, linear, mul, narrow } from "../ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
 import { MultiHeadAttention, paddingMask, type KVCache } from "../nn/attention.js";
@@ -258,25 +259,11 @@ export class TransformerModel extends Module {
 // ---------------------------------------------------------------------------------------------
 // Model with the tied output projection
 
-class TiedLMHead extends Module {
-  constructor(readonly weight: Parameter) {
-    super();
-  }
-}
-
-class LMHead extends Module {
-  readonly weight: Parameter;
-  constructor(src: ParamSource, V: number, C: number) {
-    super();
-    this.weight = src.param("weight", [V, C], initNormal(src.std));
-  }
-}
-
 export class TransformerForConditionalGeneration extends Module {
   static readonly modelType = "transformer";
   static readonly architecture = "TransformerForConditionalGeneration";
   readonly model: TransformerModel;
-  readonly lm_head: TiedLMHead | LMHead;
+  readonly lm_head: LMHead;
   readonly config: TransformerConfig;
 
   constructor(config: TransformerConfig | RawConfig, src: ParamSource) {
@@ -284,7 +271,7 @@ export class TransformerForConditionalGeneration extends Module {
     const cfg = (this.config = parseTransformerConfig(config));
     src = src.withStd(cfg.init_std);
     this.model = new TransformerModel(src.at("model"), cfg);
-    this.lm_head = cfg.tie_word_embeddings ? new TiedLMHead(src.at("lm_head").tie("weight", this.model.shared.weight)) : new LMHead(src.at("lm_head"), cfg.vocab_size, cfg.d_model);
+    this.lm_head = new LMHead(src.at("lm_head"), cfg.vocab_size, cfg.d_model, { tiedTo: cfg.tie_word_embeddings ? this.model.shared.weight : null });
   }
 
   newCache(): EncoderDecoderCache {

@@ -5,3 +5,4 @@ export * from "./positions.js";
 export * from "./attention.js";
 export * from "./feedforward.js";
 export * from "./blocks.js";
+export * from "./heads.js";
