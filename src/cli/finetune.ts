@@ -18,6 +18,7 @@
 // (the adapter folded into a plain model). --resume DIR continues any run from its latest
 // checkpoint with the same batches.
 // The config is tslm's own (camelCase, strict: unknown keys are errors), as `tslm train`'s.
+import { failer, readJSONConfig, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
@@ -105,32 +106,7 @@ export const FinetuneConfigSchema = z
   .strict();
 export type FinetuneConfig = z.infer<typeof FinetuneConfigSchema>;
 
-// fail / zodMessage / readJSONConfig follow src/cli/train.ts (copied, not shared: that file is
-// owned elsewhere; the behaviour is the same).
-function fail(message: string): never {
-  process.stderr.write(`tslm finetune: ${message}\n`);
-  throw new CommanderError(1, "tslm.finetune", message);
-}
-
-function zodMessage(err: z.ZodError, source: string): string {
-  return err.issues
-    .map((i) => {
-      if (i.code === "unrecognized_keys") return `${source}: unknown key(s) ${(i as { keys: string[] }).keys.map((k) => `"${k}"`).join(", ")}`;
-      return `${source}: ${i.path.join(".") || "(root)"}: ${i.message}`;
-    })
-    .join("; ");
-}
-
-function readJSONConfig(path: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(readFileSync(path, "utf8"));
-    if (!v || typeof v !== "object" || Array.isArray(v)) fail(`--config ${path}: expected a JSON object`);
-    return v;
-  } catch (e) {
-    if (e instanceof CommanderError) throw e;
-    fail(`--config ${path}: ${(e as Error).message}`);
-  }
-}
+const fail: (message: string) => never = failer("finetune");
 
 const TASK_TYPE: Record<Task, string> = { classify: "SEQ_CLS", seq2seq: "SEQ_2_SEQ_LM", sft: "CAUSAL_LM" };
 
@@ -226,7 +202,7 @@ export async function runFinetune(o: Flags): Promise<void> {
     run.writeConfig(cfg);
     resumeFrom = run.latestCheckpoint();
   } else {
-    const raw = { ...(o.config ? readJSONConfig(o.config) : {}), ...flags };
+    const raw = { ...(o.config ? readJSONConfig(o.config, fail) : {}), ...flags };
     const r = FinetuneConfigSchema.safeParse(raw);
     if (!r.success) fail(zodMessage(r.error, o.config ?? "flags"));
     cfg = r.data;

@@ -8,6 +8,7 @@
 //
 // Objectives: clm (gpt2, llama: next-token prediction), mlm (bert: 15% masking, 80/10/10),
 // span (t5, transformer: T5 span corruption, noise density 0.15, mean span 3).
+import { failer, readJSONConfig, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -103,20 +104,7 @@ export const TrainConfigSchema = z
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
-function fail(message: string): never {
-  process.stderr.write(`tslm train: ${message}\n`);
-  throw new CommanderError(1, "tslm.train", message);
-}
-
-function zodMessage(err: z.ZodError, source: string): string {
-  return err.issues
-    .map((i) => {
-      const path = i.path.join(".") || "(root)";
-      if (i.code === "unrecognized_keys") return `${source}: unknown key(s) ${(i as { keys: string[] }).keys.map((k) => `"${k}"`).join(", ")}`;
-      return `${source}: ${path}: ${i.message}`;
-    })
-    .join("; ");
-}
+const fail: (message: string) => never = failer("train");
 
 export function parseTrainConfig(raw: unknown, source: string): TrainConfig {
   const r = TrainConfigSchema.safeParse(raw);
@@ -200,23 +188,6 @@ function fromFlags(o: Flags): Record<string, unknown> {
   return out;
 }
 
-function readJSONConfig(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    fail(`--config ${path}: no such file`);
-  }
-  try {
-    const v = JSON.parse(text);
-    if (!v || typeof v !== "object" || Array.isArray(v)) fail(`--config ${path}: expected a JSON object`);
-    return v;
-  } catch (e) {
-    if (e instanceof CommanderError) throw e;
-    fail(`--config ${path}: ${(e as Error).message}`);
-  }
-}
-
 function loadOrTrainTokenizer(cfg: TrainConfig, run: RunDirectory, specs: SourceSpec[], nFiles: number, objective: (typeof OBJECTIVES)[number], log: (s: string) => void): Tokenizer {
   if (cfg.tokenizer) {
     try {
@@ -285,7 +256,7 @@ export async function runTrain(o: Flags): Promise<void> {
     run.writeConfig(cfg);
     resumeFrom = run.latestCheckpoint();
   } else {
-    const raw = { ...(o.config ? readJSONConfig(o.config) : {}), ...fromFlags(o) };
+    const raw = { ...(o.config ? readJSONConfig(o.config, fail) : {}), ...fromFlags(o) };
     try {
       cfg = parseTrainConfig(raw, o.config ?? "flags");
     } catch (e) {
