@@ -51,3 +51,25 @@ export function numArg(v: string): number {
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
   return n;
 }
+
+/**
+ * Ctrl-C / SIGTERM for long runs: the first signal asks the loop to stop after the current step
+ * (it then saves a checkpoint), the second quits at once with 130. dispose() removes the handlers.
+ */
+export function stopOnSignal(command: string): { stopped(): boolean; dispose(): void } {
+  let stop = false;
+  const onSignal = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write(`\ntslm ${command}: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n`);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    stopped: () => stop,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}

@@ -18,7 +18,7 @@
 // (the adapter folded into a plain model). --resume DIR continues any run from its latest
 // checkpoint with the same batches.
 // The config is tslm's own (camelCase, strict: unknown keys are errors), as `tslm train`'s.
-import { failer, intArg, numArg, readJSONConfig, zodMessage } from "./common.js";
+import { failer, intArg, numArg, readJSONConfig, stopOnSignal, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
@@ -325,14 +325,7 @@ export async function runFinetune(o: Flags): Promise<void> {
   const opt = new AdamW(weightDecayGroups(model.namedParameters(), cfg.weightDecay), { lr, betas: [0.9, 0.999], eps: 1e-8 });
   const schedule = lrSchedule({ name: "linear", warmupSteps: warmup, totalSteps: Math.max(cfg.steps, 1), minLrRate: 0 });
 
-  let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    process.stderr.write("\ntslm finetune: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n");
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  const signals = stopOnSignal("finetune");
   const bar =
     !o.json && o.progress && process.stderr.isTTY
       ? new cliProgress.SingleBar({ stream: process.stderr, format: "step {value}/{total} |{bar}| loss {loss} | val {val} | ETA {eta_formatted}", hideCursor: false, etaBuffer: 20 }, cliProgress.Presets.shades_classic)
@@ -389,7 +382,7 @@ export async function runFinetune(o: Flags): Promise<void> {
           : run.saveCheckpoint({ step: c.step, model, tokenizer: tokDir, optimizer: c.optimizer, trainerState: c.state }, cfg.keepCheckpoints);
         if (o.json) process.stdout.write(JSON.stringify({ event: "checkpoint", step: c.step, dir, reason: c.reason }) + "\n");
       },
-      shouldStop: () => stop,
+      shouldStop: signals.stopped,
     },
   );
   if (resumeFrom) {
@@ -411,12 +404,11 @@ export async function runFinetune(o: Flags): Promise<void> {
     await trainer.train();
   } finally {
     bar?.stop();
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    signals.dispose();
   }
   run.writePlot(renderLossPlot(plotPoints, { title: run.dir }));
   const secs = (performance.now() - t0) / 1000;
-  if (stop) {
+  if (signals.stopped()) {
     if (o.json) process.stdout.write(JSON.stringify({ event: "interrupted", run: run.dir, step: trainer.state.step, checkpoint: run.latestCheckpoint() }) + "\n");
     else out(`stopped at step ${trainer.state.step}; resume with: tslm finetune --resume ${run.dir}`);
     process.exitCode = 130;

@@ -8,7 +8,7 @@
 //
 // Objectives: clm (gpt2, llama: next-token prediction), mlm (bert: 15% masking, 80/10/10),
 // span (t5, transformer: T5 span corruption, noise density 0.15, mean span 3).
-import { failer, intArg, numArg, readJSONConfig, zodMessage } from "./common.js";
+import { failer, intArg, numArg, readJSONConfig, stopOnSignal, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -382,14 +382,7 @@ export async function runTrain(o: Flags): Promise<void> {
   const schedule = lrSchedule({ name: cfg.schedule, warmupSteps: cfg.warmupSteps, totalSteps: Math.max(cfg.steps, 1), minLrRate: cfg.minLrRate });
 
   // Hooks: log, plot, checkpoints, progress, Ctrl-C.
-  let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    process.stderr.write("\ntslm train: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n");
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  const signals = stopOnSignal("train");
   const bar =
     !o.json && o.progress && process.stderr.isTTY
       ? new cliProgress.SingleBar(
@@ -432,7 +425,7 @@ export async function runTrain(o: Flags): Promise<void> {
         }
         if (o.json) process.stdout.write(JSON.stringify({ event: "checkpoint", step: c.step, dir, reason: c.reason }) + "\n");
       },
-      shouldStop: () => stop,
+      shouldStop: signals.stopped,
     },
   );
   if (resumeFrom) {
@@ -452,14 +445,13 @@ export async function runTrain(o: Flags): Promise<void> {
     await trainer.train();
   } finally {
     bar?.stop();
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    signals.dispose();
   }
   run.writePlot(renderLossPlot(plotPoints, { title: `${run.dir}` }));
   const secs = (performance.now() - t0) / 1000;
   const lastLog = trainer.state.log.filter((r) => r.valLoss !== undefined).at(-1);
   const summary = {
-    event: stop ? "interrupted" : "done",
+    event: signals.stopped() ? "interrupted" : "done",
     run: run.dir,
     step: trainer.state.step,
     seconds: Number(secs.toFixed(1)),
@@ -468,8 +460,8 @@ export async function runTrain(o: Flags): Promise<void> {
     checkpoint: run.latestCheckpoint(),
   };
   if (o.json) process.stdout.write(JSON.stringify(summary) + "\n");
-  else out(`${stop ? "stopped" : "done"} at step ${summary.step} in ${secs.toFixed(0)} s; val loss ${summary.valLoss?.toFixed(4) ?? "-"}; checkpoint ${summary.checkpoint}`);
-  if (stop) {
+  else out(`${signals.stopped() ? "stopped" : "done"} at step ${summary.step} in ${secs.toFixed(0)} s; val loss ${summary.valLoss?.toFixed(4) ?? "-"}; checkpoint ${summary.checkpoint}`);
+  if (signals.stopped()) {
     // Interrupted runs exit with 130 (128 + SIGINT), after their checkpoint is safely written.
     process.exitCode = 130;
     return;

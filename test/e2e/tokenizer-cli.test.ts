@@ -6,37 +6,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/index.js";
+import { tslm, type Run } from "./info_cli_helpers.js";
 
 const FIX = join(import.meta.dirname, "..", "..", "fixtures", "tokenizers_train");
 const CORPUS = join(FIX, "corpus.txt");
 const hf = (kind: string) => JSON.parse(readFileSync(join(FIX, `hf-${kind}.json`), "utf8"));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function tslm(...argv: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stderr += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 afterEach(() => {
   process.exitCode = undefined;
