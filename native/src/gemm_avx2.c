@@ -183,9 +183,10 @@ TARGET static void pack_b_avx2(long kc, long nc, const float *src, long ld, int 
 /* Small-M rows mode (see gemm_internal.h): four rows of B per pass over the m output rows, which
  * stay in L1 (the driver sizes n for that). */
 TARGET static void gemv_rows_avx2(long K, long n, int m, const float *X, long ldx, const float *B, long ldb,
-                                  float *out, long ldo) {
+                                  float *out, long ldo, int acc) {
   const long nv = n & ~7L;
-  for (int i = 0; i < m; i++) memset(out + i * ldo, 0, (size_t)n * sizeof(float));
+  if (!acc)
+    for (int i = 0; i < m; i++) memset(out + i * ldo, 0, (size_t)n * sizeof(float));
   long k = 0;
   for (; k + 4 <= K; k += 4) {
     const float *b = B + k * ldb;

@@ -21,14 +21,17 @@ typedef void (*gemm_ukr_fn)(long kc, const float *Ap, const float *Bp, float *C,
 
 /* Small-M kernels (GEMV when m = 1), no packing, over a column range of length n, raw sums (no
  * alpha/beta), for m <= GEMM_SMALL_M rows x_i = X + i*ldx (each K contiguous floats):
- *   rows: out[i*ldo + j] = sum_k x_i[k] * B[k*ldb + j]   (times a row-major K x n matrix)
- *   cols: out[i*ldo + j] = sum_k x_i[k] * B[j*ldb + k]   (dot products with n rows of length K)
+ *   rows: out[i*ldo + j] (+)= sum_k x_i[k] * B[k*ldb + j]   (times a row-major K x n matrix; with
+ *         acc the sums are added to out, so that a K range at a time can be accumulated)
+ *   cols: out[i*ldo + j] = sum_k x_i[k] * B[j*ldb + k]      (dot products with n rows of length K)
  * The matrix is read once for all m rows: these shapes (decoding) are memory-bound, and packing B
  * for so few rows costs more than it saves (measured at 768 x 3072: 2-10x faster than the packed
  * path up to m = 16, 1.4x at 32, even at 64). */
 #define GEMM_SMALL_M 32
 typedef void (*gemv_fn)(long K, long n, int m, const float *X, long ldx, const float *B, long ldb, float *out,
                         long ldo);
+typedef void (*gemv_rows_fn)(long K, long n, int m, const float *X, long ldx, const float *B, long ldb, float *out,
+                             long ldo, int acc);
 
 /* Packs B (see layout above) for one kc x nc block whose top-left element is at src:
  * transposed = 0: op(B)[k, j] = src[k*ld + j];  transposed = 1: op(B)[k, j] = src[j*ld + k]. */
@@ -45,7 +48,8 @@ typedef struct {
   gemm_ukr_fn ukr;
   gemm_pack_a_fn pack_a; /* NULL: the driver's generic packing */
   gemm_pack_fn pack_b;   /* NULL: the driver's generic packing */
-  gemv_fn gemv_rows, gemv_cols;
+  gemv_rows_fn gemv_rows;
+  gemv_fn gemv_cols;
 } gemm_arch;
 
 const gemm_arch *tslm_gemm_arch_scalar(void);

@@ -32,11 +32,12 @@ static void ukr_scalar(long kc, const float *Ap, const float *Bp, float *C, long
 }
 
 static void gemv_rows_scalar(long K, long n, int m, const float *X, long ldx, const float *B, long ldb, float *out,
-                             long ldo) {
+                             long ldo, int acc) {
   for (int i = 0; i < m; i++) {
     float *o = out + i * ldo;
     const float *x = X + i * ldx;
-    for (long j = 0; j < n; j++) o[j] = 0.0f;
+    if (!acc)
+      for (long j = 0; j < n; j++) o[j] = 0.0f;
     for (long k = 0; k < K; k++) {
       const float xk = x[k];
       const float *b = B + k * ldb;
