@@ -12,8 +12,11 @@
 // kernel's bottom-right-aligned mask (query i of T sees keys j <= i + S - T), which is exactly what
 // cached decoding needs: the new tokens see the whole cache and each other causally.
 import { add, cat, expand, reshape, scaledDotProductAttention, transpose } from "../ops/index.js";
+import { isGradEnabled } from "../autograd/engine.js";
+import { kernels } from "../kernels/index.js";
 import { Generator, defaultGenerator } from "../tensor/rng.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
+import { contiguousRaw } from "../tensor/views.js";
 import { Linear } from "./layers.js";
 import { Module, type Init, type ParamSource } from "./module.js";
 
@@ -25,39 +28,152 @@ export const MASK_MIN = -3.4028234663852886e38;
 
 /**
  * The keys and values one attention layer has seen, [B, Hkv, S, D] each (after rotary embedding,
- * before grouped heads are repeated). append() concatenates along S and returns the full tensors.
+ * before grouped heads are repeated). append() adds T new positions and returns the full tensors,
+ * as transformers' DynamicCache.update does.
+ *
+ * Decoding appends one position per step to every layer, so the cache does not concatenate (which
+ * allocated and copied the whole cache twice per step, and left megabytes of garbage per token):
+ * each layer owns one buffer with room for more positions, grown geometrically, and keeps its
+ * contents as a contiguous [B, Hkv, S, D] prefix, so that the attention kernel reads the returned
+ * tensors in place. Appending moves each (b, h) block of S x D up by the blocks before it
+ * (memmove within the buffer, last block first) and writes the new positions after it. The
+ * tensors append() returns are views of that buffer: valid until the next append or crop.
+ * `keys` / `values` may be replaced from outside (beam reordering, request batching, prefix
+ * tuning); the next append copies the given tensors into a buffer of its own. Under autograd
+ * (a new or cached tensor that requires grad, with grad enabled) append concatenates as before.
  */
 export class KVCache {
-  keys: Tensor | null = null;
-  values: Tensor | null = null;
+  private _keys: Tensor | null = null;
+  private _values: Tensor | null = null;
+  /** Buffers holding _keys / _values as their contiguous prefix, or null when they are foreign tensors. */
+  private kbuf: Float32Array | null = null;
+  private vbuf: Float32Array | null = null;
+
+  get keys(): Tensor | null {
+    return this._keys;
+  }
+  set keys(t: Tensor | null) {
+    this._keys = t;
+    this.kbuf = null;
+  }
+  get values(): Tensor | null {
+    return this._values;
+  }
+  set values(t: Tensor | null) {
+    this._values = t;
+    this.vbuf = null;
+  }
 
   /** Number of cached positions S. */
   get length(): number {
-    return this.keys ? this.keys.shape[2] : 0;
+    return this._keys ? this._keys.shape[2] : 0;
   }
 
   append(k: Tensor, v: Tensor): [Tensor, Tensor] {
     if (k.ndim !== 4 || v.ndim !== 4) throw new Error(`KVCache.append: keys and values must be [B, Hkv, T, D], got ${formatShape(k.shape)} and ${formatShape(v.shape)}`);
-    if (this.keys && this.values) {
-      const [B, Hk, , D] = this.keys.shape;
+    const old = this._keys;
+    if (old && this._values) {
+      const [B, Hk, , D] = old.shape;
       if (k.shape[0] !== B || k.shape[1] !== Hk || k.shape[3] !== D) {
-        throw new Error(`KVCache.append: new keys ${formatShape(k.shape)} do not match the cached ${formatShape(this.keys.shape)} outside the time dim`);
+        throw new Error(`KVCache.append: new keys ${formatShape(k.shape)} do not match the cached ${formatShape(old.shape)} outside the time dim`);
       }
-      this.keys = cat([this.keys, k], 2); // (B, Hkv, S + T, D)
-      this.values = cat([this.values, v], 2);
-    } else {
-      this.keys = k;
-      this.values = v;
     }
-    return [this.keys, this.values!];
+    const grad = isGradEnabled() && (k.requiresGrad || v.requiresGrad || (old?.requiresGrad ?? false) || (this._values?.requiresGrad ?? false));
+    if (grad || k.dtype !== "float32" || v.dtype !== "float32" || v.shape[2] !== k.shape[2] || (this._values && this._values.shape[3] !== v.shape[3])) {
+      if (old && this._values) {
+        this.keys = cat([old, k], 2); // (B, Hkv, S + T, D)
+        this.values = cat([this._values, v], 2);
+      } else {
+        this.keys = k;
+        this.values = v;
+      }
+      return [this._keys!, this._values!];
+    }
+    const S = this.length;
+    const [kt, kb] = growInto(this._keys, this.kbuf, k, S);
+    const [vt, vb] = growInto(this._values, this.vbuf, v, S);
+    this._keys = kt;
+    this.kbuf = kb;
+    this._values = vt;
+    this.vbuf = vb;
+    return [kt, vt];
   }
 
   /** Keeps the first n positions (for speculative decoding / beam rewinds). */
   crop(n: number): void {
-    if (!this.keys || n >= this.length) return;
-    this.keys = this.keys.narrow(2, 0, n).contiguous();
-    this.values = this.values!.narrow(2, 0, n).contiguous();
+    if (!this._keys || n >= this.length) return;
+    const S = this.length;
+    if (this.kbuf && this.vbuf) {
+      this._keys = shrinkIn(this.kbuf, this._keys.shape, S, n);
+      this._values = shrinkIn(this.vbuf, this._values!.shape, S, n);
+      return;
+    }
+    this.keys = this._keys.narrow(2, 0, n).contiguous();
+    this.values = this._values!.narrow(2, 0, n).contiguous();
   }
+}
+
+/** Positions a fresh buffer has room for beyond the S + T needed now. */
+function headroom(S: number, T: number): number {
+  return Math.max(64, S + T);
+}
+
+/**
+ * Appends x [B, H, T, D] (any strides) to the cached `cur` [B, H, S, D] (contiguous prefix of buf
+ * when buf is not null); returns the new [B, H, S + T, D] tensor and its buffer.
+ */
+function growInto(cur: Tensor | null, buf: Float32Array | null, x: Tensor, S: number): [Tensor, Float32Array] {
+  const [B, H, T, D] = x.shape;
+  const BH = B * H;
+  const S2 = S + T;
+  const need = BH * S2 * D;
+  let out = buf;
+  if (!out || out.length < need) {
+    // A new buffer: the cached blocks go straight to their new places.
+    out = new Float32Array(BH * (S2 + headroom(S, T)) * D);
+    if (cur && S > 0) {
+      let c = buf;
+      if (!c) {
+        const cc = contiguousRaw(cur);
+        c = (cc.data as Float32Array).subarray(cc.offset);
+      }
+      for (let bh = 0; bh < BH; bh++) out.set(c.subarray(bh * S * D, (bh + 1) * S * D), bh * S2 * D);
+    }
+  } else if (S > 0) {
+    // In place: block bh moves from bh*S*D to bh*S2*D; last first, so nothing is overwritten early.
+    for (let bh = BH - 1; bh > 0; bh--) out.copyWithin(bh * S2 * D, bh * S * D, (bh + 1) * S * D);
+  }
+  // The new positions after each block.
+  const src = x.data as Float32Array;
+  const [s0, s1, s2, s3] = x.strides;
+  if (T * D >= 4096) {
+    const k = kernels();
+    const shape = Int32Array.from([T, D]);
+    const strides = Int32Array.from([s2, s3]);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) k.copyStrided(shape, src, x.offset + b * s0 + h * s1, strides, out, ((b * H + h) * S2 + S) * D);
+  } else {
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < H; h++) {
+        let o = ((b * H + h) * S2 + S) * D;
+        const base = x.offset + b * s0 + h * s1;
+        for (let t = 0; t < T; t++) {
+          const r = base + t * s2;
+          if (s3 === 1) {
+            out.set(src.subarray(r, r + D), o);
+            o += D;
+          } else for (let d = 0; d < D; d++) out[o++] = src[r + d * s3];
+        }
+      }
+    }
+  }
+  return [new Tensor(out.subarray(0, need), [B, H, S2, D]), out];
+}
+
+/** Crops the contiguous [B, H, S, D] prefix of buf to [B, H, n, D] in place. */
+function shrinkIn(buf: Float32Array, shape: readonly number[], S: number, n: number): Tensor {
+  const [B, H, , D] = shape;
+  for (let bh = 1; bh < B * H; bh++) buf.copyWithin(bh * n * D, bh * S * D, bh * S * D + n * D);
+  return new Tensor(buf.subarray(0, B * H * n * D), [B, H, n, D]);
 }
 
 /** One KVCache per layer (transformers' DynamicCache); `length` is the number of cached positions. */
