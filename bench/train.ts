@@ -56,7 +56,8 @@ function tslmSteps(n: number): { ms: number[]; cpu: number[] } {
     const ids = T.randint(0, V, [B, S], { generator: gen });
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    const out = model.forward({ inputIds: ids, labels: ids });
+    // What `tslm train` does (src/train/trainer.ts): loss only, through the fused linear cross-entropy.
+    const out = model.forward({ inputIds: ids, labels: ids, lossOnly: true });
     adam.zeroGrad();
     out.loss!.backward();
     adam.step();

@@ -7,6 +7,7 @@
 // After backward the graph's saved tensors are released unless retainGraph is set; a second
 // backward through a released graph is an error, never silently wrong.
 import { Tensor, formatShape, type GradFn } from "../tensor/tensor.js";
+import { emptyF32 } from "../tensor/storage.js";
 import { contiguousRaw } from "../tensor/views.js";
 import { BinaryOp, kernels } from "../kernels/index.js";
 
@@ -142,7 +143,7 @@ export interface BackwardOptions {
 /** a + b for two gradients of one shape (contiguous), through the kernels. */
 function addInto(a: Tensor, b: Tensor): Tensor {
   const n = a.size;
-  const out = new Float32Array(n);
+  const out = emptyF32(n);
   const ad = contiguousRaw(a);
   const bd = contiguousRaw(b);
   const flat = Int32Array.of(n);

@@ -1,6 +1,6 @@
 // What the model files share: config.json field readers (typed, validated, unknown keys kept for
 // round-trip), the causal-LM forward contract, and the shifted causal-LM loss.
-import { crossEntropy, narrow } from "../ops/index.js";
+import { crossEntropy, linear, linearCrossEntropy, narrow } from "../ops/index.js";
 import { arange } from "../tensor/create.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
 import type { DynamicCache } from "../nn/attention.js";
@@ -121,6 +121,20 @@ export interface CausalLMInput {
    * Not allowed together with labels (the loss needs every position).
    */
   logitsToKeep?: number;
+  /**
+   * Return the loss only (needs labels; not a transformers argument). The [B, T, V] logits are
+   * then never materialised: the loss and its gradients come from the fused, row-chunked
+   * linearCrossEntropy, which saves the logits' memory (2 x B T V floats with their gradient) and
+   * the passes over it. The output has no logits. tslm's trainer sets it.
+   */
+  lossOnly?: boolean;
+}
+
+/** What forward returns with lossOnly: the loss, no logits. */
+export interface CausalLMLossOutput {
+  logits?: undefined;
+  loss: Tensor;
+  cache?: DynamicCache;
 }
 
 export interface CausalLMOutput {
@@ -153,6 +167,7 @@ export function checkCausalInput(model: string, input: CausalLMInput, past: numb
   const k = input.logitsToKeep ?? 0;
   if (!Number.isInteger(k) || k < 0 || k > T) throw new Error(`${model}.forward: logitsToKeep must be an integer in [0, T = ${T}], got ${k}`);
   if (k && l) throw new Error(`${model}.forward: logitsToKeep cannot be combined with labels (the loss needs logits at every position)`);
+  if (input.lossOnly && !l) throw new Error(`${model}.forward: lossOnly needs labels`);
   return [B, T];
 }
 
@@ -174,9 +189,28 @@ export function defaultPositions(past: number, T: number): Tensor {
  * in place: no copy of them forward and no scatter of their gradient backward.
  */
 export function causalLMLoss(logits: Tensor, labels: Tensor): Tensor {
+  return crossEntropy(logits, shiftLabels(labels), { ignoreIndex: -100 });
+}
+
+/** labels[:, 1:] followed by -100: the target of each position. (B, T) -> (B, T) */
+function shiftLabels(labels: Tensor): Tensor {
   const [B, T] = labels.shape;
   const src = labels.toTypedArray();
   const shifted = new Int32Array(B * T).fill(-100);
-  for (let b = 0; b < B; b++) shifted.set(src.subarray(b * T + 1, (b + 1) * T), b * T); // (B, T): labels[:, 1:] then -100
-  return crossEntropy(logits, new Tensor(shifted, [B, T]), { ignoreIndex: -100 });
+  for (let b = 0; b < B; b++) shifted.set(src.subarray(b * T + 1, (b + 1) * T), b * T);
+  return new Tensor(shifted, [B, T]);
+}
+
+/**
+ * The language-model head and loss of a causal LM from its final hidden states h [B, T, C] and
+ * head weight [V, C]: logits (of the last logitsToKeep positions, or all) and, with labels, the
+ * shifted loss; with lossOnly, the loss alone through the fused linearCrossEntropy (same value and
+ * gradients as causalLMLoss on the logits, up to float rounding).
+ */
+export function causalLMHead(h: Tensor, weight: Tensor, input: CausalLMInput): CausalLMOutput | CausalLMLossOutput {
+  if (input.lossOnly && input.labels) return { loss: linearCrossEntropy(h, weight, shiftLabels(input.labels), { ignoreIndex: -100 }) };
+  const logits = linear(keepLast(h, input.logitsToKeep), weight); // (B, T or logitsToKeep, V)
+  const out: CausalLMOutput = { logits };
+  if (input.labels) out.loss = causalLMLoss(logits, input.labels);
+  return out;
 }

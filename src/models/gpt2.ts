@@ -17,7 +17,7 @@ import { DynamicCache, KVCache, attend, mergeHeads, paddingMask } from "../nn/at
 import { Conv1D, Dropout, Embedding, LayerNorm, activation, supportedActivations, type Activation } from "../nn/layers.js";
 import { Module, initNormal, type Parameter, type ParamSource } from "../nn/module.js";
 import { preNormResidual } from "../nn/blocks.js";
-import { ConfigReader, causalLMLoss, checkCausalInput, defaultPositions, keepLast, type CausalLMInput, type CausalLMOutput, type RawConfig } from "./common.js";
+import { ConfigReader, causalLMHead, checkCausalInput, defaultPositions, type CausalLMInput, type CausalLMLossOutput, type CausalLMOutput, type RawConfig } from "./common.js";
 
 // ---------------------------------------------------------------------------------------------
 // Config (transformers GPT2Config field names and defaults)
@@ -221,7 +221,11 @@ export class GPT2LMHeadModel extends Module {
     return checkpointKeyTable.ignored;
   }
 
-  forward(input: CausalLMInput): CausalLMOutput {
+  /** transformers' forward; with lossOnly (and labels) the loss alone, without logits. */
+  forward(input: CausalLMInput & { lossOnly: true }): CausalLMLossOutput;
+  forward(input: CausalLMInput & { lossOnly?: false }): CausalLMOutput;
+  forward(input: CausalLMInput): CausalLMOutput | CausalLMLossOutput;
+  forward(input: CausalLMInput): CausalLMOutput | CausalLMLossOutput {
     const cache = input.cache ?? (input.useCache ? new DynamicCache(this.config.n_layer) : undefined);
     const past = cache?.length ?? 0;
     const [, T] = checkCausalInput("GPT2LMHeadModel", input, past);
@@ -229,9 +233,7 @@ export class GPT2LMHeadModel extends Module {
     const positions = input.positionIds ?? defaultPositions(past, T); // (1 or B, T)
     const mask = input.attentionMask ? paddingMask(input.attentionMask) : null; // (B, 1, 1, S)
     const h = this.transformer.forward(input.inputIds, positions, mask, cache); // (B, T, C)
-    const logits = linear(keepLast(h, input.logitsToKeep), this.lm_head.weight); // (B, T or logitsToKeep, V)
-    const out: CausalLMOutput = { logits };
-    if (input.labels) out.loss = causalLMLoss(logits, input.labels);
+    const out = causalLMHead(h, this.lm_head.weight, input); // logits (B, T or logitsToKeep, V) and/or loss
     if (cache) out.cache = cache;
     return out;
   }

@@ -13,7 +13,6 @@
 // H = num_attention_heads, Hkv = num_key_value_heads, D = head_dim, F = intermediate_size,
 // V = vocab_size, L = num_hidden_layers.
 import { LMHead } from "../nn/heads.js";
-import { linear } from "../ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
 import { DynamicCache, KVCache, MultiHeadAttention, paddingMask } from "../nn/attention.js";
 import { preNormResidual } from "../nn/blocks.js";
@@ -21,7 +20,7 @@ import { GatedFeedForward } from "../nn/feedforward.js";
 import { Embedding, RMSNorm, supportedActivations } from "../nn/layers.js";
 import { Module, initNormal, type Parameter, type ParamSource } from "../nn/module.js";
 import { RotaryEmbedding, SUPPORTED_ROPE_TYPES, applyRotary, type RopeParameters } from "../nn/positions.js";
-import { ConfigReader, causalLMLoss, checkCausalInput, defaultPositions, keepLast, type CausalLMInput, type CausalLMOutput, type RawConfig } from "./common.js";
+import { ConfigReader, causalLMHead, checkCausalInput, defaultPositions, type CausalLMInput, type CausalLMLossOutput, type CausalLMOutput, type RawConfig } from "./common.js";
 
 // ---------------------------------------------------------------------------------------------
 // Config (transformers LlamaConfig field names and defaults)
@@ -201,16 +200,18 @@ export class LlamaForCausalLM extends Module {
     return checkpointKeyTable.ignored;
   }
 
-  forward(input: CausalLMInput): CausalLMOutput {
+  /** transformers' forward; with lossOnly (and labels) the loss alone, without logits. */
+  forward(input: CausalLMInput & { lossOnly: true }): CausalLMLossOutput;
+  forward(input: CausalLMInput & { lossOnly?: false }): CausalLMOutput;
+  forward(input: CausalLMInput): CausalLMOutput | CausalLMLossOutput;
+  forward(input: CausalLMInput): CausalLMOutput | CausalLMLossOutput {
     const cache = input.cache ?? (input.useCache ? new DynamicCache(this.config.num_hidden_layers) : undefined);
     const past = cache?.length ?? 0;
     const [, T] = checkCausalInput("LlamaForCausalLM", input, past);
     const positions = input.positionIds ?? defaultPositions(past, T); // (1 or B, T)
     const mask = input.attentionMask ? paddingMask(input.attentionMask) : null; // (B, 1, 1, S)
     const h = this.model.forward(input.inputIds, positions, mask, cache); // (B, T, C)
-    const logits = linear(keepLast(h, input.logitsToKeep), this.lm_head.weight); // (B, T or logitsToKeep, V)
-    const out: CausalLMOutput = { logits };
-    if (input.labels) out.loss = causalLMLoss(logits, input.labels);
+    const out = causalLMHead(h, this.lm_head.weight, input); // logits (B, T or logitsToKeep, V) and/or loss
     if (cache) out.cache = cache;
     return out;
   }

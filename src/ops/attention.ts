@@ -13,6 +13,7 @@
 import { record } from "../autograd/engine.js";
 import { kernels } from "../kernels/index.js";
 import { Generator } from "../tensor/rng.js";
+import { emptyF32 } from "../tensor/storage.js";
 import { Tensor, formatShape, shapeSize } from "../tensor/tensor.js";
 import { broadcastShapes, broadcastStrides } from "../tensor/views.js";
 import { add, mul } from "./elementwise.js";
@@ -105,16 +106,16 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const qd = f32(q);
   const kd = f32(k);
   const vd = f32(v);
-  const out = new Float32Array(BH * Tq * Dv);
-  const lse = new Float32Array(BH * Tq);
+  const out = emptyF32(BH * Tq * Dv);
+  const lse = emptyF32(BH * Tq);
   const kern = kernels();
   kern.attention(qd, kd, vd, out, lse, BH, H, Tq, Tk, D, Dv, scale, causal, maskData, mOff, mStrides);
   const y = new Tensor(out, [...lead, Tq, Dv]);
   void nd;
   return record("scaledDotProductAttention", y, [q, k, v], (g) => {
-    const gq = new Float32Array(q.size);
-    const gk = new Float32Array(k.size);
-    const gv = new Float32Array(v.size);
+    const gq = emptyF32(q.size);
+    const gk = emptyF32(k.size);
+    const gv = emptyF32(v.size);
     kern.attentionBackward(qd, kd, vd, out, lse, f32(g), gq, gk, gv, BH, H, Tq, Tk, D, Dv, scale, causal, maskData, mOff, mStrides);
     return [new Tensor(gq, q.shape), new Tensor(gk, k.shape), new Tensor(gv, v.shape)];
   });

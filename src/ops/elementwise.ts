@@ -5,13 +5,14 @@
 // kernel's unaryBackward, which may use the saved output (exp, tanh, sigmoid, sqrt, rsqrt).
 import { record } from "../autograd/engine.js";
 import { BinaryOp, UnaryOp, kernels } from "../kernels/index.js";
+import { emptyF32 } from "../tensor/storage.js";
 import { Tensor, formatShape, shapeSize } from "../tensor/tensor.js";
 import { broadcastShapes, broadcastStrides } from "../tensor/views.js";
 import { checkFloat, f32, forEachBroadcast, sumToShape } from "./util.js";
 
 function binaryRaw(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape, name);
-  const out = new Float32Array(shapeSize(shape));
+  const out = emptyF32(shapeSize(shape));
   kernels().binary(
     op,
     Int32Array.from(shape),
@@ -28,14 +29,14 @@ function binaryRaw(op: BinaryOp, name: string, a: Tensor, b: Tensor): Tensor {
 
 function unaryRaw(op: UnaryOp, x: Tensor, param = 0): Tensor {
   const n = x.size;
-  const out = new Float32Array(n);
+  const out = emptyF32(n);
   kernels().unary(op, f32(x), out, n, param);
   return new Tensor(out, x.shape);
 }
 
 function unaryGrad(op: UnaryOp, x: Tensor, y: Tensor, g: Tensor, param = 0): Tensor {
   const n = x.size;
-  const out = new Float32Array(n);
+  const out = emptyF32(n);
   kernels().unaryBackward(op, f32(x), f32(y), f32(g), out, n, param);
   return new Tensor(out, x.shape);
 }

@@ -1,6 +1,7 @@
 // Embedding lookup (torch.nn.functional.embedding) with a scatter-add backward.
 import { record } from "../autograd/engine.js";
 import { kernels } from "../kernels/index.js";
+import { emptyF32 } from "../tensor/storage.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
 import { checkFloat, checkInt, f32, i32 } from "./util.js";
 
@@ -19,7 +20,7 @@ export function embedding(ids: Tensor, weight: Tensor, opts: { paddingIdx?: numb
   }
   const pad = opts.paddingIdx;
   if (pad !== undefined && (!Number.isInteger(pad) || pad < -V || pad >= V)) throw new Error(`embedding: paddingIdx ${pad} is out of range for a vocabulary of ${V}`);
-  const out = new Float32Array(idx.length * C);
+  const out = emptyF32(idx.length * C);
   const k = kernels();
   k.embedding(f32(weight), idx, out, idx.length, C);
   const y = new Tensor(out, [...ids.shape, C]);

@@ -6,29 +6,11 @@
 // kernel as its batch; others are looped here.
 import { record } from "../autograd/engine.js";
 import { ReduceOp, kernels } from "../kernels/index.js";
+import { emptyF32 } from "../tensor/storage.js";
 import { Tensor, formatShape, shapeSize } from "../tensor/tensor.js";
 import { broadcastShapes, contiguousRaw, transposeRaw } from "../tensor/views.js";
 import { squeeze, unsqueeze } from "./shape.js";
-import { checkFloat, f32, sumToShape } from "./util.js";
-
-interface MatLayout {
-  t: Tensor;
-  trans: boolean;
-  ld: number;
-}
-
-/** How to hand the last two dims [R, C] of t to the GEMM: row-major, transposed, or copied. */
-function layout(t: Tensor): MatLayout {
-  const nd = t.ndim;
-  const R = t.shape[nd - 2];
-  const C = t.shape[nd - 1];
-  const rs = t.strides[nd - 2];
-  const cs = t.strides[nd - 1];
-  if ((cs === 1 || C === 1) && (rs >= C || R === 1) && rs > 0) return { t, trans: false, ld: R === 1 ? Math.max(C, 1) : rs };
-  if ((rs === 1 || R === 1) && (cs >= R || C === 1) && cs > 0) return { t, trans: true, ld: C === 1 ? Math.max(R, 1) : cs };
-  const c = contiguousRaw(t);
-  return { t: c, trans: false, ld: Math.max(C, 1) };
-}
+import { checkFloat, f32, gemmLayout, sumToShape } from "./util.js";
 
 /** C = A @ B for A [...batchA, M, K], B [...batchB, K, N] (both at least 2-D). Raw. */
 function matmulRaw(a: Tensor, b: Tensor): Tensor {
@@ -39,12 +21,13 @@ function matmulRaw(a: Tensor, b: Tensor): Tensor {
     throw new Error(`matmul: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} do not align (${K} != ${b.shape[b.ndim - 2]})`);
   }
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), "matmul");
-  const out = new Float32Array(shapeSize(batch) * M * N);
+  // Zero-filled only when the GEMM will not write it (K = 0: the product of nothing is 0).
+  const out = K === 0 ? new Float32Array(shapeSize(batch) * M * N) : emptyF32(shapeSize(batch) * M * N);
   const C = new Tensor(out, [...batch, M, N]);
   if (out.length === 0) return C;
   if (K === 0) return C;
-  const A = layout(a);
-  const B = layout(b);
+  const A = gemmLayout(a);
+  const B = gemmLayout(b);
   const nb = batch.length;
   const bStr = (t: Tensor): number[] => {
     const lead = nb - (t.ndim - 2);
@@ -134,8 +117,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   }
   const rows = x.size / Math.max(I, 1);
   const xd = f32(x);
-  const W = layout(weight);
-  const out = new Float32Array(rows * O);
+  const W = gemmLayout(weight);
+  // The GEMM overwrites (beta 0) or adds to the preloaded bias; zero-filled only when it does not run.
+  const out = !bias && I === 0 ? new Float32Array(rows * O) : emptyF32(rows * O);
   const k = kernels();
   if (bias) {
     const bd = f32(bias);
@@ -153,18 +137,18 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     let gb: Tensor | null = null;
     if (x.requiresGrad) {
       // gx[rows, I] = g[rows, O] @ W[O, I]
-      const buf = new Float32Array(rows * I);
+      const buf = O === 0 ? new Float32Array(rows * I) : emptyF32(rows * I);
       k.gemm(false, W.trans, rows, I, O, 1, gd, 0, Math.max(O, 1), 0, W.t.data as Float32Array, W.t.offset, W.ld, 0, 0, buf, 0, Math.max(I, 1), 0, 1);
       gx = new Tensor(buf, x.shape);
     }
     if (weight.requiresGrad) {
       // gw[O, I] = g^T[O, rows] @ x[rows, I]
-      const buf = new Float32Array(O * I);
+      const buf = rows === 0 ? new Float32Array(O * I) : emptyF32(O * I);
       k.gemm(true, false, O, I, rows, 1, gd, 0, Math.max(O, 1), 0, xd, 0, Math.max(I, 1), 0, 0, buf, 0, Math.max(I, 1), 0, 1);
       gw = new Tensor(buf, weight.shape);
     }
     if (bias && bias.requiresGrad) {
-      const buf = new Float32Array(O);
+      const buf = emptyF32(O);
       k.reduce(ReduceOp.Sum, gd, buf, 1, rows, O);
       gb = new Tensor(buf, bias.shape);
     }

@@ -4,6 +4,7 @@
 // cols = prod(normalizedShape). The kernels save per-row statistics for the backward pass.
 import { record } from "../autograd/engine.js";
 import { kernels } from "../kernels/index.js";
+import { emptyF32 } from "../tensor/storage.js";
 import { Tensor, formatShape, shapeSize } from "../tensor/tensor.js";
 import { checkFloat, f32, sameShape } from "./util.js";
 
@@ -30,14 +31,14 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   const xd = f32(x);
   const wd = weight ? f32(weight) : null;
   const bd = bias ? f32(bias) : null;
-  const y = new Float32Array(x.size);
+  const y = emptyF32(x.size);
   const mean = new Float32Array(rows);
   const rstd = new Float32Array(rows);
   const k = kernels();
   k.layerNorm(xd, wd, bd, y, mean, rstd, rows, cols, eps);
   const out = new Tensor(y, x.shape);
   return record("layerNorm", out, [x, weight ?? null, bias ?? null], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = emptyF32(x.size);
     const gw = weight && weight.requiresGrad ? new Float32Array(cols) : null;
     const gb = bias && bias.requiresGrad ? new Float32Array(cols) : null;
     k.layerNormBackward(xd, wd, mean, rstd, f32(g), gx, gw, gb, rows, cols);
@@ -50,13 +51,13 @@ export function rmsNorm(x: Tensor, normalizedShape: readonly number[], weight?: 
   const rows = cols === 0 ? 0 : x.size / cols;
   const xd = f32(x);
   const wd = weight ? f32(weight) : null;
-  const y = new Float32Array(x.size);
+  const y = emptyF32(x.size);
   const rstd = new Float32Array(rows);
   const k = kernels();
   k.rmsNorm(xd, wd, y, rstd, rows, cols, eps);
   const out = new Tensor(y, x.shape);
   return record("rmsNorm", out, [x, weight ?? null], (g) => {
-    const gx = new Float32Array(x.size);
+    const gx = emptyF32(x.size);
     const gw = weight && weight.requiresGrad ? new Float32Array(cols) : null;
     k.rmsNormBackward(xd, wd, rstd, f32(g), gx, gw, rows, cols);
     return [new Tensor(gx, x.shape), gw ? new Tensor(gw, weight!.shape) : null];

@@ -1,6 +1,7 @@
 // Helpers shared by the differentiable ops: dtype checks, contiguous data, broadcast reduction.
 import { kernels, ReduceOp } from "../kernels/index.js";
 import { Tensor, formatShape, shapeSize } from "../tensor/tensor.js";
+import { emptyF32 } from "../tensor/storage.js";
 import { contiguousRaw } from "../tensor/views.js";
 
 /** Throws unless t is a float32 tensor; names the op and the argument. */
@@ -46,7 +47,7 @@ export function sumAxisKeep(x: Tensor, axis: number): Tensor {
   const outer = shapeSize(shape.slice(0, axis));
   const dim = shape[axis];
   const inner = shapeSize(shape.slice(axis + 1));
-  const out = new Float32Array(outer * inner);
+  const out = emptyF32(outer * inner);
   kernels().reduce(ReduceOp.Sum, f32(x), out, outer, dim, inner);
   shape[axis] = 1;
   return new Tensor(out, shape);
@@ -92,4 +93,23 @@ export function forEachBroadcast(shape: readonly number[], strides: Int32Array[]
       idx[d] = 0;
     }
   }
+}
+
+export interface MatLayout {
+  t: Tensor;
+  trans: boolean;
+  ld: number;
+}
+
+/** How to hand the last two dims [R, C] of t to the GEMM: row-major, transposed, or copied. */
+export function gemmLayout(t: Tensor): MatLayout {
+  const nd = t.ndim;
+  const R = t.shape[nd - 2];
+  const C = t.shape[nd - 1];
+  const rs = t.strides[nd - 2];
+  const cs = t.strides[nd - 1];
+  if ((cs === 1 || C === 1) && (rs >= C || R === 1) && rs > 0) return { t, trans: false, ld: R === 1 ? Math.max(C, 1) : rs };
+  if ((rs === 1 || R === 1) && (cs >= R || C === 1) && cs > 0) return { t, trans: true, ld: C === 1 ? Math.max(R, 1) : cs };
+  const c = contiguousRaw(t);
+  return { t: c, trans: false, ld: Math.max(C, 1) };
 }

@@ -3,6 +3,7 @@
 // These are the raw (non-differentiable) forms; src/ops/shape.ts wraps each with its backward rule.
 // Every function validates its arguments and names itself in errors.
 import { kernels } from "../kernels/index.js";
+import { emptyF32 } from "./storage.js";
 import { Tensor, checkShape, contiguousStrides, formatShape, normAxis, shapeSize } from "./tensor.js";
 
 /** Resolves a single -1 in a requested shape against `numel`. */
@@ -29,7 +30,7 @@ export function inferReshape(shape: readonly number[], numel: number, op = "resh
 export function contiguousRaw(t: Tensor): Tensor {
   if (t.isContiguous()) return t;
   const n = t.size;
-  const out = t.dtype === "float32" ? new Float32Array(n) : new Int32Array(n);
+  const out = t.dtype === "float32" ? emptyF32(n) : new Int32Array(n);
   kernels().copyStrided(Int32Array.from(t.shape), t.data, t.offset, Int32Array.from(t.strides), out, 0);
   return new Tensor(out, t.shape);
 }

@@ -16,10 +16,19 @@ import { AdamW, type AdamWOptions } from "./optim.js";
 import { clipGradNorm } from "./clip.js";
 
 export interface TrainableModel {
+  /**
+   * The trainer reads only `loss`, and passes `lossOnly: true` in object inputs to say so: causal
+   * LMs then skip the logits (the fused linear cross-entropy); other models ignore the flag.
+   */
   forward(input: any): { loss?: Tensor };
   train(on?: boolean): unknown;
   eval(): unknown;
   namedParameters(): Iterable<[string, Tensor]> | [string, Tensor][];
+}
+
+/** A batch input that asks the model for its loss only (see TrainableModel.forward). */
+function lossOnly(input: unknown): unknown {
+  return input !== null && typeof input === "object" && !Array.isArray(input) && !(input instanceof Tensor) ? { ...input, lossOnly: true } : input;
 }
 
 export interface Batch {
@@ -154,7 +163,7 @@ export class Trainer {
     try {
       noGrad(() => {
         for (let i = 0; i < batches; i++) {
-          const out = this.model.forward(this.valData!.next().input);
+          const out = this.model.forward(lossOnly(this.valData!.next().input));
           if (!out.loss) throw new Error("Trainer.evaluate: the model returned no loss (are labels in the batch?)");
           sum += out.loss.item();
         }
@@ -176,7 +185,7 @@ export class Trainer {
     let tokens = 0;
     for (let m = 0; m < acc; m++) {
       const batch = this.trainData.next();
-      const out = this.model.forward(batch.input);
+      const out = this.model.forward(lossOnly(batch.input));
       if (!out.loss) throw new Error("Trainer: the model returned no loss (are labels in the batch?)");
       const l = acc === 1 ? out.loss : out.loss.mul(1 / acc);
       l.backward();

@@ -79,6 +79,33 @@ for (const kernelSet of KERNEL_SETS) {
         expect(bad, "gradients over tolerance").toEqual([]);
       });
 
+      // The trainer's path: lossOnly runs the fused, row-chunked linearCrossEntropy (no logits);
+      // the same loss and gradients within the same tolerances (chunking: test/unit/linear_cross_entropy).
+      it(`${name}: lossOnly (fused linear cross-entropy): loss and every parameter gradient`, () => {
+        const { model, ref } = load(name);
+        const out = (model as unknown as { forward(i: object): { loss: Tensor; logits?: Tensor } }).forward({
+          inputIds: ref.get("input_ids")!,
+          attentionMask: ref.get("attention_mask")!,
+          labels: ref.get("labels")!,
+          lossOnly: true,
+        });
+        expect(out.logits).toBeUndefined();
+        const dLoss = Math.abs(out.loss.item() - ref.get("loss")!.item());
+        out.loss.mul(0.5).backward(); // an upstream gradient other than 1 (as gradient accumulation gives)
+        let worst = { name: "", rel: 0 };
+        const bad: string[] = [];
+        for (const [pname, p] of model.namedParameters()) {
+          const hf = ref.get(`grad.${pname}`)!.toTypedArray().map((x) => x * 0.5);
+          const g = p.grad ? p.grad.toTypedArray() : new Float32Array(p.size);
+          const rel = maxAbsDiff(g, hf) / Math.max(maxAbs(hf), 1e-12);
+          if (rel > worst.rel) worst = { name: pname, rel };
+          if (!(rel <= TOL.gradRel)) bad.push(`${pname}: max rel diff ${rel.toExponential(2)}`);
+        }
+        console.log(`[${kernelSet}] ${name} lossOnly: loss |diff| ${dLoss.toExponential(2)}, worst grad ${worst.name} rel ${worst.rel.toExponential(2)}`);
+        expect(dLoss, "loss |diff|").toBeLessThanOrEqual(TOL.loss);
+        expect(bad, "gradients over tolerance").toEqual([]);
+      });
+
       // Left padding with generate()-style position ids: logits at real positions within 1e-5
       // max-abs (padding query rows attend to no real key; their values are a masking convention).
       it(`${name}: left-padded batch with explicit position ids (real positions)`, () => {
