@@ -22,6 +22,14 @@
  * Two small loops do all the arithmetic: at_dot_row (scores: a row times a transposed block) and
  * at_axpy_rows (accumulate a coefficient-weighted sum of rows into one row), both register-blocked
  * over 4 vectors. Feature dims are padded to whole vectors in the packed copies.
+ *
+ * Layout: an optional Int32Array gives, per array, (offset, batch stride, head stride, row stride)
+ * with bh = b*H + h, so that row i of head bh of that array starts at
+ *   off + b*sb + h*sh + i*st   (features contiguous)
+ * for q, k, v, out (forward) and also gOut, gq, gk, gv (backward). Training reads q, k and v
+ * straight from a fused projection [B, T, 3, H, D] and writes [B, T, H, D], so no head split or
+ * merge is ever copied. Rows are read through that formula or packed per head into the scratch
+ * copies the kernels make anyway; without a layout every array is the contiguous [BH, T, D].
  */
 #ifndef OPS_PASS
 #include "ops_common.h"
@@ -36,12 +44,56 @@ typedef struct {
   int64_t BH, H, Tq, Tk, D, Dv, mOff;
   float scale;
   int causal;
+  int64_t lay[8][4]; /* per array (q, k, v, out, gOut, gq, gk, gv): off, sb, sh, st */
   int64_t nqc; /* forward: query chunks per head (items = BH * nqc) */
   int64_t items;
   int failed;  /* a task could not allocate its scratch */
 } at_ctx;
 
 static inline int64_t at_round(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+/* Element index of row i of head bh of array a (0 q, 1 k, 2 v, 3 out, 4 gOut, 5 gq, 6 gk, 7 gv). */
+static inline int64_t at_row(const at_ctx *c, int a, int64_t bh, int64_t i) {
+  const int64_t b = bh / c->H, h = bh - b * c->H;
+  return c->lay[a][0] + b * c->lay[a][1] + h * c->lay[a][2] + i * c->lay[a][3];
+}
+
+/* Fills c->lay from a layout array (8 or 4 entries of 4, or NULL for the contiguous defaults) and
+ * checks that every row of every array lies inside it (lens[a] elements, width widths[a]). */
+static int at_read_layout(napi_env env, napi_value v, int idx, const char *fn, at_ctx *c, int narrays, const size_t *lens) {
+  int32_t *l;
+  size_t ll;
+  if (tslm_arg_i32_or_null(env, v, idx, &l, &ll)) return 1;
+  const int64_t T[8] = {c->Tq, c->Tk, c->Tk, c->Tq, c->Tq, c->Tq, c->Tk, c->Tk};
+  const int64_t W[8] = {c->D, c->D, c->Dv, c->Dv, c->Dv, c->D, c->D, c->Dv};
+  if (l && ll < (size_t)(4 * narrays)) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: layout needs %d entries (offset and 3 strides per array), got %zu", fn, 4 * narrays, ll);
+    napi_throw_range_error(env, NULL, msg);
+    return 1;
+  }
+  const int64_t B = (c->BH + c->H - 1) / c->H, Hm = c->BH < c->H ? c->BH : c->H;
+  for (int a = 0; a < narrays; a++) {
+    if (l) {
+      for (int j = 0; j < 4; j++) c->lay[a][j] = l[4 * a + j];
+    } else {
+      c->lay[a][0] = 0;
+      c->lay[a][1] = c->H * T[a] * W[a];
+      c->lay[a][2] = T[a] * W[a];
+      c->lay[a][3] = W[a];
+    }
+    if (c->BH == 0 || T[a] == 0 || W[a] == 0) continue;
+    const int64_t *q = c->lay[a];
+    if (q[0] < 0 || q[1] < 0 || q[2] < 0 || q[3] < 0 ||
+        (double)q[0] + (double)q[1] * (B - 1) + (double)q[2] * (Hm - 1) + (double)q[3] * (T[a] - 1) + W[a] > (double)lens[a]) {
+      char msg[200];
+      snprintf(msg, sizeof msg, "%s: the layout of array %d reaches outside it (%zu elements) or has a negative stride", fn, a, lens[a]);
+      napi_throw_range_error(env, NULL, msg);
+      return 1;
+    }
+  }
+  return 0;
+}
 
 /* The mask row for (bh, i), or NULL. */
 static inline const float *at_mask_row(const at_ctx *c, int64_t bh, int64_t i) {
@@ -135,7 +187,13 @@ static int at_read_common(napi_env env, napi_value *argv, int first, const char 
 }
 
 static napi_value js_attention(napi_env env, napi_callback_info info) {
-  OPS_ARGS(16);
+  napi_value argv[17];
+  size_t argc = 17;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 16) {
+    napi_throw_type_error(env, NULL, "attention: expected 16 or 17 arguments");
+    return NULL;
+  }
   OPS_F32(0, q);
   OPS_F32(1, k);
   OPS_F32(2, v);
@@ -145,10 +203,8 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
   memset(&c, 0, sizeof c);
   if (at_read_common(env, argv, 5, "attention", &c)) return NULL;
   const char *fn = "attention";
-  OPS_NEED(fn, q, (double)c.BH * c.Tq * c.D);
-  OPS_NEED(fn, k, (double)c.BH * c.Tk * c.D);
-  OPS_NEED(fn, v, (double)c.BH * c.Tk * c.Dv);
-  OPS_NEED(fn, out, (double)c.BH * c.Tq * c.Dv);
+  const size_t lens[4] = {q_len, k_len, v_len, out_len};
+  if (at_read_layout(env, argv[16], 16, fn, &c, 4, lens)) return NULL;
   OPS_NEED(fn, lse, (double)c.BH * c.Tq);
   if (c.BH == 0 || c.Tq == 0) return NULL;
   c.q = q; c.k = k; c.v = v; c.out = out; c.lse = lse;
@@ -169,7 +225,13 @@ static napi_value js_attention(napi_env env, napi_callback_info info) {
 }
 
 static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
-  OPS_ARGS(20);
+  napi_value argv[21];
+  size_t argc = 21;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 20) {
+    napi_throw_type_error(env, NULL, "attentionBackward: expected 20 or 21 arguments");
+    return NULL;
+  }
   OPS_F32(0, q);
   OPS_F32(1, k);
   OPS_F32(2, v);
@@ -183,15 +245,9 @@ static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
   memset(&c, 0, sizeof c);
   if (at_read_common(env, argv, 9, "attentionBackward", &c)) return NULL;
   const char *fn = "attentionBackward";
-  OPS_NEED(fn, q, (double)c.BH * c.Tq * c.D);
-  OPS_NEED(fn, k, (double)c.BH * c.Tk * c.D);
-  OPS_NEED(fn, v, (double)c.BH * c.Tk * c.Dv);
-  OPS_NEED(fn, out, (double)c.BH * c.Tq * c.Dv);
-  OPS_NEED(fn, gOut, (double)c.BH * c.Tq * c.Dv);
+  const size_t lens[8] = {q_len, k_len, v_len, out_len, gOut_len, gq_len, gk_len, gv_len};
+  if (at_read_layout(env, argv[20], 20, fn, &c, 8, lens)) return NULL;
   OPS_NEED(fn, lse, (double)c.BH * c.Tq);
-  OPS_NEED(fn, gq, (double)c.BH * c.Tq * c.D);
-  OPS_NEED(fn, gk, (double)c.BH * c.Tk * c.D);
-  OPS_NEED(fn, gv, (double)c.BH * c.Tk * c.Dv);
   c.q = q; c.k = k; c.v = v; c.o = out; c.lse_in = lse; c.go = gOut; c.gq = gq; c.gk = gk; c.gv = gv;
   if (c.BH == 0) return NULL;
   const double work = 2.0 * (double)c.BH * c.Tq * c.Tk * (double)(c.D + c.Dv);
@@ -491,19 +547,19 @@ static inline TGT float K(at_finish)(const at_ctx *c, int64_t bh, int64_t i, int
   return vhmax(m);
 }
 
-/* Packs src rows [n][d] (leading dim d) transposed into dst [d][ldt], zero-filling columns n..ldt. */
-static void K(at_transpose)(const float *src, int64_t n, int64_t d, float *dst, int64_t ldt) {
+/* Packs src rows [n][d] (leading dim lds) transposed into dst [d][ldt], zero-filling columns n..ldt. */
+static void K(at_transpose)(const float *src, int64_t n, int64_t d, int64_t lds, float *dst, int64_t ldt) {
   for (int64_t r = 0; r < d; r++) {
     float *row = dst + r * ldt;
-    for (int64_t j = 0; j < n; j++) row[j] = src[j * d + r];
+    for (int64_t j = 0; j < n; j++) row[j] = src[j * lds + r];
     for (int64_t j = n; j < ldt; j++) row[j] = 0.0f;
   }
 }
 
-/* Copies rows [n][d] into [n][dp] with zero padding. */
-static void K(at_pad_rows)(const float *src, int64_t n, int64_t d, float *dst, int64_t dp) {
+/* Copies rows [n][d] (leading dim lds) into [n][dp] with zero padding. */
+static void K(at_pad_rows)(const float *src, int64_t n, int64_t d, int64_t lds, float *dst, int64_t dp) {
   for (int64_t r = 0; r < n; r++) {
-    memcpy(dst + r * dp, src + r * d, (size_t)d * sizeof(float));
+    memcpy(dst + r * dp, src + r * lds, (size_t)d * sizeof(float));
     for (int64_t j = d; j < dp; j++) dst[r * dp + j] = 0.0f;
   }
 }
@@ -514,12 +570,16 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t first, int64_t step) {
   if (first >= c->items) return 1; /* more tasks than items */
   const int64_t Tq = c->Tq, Tk = c->Tk, D = c->D, Dv = c->Dv;
   const int64_t Tkp = at_round(Tk > 0 ? Tk : 1, VL), Dvp = at_round(Dv > 0 ? Dv : 1, VL);
-  const int pad_v = Dv % VL != 0;
-  /* Few query rows per head (decoding): transposing K would cost more than the scores themselves. */
+  const int64_t kst = c->lay[1][3], vst = c->lay[2][3], qst = c->lay[0][3];
+  /* V is read in place when its rows are whole vectors one after another; else packed per head. */
+  const int pad_v = Dv % VL != 0 || vst != Dv;
+  /* Few query rows per head (decoding): transposing K would cost more than the scores themselves.
+   * The direct path reads K's rows in place, or a packed copy when they are not back to back. */
   const int direct = Tq < 8;
-  float *Kt = (float *)malloc(sizeof(float) * (size_t)((direct ? 0 : D * Tkp) + (pad_v ? Tk * Dvp : 0) + AT_BQ * (AT_BK + Dvp + 2)));
+  const int pack_k = direct && kst != D;
+  float *Kt = (float *)malloc(sizeof(float) * (size_t)((direct ? (pack_k ? Tk * D : 0) : D * Tkp) + (pad_v ? Tk * Dvp : 0) + AT_BQ * (AT_BK + Dvp + 2)));
   if (!Kt) return 0;
-  float *Vp = Kt + (direct ? 0 : D * Tkp);
+  float *Vp = Kt + (direct ? (pack_k ? Tk * D : 0) : D * Tkp);
   float *S = Vp + (pad_v ? Tk * Dvp : 0); /* [AT_BQ][AT_BK] */
   float *O = S + AT_BQ * AT_BK;           /* [AT_BQ][Dvp] */
   float *M = O + AT_BQ * Dvp, *L = M + AT_BQ;
@@ -532,12 +592,14 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t first, int64_t step) {
     const int64_t bh = it / c->nqc, ch = it % c->nqc;
     const int64_t i0 = ch * qchunk, i1 = i0 + qchunk < Tq ? i0 + qchunk : Tq;
     if (i0 >= i1) continue;
-    const float *q = c->q + bh * Tq * D, *v = c->v + bh * Tk * Dv, *kh = c->k + bh * Tk * D;
+    const float *q = c->q + at_row(c, 0, bh, 0), *v = c->v + at_row(c, 2, bh, 0), *kh = c->k + at_row(c, 1, bh, 0);
     if (packed != bh) {
-      if (!direct) K(at_transpose)(c->k + bh * Tk * D, Tk, D, Kt, Tkp);
-      if (pad_v) K(at_pad_rows)(v, Tk, Dv, Vp, Dvp);
+      if (!direct) K(at_transpose)(kh, Tk, D, kst, Kt, Tkp);
+      else if (pack_k) K(at_pad_rows)(kh, Tk, D, kst, Kt, D);
+      if (pad_v) K(at_pad_rows)(v, Tk, Dv, vst, Vp, Dvp);
       packed = bh;
     }
+    if (pack_k) kh = Kt;
     const float *V = pad_v ? Vp : v;
     for (int64_t qb = i0; qb < i1; qb += AT_BQ) {
       const int64_t nq = qb + AT_BQ <= i1 ? AT_BQ : i1 - qb;
@@ -557,7 +619,7 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t first, int64_t step) {
           const float *qs[AT_RG];
           float *ss[AT_RG], *os[AT_RG];
           for (int t = 0; t < nr; t++) {
-            qs[t] = q + (qb + r + t) * D;
+            qs[t] = q + (qb + r + t) * qst;
             ss[t] = S + (r + t) * AT_BK;
             os[t] = O + (r + t) * Dvp;
           }
@@ -596,7 +658,7 @@ static TGT int K(at_fwd_items)(const at_ctx *c, int64_t first, int64_t step) {
       }
       for (int64_t r = 0; r < nq; r++) {
         const int64_t i = qb + r;
-        float *out = c->out + (bh * Tq + i) * Dv;
+        float *out = c->out + at_row(c, 3, bh, i);
         if (L[r] == 0.0f) {
           memset(out, 0, sizeof(float) * (size_t)Dv);
           c->lse[bh * Tq + i] = -INFINITY;
@@ -634,16 +696,17 @@ static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
   const int64_t shift = Tk - Tq;
   const float scale = c->scale;
   for (int64_t bh = h0; bh < h1; bh++) {
-    const float *q = c->q + bh * Tq * D, *k = c->k + bh * Tk * D, *v = c->v + bh * Tk * Dv;
-    const float *o = c->o + bh * Tq * Dv, *go = c->go + bh * Tq * Dv, *lse = c->lse_in + bh * Tq;
-    K(at_pad_rows)(q, Tq, D, Qp, Dp);
-    K(at_pad_rows)(k, Tk, D, Kp, Dp);
+    const float *q = c->q + at_row(c, 0, bh, 0), *k = c->k + at_row(c, 1, bh, 0), *v = c->v + at_row(c, 2, bh, 0);
+    const float *o = c->o + at_row(c, 3, bh, 0), *go = c->go + at_row(c, 4, bh, 0), *lse = c->lse_in + bh * Tq;
+    const int64_t qst = c->lay[0][3], kst = c->lay[1][3], vst = c->lay[2][3], ost = c->lay[3][3], gost = c->lay[4][3];
+    K(at_pad_rows)(q, Tq, D, qst, Qp, Dp);
+    K(at_pad_rows)(k, Tk, D, kst, Kp, Dp);
     memset(Kp + Tk * Dp, 0, sizeof(float) * (size_t)((Tkp - Tk) * Dp));
-    K(at_transpose)(k, Tk, D, Kt, Tkp);
-    K(at_transpose)(v, Tk, Dv, Vt, Tkp);
-    K(at_pad_rows)(go, Tq, Dv, dOp, Dvp);
+    K(at_transpose)(k, Tk, D, kst, Kt, Tkp);
+    K(at_transpose)(v, Tk, Dv, vst, Vt, Tkp);
+    K(at_pad_rows)(go, Tq, Dv, gost, dOp, Dvp);
     memset(dQ, 0, sizeof(float) * (size_t)(Tq * Dp));
-    for (int64_t i = 0; i < Tq; i++) Drow[i] = K(row_dot)(go + i * Dv, o + i * Dv, Dv);
+    for (int64_t i = 0; i < Tq; i++) Drow[i] = K(row_dot)(go + i * gost, o + i * ost, Dv);
 
     for (int64_t kb = 0; kb < Tk; kb += AT_BK) {
       const int64_t nk = kb + AT_BK <= Tk ? AT_BK : Tk - kb, nkp = at_round(nk, VL);
@@ -661,8 +724,8 @@ static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
           const float *qs[AT_RG], *gos[AT_RG];
           float *ps[AT_RG], *dss[AT_RG], *dps[AT_RG], *dqs[AT_RG];
           for (int t = 0; t < nr; t++) {
-            qs[t] = q + (i + t) * D;
-            gos[t] = go + (i + t) * Dv;
+            qs[t] = Qp + (i + t) * Dp;
+            gos[t] = dOp + (i + t) * Dvp;
             ps[t] = P + (r + t) * AT_BK;
             dss[t] = dS + (r + t) * AT_BK;
             dps[t] = dP + t * AT_BK;
@@ -706,11 +769,11 @@ static TGT int K(at_bwd_heads)(const at_ctx *c, int64_t h0, int64_t h1) {
         }
       }
       for (int64_t j = 0; j < nk; j++) {
-        memcpy(c->gk + (bh * Tk + kb + j) * D, dKb + j * Dp, sizeof(float) * (size_t)D);
-        memcpy(c->gv + (bh * Tk + kb + j) * Dv, dVb + j * Dvp, sizeof(float) * (size_t)Dv);
+        memcpy(c->gk + at_row(c, 6, bh, kb + j), dKb + j * Dp, sizeof(float) * (size_t)D);
+        memcpy(c->gv + at_row(c, 7, bh, kb + j), dVb + j * Dvp, sizeof(float) * (size_t)Dv);
       }
     }
-    for (int64_t i = 0; i < Tq; i++) memcpy(c->gq + (bh * Tq + i) * D, dQ + i * Dp, sizeof(float) * (size_t)D);
+    for (int64_t i = 0; i < Tq; i++) memcpy(c->gq + at_row(c, 5, bh, i), dQ + i * Dp, sizeof(float) * (size_t)D);
   }
   free(Qp);
   return 1;

@@ -192,6 +192,13 @@ export interface Kernels {
    * with bh = b*H + h (strides of 0 broadcast). A row whose every score is -inf produces out = 0
    * and lse = -inf. Implementations may tile over keys (online softmax) so that the T x T score
    * matrix is never materialised.
+   *
+   * layout (optional) places the rows of q, k, v, out anywhere in their arrays: 4 entries per array
+   * in that order, (offset, batch stride, head stride, row stride), so that row i of head
+   * bh = b*H + h starts at offset + b*sb + h*sh + i*st, its D (or Dv) features contiguous; strides
+   * are non-negative. E.g. q, k, v read in place from a fused projection [B, T, 3, H, D] and out
+   * written as [B, T, H, D] (no head split or merge copies). lse stays [BH, Tq]. Without it (null
+   * or absent) every array is the contiguous [BH, T, D] described above.
    */
   attention(
     q: F32,
@@ -210,8 +217,13 @@ export interface Kernels {
     mask: F32 | null,
     mOff: number,
     mStrides: I32 | null,
+    layout?: I32 | null,
   ): void;
-  /** Backward of `attention` given its out and lse: writes (overwrites) gq, gk, gv. */
+  /**
+   * Backward of `attention` given its out and lse: writes (overwrites) the rows of gq, gk, gv.
+   * layout as in attention with 8 arrays: q, k, v, out, gOut, gq, gk, gv (gq, gk and gv may be
+   * disjoint rows of one array, e.g. the gradient of a fused [B, T, 3, H, D] projection).
+   */
   attentionBackward(
     q: F32,
     k: F32,
@@ -233,6 +245,7 @@ export interface Kernels {
     mask: F32 | null,
     mOff: number,
     mStrides: I32 | null,
+    layout?: I32 | null,
   ): void;
   /**
    * One AdamW step (PyTorch torch.optim.AdamW semantics, `step` counted from 1) over n elements:

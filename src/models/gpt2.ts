@@ -11,7 +11,7 @@
 // Glossary: B batch, T new positions, S = cached + T key positions, C = n_embd, H = n_head,
 // D = C / H head dim, F = n_inner (default 4C) MLP width, V = vocab_size, L = n_layer.
 import { LMHead } from "../nn/heads.js";
-import { add, embedding, linear, narrow, reshape, transpose } from "../ops/index.js";
+import { add, embedding, linear, narrow, packedAttention, reshape, transpose } from "../ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
 import { DynamicCache, KVCache, attend, mergeHeads, paddingMask } from "../nn/attention.js";
 import { Conv1D, Dropout, Embedding, LayerNorm, activation, supportedActivations, type Activation } from "../nn/layers.js";
@@ -115,6 +115,12 @@ class GPT2Attention extends Module {
     const [B, T, C] = x.shape;
     const H = this._H;
     const D = C / H;
+    if (!cache && !(this.training && this.attn_dropout > 0)) {
+      // Training and full forwards: one c_attn GEMM, attention reading q, k, v in place from its
+      // [B, T, 3, H, D] output and writing the heads merged; no head split/merge copies.
+      const y = packedAttention(this.c_attn.forward(x), H, { attnMask: mask, isCausal: true, scale: this._scale }); // (B, T, C)
+      return this.resid_dropout.forward(this.c_proj.forward(y)); // (B, T, C)
+    }
     // c_attn's weight [C, 3C] holds the q, k and v projections side by side. Projecting with each
     // column block (a strided view, read in place by the GEMM) equals splitting the fused output,
     // but its backward scatters three [C, C] weight gradients instead of three [B, T, C] ones.

@@ -50,6 +50,15 @@ function causalMask(Tq: number, Tk: number): Tensor {
   return new Tensor(out, [Tq, Tk]);
 }
 
+/** The mask as the kernel takes it: additive data, offset and (b, h, i, j) strides, bh = b*H + h. */
+function kernelMask(mask: Tensor | null, lead: readonly number[], full: number[]): { maskData: Float32Array | null; mOff: number; mStrides: Int32Array | null } {
+  if (!mask) return { maskData: null, mOff: 0, mStrides: null };
+  const m = additiveMask(mask);
+  const st = broadcastStrides(m, full); // strides over [...lead, Tq, Tk]
+  const mStrides = lead.length === 2 ? st : lead.length === 1 ? Int32Array.from([st[0], 0, st[1], st[2]]) : Int32Array.from([0, 0, st[0], st[1]]);
+  return { maskData: m.data as Float32Array, mOff: m.offset, mStrides };
+}
+
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   checkFloat("scaledDotProductAttention", q, "query");
   checkFloat("scaledDotProductAttention", k, "key");
@@ -92,17 +101,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
 
   const BH = shapeSize(lead);
   const H = lead.length === 2 ? lead[1] : 1;
-  let maskData: Float32Array | null = null;
-  let mOff = 0;
-  let mStrides: Int32Array | null = null;
-  if (mask) {
-    const m = additiveMask(mask);
-    const st = broadcastStrides(m, full); // strides over [...lead, Tq, Tk]
-    maskData = m.data as Float32Array;
-    mOff = m.offset;
-    // Kernel strides are (b, h, i, j) with bh = b * H + h.
-    mStrides = lead.length === 2 ? st : lead.length === 1 ? Int32Array.from([st[0], 0, st[1], st[2]]) : Int32Array.from([0, 0, st[0], st[1]]);
-  }
+  const { maskData, mOff, mStrides } = kernelMask(mask, lead, full);
   const qd = f32(q);
   const kd = f32(k);
   const vd = f32(v);
@@ -118,5 +117,59 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     const gv = emptyF32(v.size);
     kern.attentionBackward(qd, kd, vd, out, lse, f32(g), gq, gk, gv, BH, H, Tq, Tk, D, Dv, scale, causal, maskData, mOff, mStrides);
     return [new Tensor(gq, q.shape), new Tensor(gk, k.shape), new Tensor(gv, v.shape)];
+  });
+}
+
+export interface PackedAttentionOptions {
+  /** Float additive or int32 keep-mask broadcasting to [B, H, T, T]; must not require grad. */
+  attnMask?: Tensor | null;
+  isCausal?: boolean;
+  /** Defaults to 1 / sqrt(D). */
+  scale?: number | null;
+}
+
+/**
+ * Multi-head self-attention straight from a fused q/k/v projection (GPT-2's c_attn output):
+ * qkv [B, T, 3 H D], i.e. q, k and v side by side, each [H, D] per position -> [B, T, H D], the
+ * heads already merged. The same numbers as splitting into [B, H, T, D] heads,
+ * scaledDotProductAttention and merging the heads back, but the kernel reads q, k and v in place
+ * and writes the merged layout, and the backward pass writes the gradient of qkv directly: no
+ * head split or merge is ever copied, forward or backward. No attention dropout (callers take the
+ * composed path when it is active).
+ */
+export function packedAttention(qkv: Tensor, H: number, opts: PackedAttentionOptions = {}): Tensor {
+  checkFloat("packedAttention", qkv, "qkv");
+  if (qkv.ndim !== 3 || !Number.isInteger(H) || H <= 0 || qkv.shape[2] % (3 * H) !== 0) {
+    throw new Error(`packedAttention: expected qkv [B, T, 3 * H * D] with H = ${H} heads, got ${formatShape(qkv.shape)}`);
+  }
+  const [B, T, C3] = qkv.shape;
+  const C = C3 / 3;
+  const D = C / H;
+  const scale = opts.scale ?? 1 / Math.sqrt(D);
+  const causal = opts.isCausal ?? false;
+  const mask = opts.attnMask ?? null;
+  if (mask) {
+    if (!(mask instanceof Tensor)) throw new Error("packedAttention: attnMask must be a Tensor");
+    if (mask.requiresGrad) throw new Error("packedAttention: attnMask must not require grad (use scaledDotProductAttention)");
+    const b = broadcastShapes(mask.shape, [B, H, T, T], "packedAttention (attnMask)");
+    if (!sameShape(b, [B, H, T, T])) throw new Error(`packedAttention: attnMask of shape ${formatShape(mask.shape)} does not broadcast to ${formatShape([B, H, T, T])}`);
+  }
+  const { maskData, mOff, mStrides } = kernelMask(mask, [B, H], [B, H, T, T]);
+  const x = f32(qkv);
+  const BH = B * H;
+  // (offset, batch stride, head stride, row stride) of q, k, v in qkv and of the [B, T, H, D] output.
+  const inLay = [0, T * C3, D, C3, C, T * C3, D, C3, 2 * C, T * C3, D, C3];
+  const outLay = [0, T * C, D, C];
+  const out = emptyF32(B * T * C);
+  const lse = emptyF32(BH * T);
+  const kern = kernels();
+  if (BH > 0 && T > 0) kern.attention(x, x, x, out, lse, BH, H, T, T, D, D, scale, causal, maskData, mOff, mStrides, Int32Array.from([...inLay, ...outLay]));
+  const y = new Tensor(out, [B, T, C]);
+  return record("packedAttention", y, [qkv], (g) => {
+    const gx = emptyF32(B * T * C3);
+    if (BH > 0 && T > 0) {
+      kern.attentionBackward(x, x, x, out, lse, f32(g), gx, gx, gx, BH, H, T, T, D, D, scale, causal, maskData, mOff, mStrides, Int32Array.from([...inLay, ...outLay, ...outLay, ...inLay]));
+    }
+    return [new Tensor(gx, qkv.shape)];
   });
 }

@@ -187,6 +187,22 @@ function forEachRow(
   }
 }
 
+/**
+ * Row addressing of the attention kernels' arrays (0 q, 1 k, 2 v, 3 out, 4 gOut, 5 gq, 6 gk, 7 gv):
+ * row i of head bh = b*H + h starts at off + b*sb + h*sh + i*st from the layout (4 entries per
+ * array), or in the contiguous [BH, T, width] layout without one.
+ */
+function attentionRows(layout: Int32Array | null | undefined, H: number, Tq: number, Tk: number, D: number, Dv: number): (a: number, bh: number, i: number) => number {
+  const T = [Tq, Tk, Tk, Tq, Tq, Tq, Tk, Tk];
+  const W = [D, D, Dv, Dv, Dv, D, D, Dv];
+  const L = T.map((t, a) => (layout && 4 * a + 3 < layout.length ? [layout[4 * a], layout[4 * a + 1], layout[4 * a + 2], layout[4 * a + 3]] : [0, H * t * W[a], t * W[a], W[a]]));
+  return (a, bh, i) => {
+    const b = Math.floor(bh / H);
+    const l = L[a];
+    return l[0] + b * l[1] + (bh - b * H) * l[2] + i * l[3];
+  };
+}
+
 function maskIndexer(H: number, mask: F32 | null, mOff: number, mStrides: I32 | null) {
   if (!mask || !mStrides) return null;
   return (bh: number, i: number, j: number) => {
@@ -498,21 +514,22 @@ export const refKernels: Kernels = {
     }
   },
 
-  attention(q, k, v, out, lse, BH, H, Tq, Tk, D, Dv, scale, causal, mask, mOff, mStrides) {
+  attention(q, k, v, out, lse, BH, H, Tq, Tk, D, Dv, scale, causal, mask, mOff, mStrides, layout) {
     const maskAt = maskIndexer(H, mask, mOff, mStrides);
+    const row = attentionRows(layout, H, Tq, Tk, D, Dv);
     const s = new Float64Array(Tk);
     const acc = new Float64Array(Dv);
     const shift = Tk - Tq;
     for (let bh = 0; bh < BH; bh++) {
       for (let i = 0; i < Tq; i++) {
-        const qo = (bh * Tq + i) * D;
+        const qo = row(0, bh, i);
         let mx = -Infinity;
         for (let j = 0; j < Tk; j++) {
           if (causal && j > i + shift) {
             s[j] = -Infinity;
             continue;
           }
-          const ko = (bh * Tk + j) * D;
+          const ko = row(1, bh, j);
           let dot = 0;
           for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
           let sc = dot * scale;
@@ -520,7 +537,7 @@ export const refKernels: Kernels = {
           s[j] = sc;
           if (sc > mx) mx = sc;
         }
-        const oo = (bh * Tq + i) * Dv;
+        const oo = row(3, bh, i);
         if (mx === -Infinity) {
           for (let d = 0; d < Dv; d++) out[oo + d] = 0;
           lse[bh * Tq + i] = -Infinity;
@@ -532,7 +549,7 @@ export const refKernels: Kernels = {
           if (s[j] === -Infinity) continue;
           const p = Math.exp(s[j] - mx);
           sum += p;
-          const vo = (bh * Tk + j) * Dv;
+          const vo = row(2, bh, j);
           for (let d = 0; d < Dv; d++) acc[d] += p * v[vo + d];
         }
         for (let d = 0; d < Dv; d++) out[oo + d] = acc[d] / sum;
@@ -541,25 +558,34 @@ export const refKernels: Kernels = {
     }
   },
 
-  attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, BH, H, Tq, Tk, D, Dv, scale, causal, mask, mOff, mStrides) {
+  attentionBackward(q, k, v, out, lse, gOut, gq, gk, gv, BH, H, Tq, Tk, D, Dv, scale, causal, mask, mOff, mStrides, layout) {
     const maskAt = maskIndexer(H, mask, mOff, mStrides);
+    const row = attentionRows(layout, H, Tq, Tk, D, Dv);
     const shift = Tk - Tq;
-    gq.fill(0, 0, BH * Tq * D);
-    gk.fill(0, 0, BH * Tk * D);
-    gv.fill(0, 0, BH * Tk * Dv);
+    for (let bh = 0; bh < BH; bh++) {
+      for (let i = 0; i < Tq; i++) gq.fill(0, row(5, bh, i), row(5, bh, i) + D);
+      for (let j = 0; j < Tk; j++) {
+        gk.fill(0, row(6, bh, j), row(6, bh, j) + D);
+        gv.fill(0, row(7, bh, j), row(7, bh, j) + Dv);
+      }
+    }
     for (let bh = 0; bh < BH; bh++) {
       for (let i = 0; i < Tq; i++) {
         const l = lse[bh * Tq + i];
         if (l === -Infinity) continue;
-        const qo = (bh * Tq + i) * D;
-        const oo = (bh * Tq + i) * Dv;
+        const qo = row(0, bh, i);
+        const oo = row(3, bh, i);
+        const go = row(4, bh, i);
+        const gqo = row(5, bh, i);
         // Di = sum_d gOut[i,d] * out[i,d]
         let Di = 0;
-        for (let d = 0; d < Dv; d++) Di += gOut[oo + d] * out[oo + d];
+        for (let d = 0; d < Dv; d++) Di += gOut[go + d] * out[oo + d];
         for (let j = 0; j < Tk; j++) {
           if (causal && j > i + shift) continue;
-          const ko = (bh * Tk + j) * D;
-          const vo = (bh * Tk + j) * Dv;
+          const ko = row(1, bh, j);
+          const vo = row(2, bh, j);
+          const gko = row(6, bh, j);
+          const gvo = row(7, bh, j);
           let dot = 0;
           for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
           let sc = dot * scale;
@@ -569,13 +595,13 @@ export const refKernels: Kernels = {
           // dV[j] += p * dO[i];  dP = dO[i] . V[j];  dS = p * (dP - Di)
           let dP = 0;
           for (let d = 0; d < Dv; d++) {
-            gv[vo + d] += p * gOut[oo + d];
-            dP += gOut[oo + d] * v[vo + d];
+            gv[gvo + d] += p * gOut[go + d];
+            dP += gOut[go + d] * v[vo + d];
           }
           const dS = p * (dP - Di) * scale;
           for (let d = 0; d < D; d++) {
-            gq[qo + d] += dS * k[ko + d];
-            gk[ko + d] += dS * q[qo + d];
+            gq[gqo + d] += dS * k[ko + d];
+            gk[gko + d] += dS * q[qo + d];
           }
         }
       }
