@@ -234,6 +234,27 @@ TARGET static void gemv_row1(long K, long n, const float *x, const float *B, lon
   const long nv = n & ~15L;
   const __mmask16 mt = (__mmask16)((1u << (n - nv)) - 1);
   if (!acc) memset(out, 0, (size_t)n * sizeof(float));
+  if (ldb == n && n < 2048) {
+    /* Short rows packed back to back (a K range of a 768-wide Conv1D weight): one row at a time,
+     * so the block is read as a single linear stream. Eight rows side by side are eight streams
+     * of 3 KB each, too short for the hardware prefetcher to ramp up: 1x768x3072 read 17.4
+     * against 14.5 GB/s on one thread. Long or strided rows keep the eight-row loop below (more
+     * streams in flight: 1x3072x768 22 against 20 GB/s). */
+    for (long k = 0; k < K; k++) {
+      const float *b = B + k * ldb;
+      const __m512 xk = _mm512_set1_ps(x[k]);
+      long j = 0;
+      for (; j + 64 <= nv; j += 64) {
+        _mm512_storeu_ps(out + j, _mm512_fmadd_ps(xk, _mm512_loadu_ps(b + j), _mm512_loadu_ps(out + j)));
+        _mm512_storeu_ps(out + j + 16, _mm512_fmadd_ps(xk, _mm512_loadu_ps(b + j + 16), _mm512_loadu_ps(out + j + 16)));
+        _mm512_storeu_ps(out + j + 32, _mm512_fmadd_ps(xk, _mm512_loadu_ps(b + j + 32), _mm512_loadu_ps(out + j + 32)));
+        _mm512_storeu_ps(out + j + 48, _mm512_fmadd_ps(xk, _mm512_loadu_ps(b + j + 48), _mm512_loadu_ps(out + j + 48)));
+      }
+      for (; j < nv; j += 16) _mm512_storeu_ps(out + j, _mm512_fmadd_ps(xk, _mm512_loadu_ps(b + j), _mm512_loadu_ps(out + j)));
+      if (mt) _mm512_mask_storeu_ps(out + j, mt, _mm512_fmadd_ps(xk, _mm512_maskz_loadu_ps(mt, b + j), _mm512_maskz_loadu_ps(mt, out + j)));
+    }
+    return;
+  }
   long k = 0;
   for (; k + 8 <= K; k += 8) {
     const float *b0 = B + k * ldb;
