@@ -4,7 +4,7 @@
 // Every layer takes a ParamSource scoped to its own path; parameter field names (`weight`, `bias`)
 // are the checkpoint's. Shapes follow PyTorch: Linear.weight [out, in], Embedding.weight [V, C].
 // Glossary: N any leading dims, I in features, O out features, V vocabulary, C channels.
-import { dropout, embedding, gelu, layerNorm, linear, relu, rmsNorm, silu, sigmoid, mul } from "../ops/index.js";
+import { dropout, embedding, gelu, layerNorm, linear, linearInOut, relu, rmsNorm, silu, sigmoid, mul } from "../ops/index.js";
 import { Generator, defaultGenerator } from "../tensor/rng.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Module, Parameter, drawInit, initNormal, initOnes, initZeros, type Init, type ParamSource } from "./module.js";
@@ -36,8 +36,8 @@ export class Linear extends Module {
 
 /**
  * GPT-2's Conv1D: a linear layer whose weight is stored [I, O] (transformers.pytorch_utils.Conv1D).
- * Kept as its own class so Hugging Face keys load without transposing; the GEMM reads the
- * transposed view directly (no copy).
+ * Kept as its own class so Hugging Face keys load without transposing; linearInOut reads the
+ * weight in place and computes its gradient in the same [I, O] layout (no copy either way).
  */
 export class Conv1D extends Module {
   readonly weight: Parameter;
@@ -53,7 +53,7 @@ export class Conv1D extends Module {
     this.bias = src.param("bias", [outFeatures], initZeros);
   }
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight.T, this.bias); // (N, I) @ (I, O) + b -> (N, O)
+    return linearInOut(x, this.weight, this.bias); // (N, I) @ (I, O) + b -> (N, O)
   }
 }
 

@@ -104,20 +104,38 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * Forward and backward are single GEMMs over all rows of x.
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  checkFloat("linear", x, "input");
-  checkFloat("linear", weight, "weight");
-  if (weight.ndim !== 2) throw new Error(`linear: weight must be 2-D [out, in], got ${formatShape(weight.shape)}`);
-  const [O, I] = weight.shape;
+  return linearImpl("linear", x, weight, bias, false);
+}
+
+/**
+ * y = x W + b with the weight stored [in, out] (GPT-2's Conv1D, torch.addmm): the same as
+ * linear(x, weight.T, bias), but the weight's gradient is computed in its own [in, out] layout
+ * (x^T g), not as a transposed [out, in] result that the transpose's backward would then copy.
+ */
+export function linearInOut(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return linearImpl("linearInOut", x, weight, bias, true);
+}
+
+/** linear (io false: weight [O, I]) and linearInOut (io true: weight [I, O]). */
+function linearImpl(name: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, io: boolean): Tensor {
+  checkFloat(name, x, "input");
+  checkFloat(name, weight, "weight");
+  const dims = io ? "[in, out]" : "[out, in]";
+  if (weight.ndim !== 2) throw new Error(`${name}: weight must be 2-D ${dims}, got ${formatShape(weight.shape)}`);
+  const [O, I] = io ? [weight.shape[1], weight.shape[0]] : weight.shape;
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== I) {
-    throw new Error(`linear: input of shape ${formatShape(x.shape)} does not match weight of shape ${formatShape(weight.shape)} (last dim must be ${I})`);
+    throw new Error(`${name}: input of shape ${formatShape(x.shape)} does not match weight of shape ${formatShape(weight.shape)} (last dim must be ${I})`);
   }
   if (bias) {
-    checkFloat("linear", bias, "bias");
-    if (bias.ndim !== 1 || bias.shape[0] !== O) throw new Error(`linear: bias of shape ${formatShape(bias.shape)} does not match weight of shape ${formatShape(weight.shape)}`);
+    checkFloat(name, bias, "bias");
+    if (bias.ndim !== 1 || bias.shape[0] !== O) throw new Error(`${name}: bias of shape ${formatShape(bias.shape)} does not match weight of shape ${formatShape(weight.shape)}`);
   }
   const rows = x.size / Math.max(I, 1);
   const xd = f32(x);
   const W = gemmLayout(weight);
+  // op(W) as the GEMM's B operand: [I, O] for the forward product, [O, I] for gx. A weight stored
+  // [O, I] (linear) is transposed for the forward; one stored [I, O] (linearInOut) for gx.
+  const wFwdTrans = io ? W.trans : !W.trans;
   // The GEMM overwrites (beta 0) or adds to the preloaded bias; zero-filled only when it does not run.
   const out = !bias && I === 0 ? new Float32Array(rows * O) : emptyF32(rows * O);
   const k = kernels();
@@ -126,25 +144,26 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     for (let r = 0; r < rows; r++) out.set(bd, r * O);
   }
   if (rows > 0 && O > 0) {
-    // out[rows, O] = x[rows, I] @ W^T  (W stored [O, I], i.e. transB unless W is itself transposed)
-    k.gemm(false, !W.trans, rows, O, I, 1, xd, 0, Math.max(I, 1), 0, W.t.data as Float32Array, W.t.offset, W.ld, 0, bias ? 1 : 0, out, 0, Math.max(O, 1), 0, 1);
+    // out[rows, O] = x[rows, I] @ op(W)[I, O]
+    k.gemm(false, wFwdTrans, rows, O, I, 1, xd, 0, Math.max(I, 1), 0, W.t.data as Float32Array, W.t.offset, W.ld, 0, bias ? 1 : 0, out, 0, Math.max(O, 1), 0, 1);
   }
   const y = new Tensor(out, [...x.shape.slice(0, -1), O]);
-  return record("linear", y, [x, weight, bias ?? null], (g) => {
+  return record(name, y, [x, weight, bias ?? null], (g) => {
     const gd = f32(g);
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
     let gb: Tensor | null = null;
     if (x.requiresGrad) {
-      // gx[rows, I] = g[rows, O] @ W[O, I]
+      // gx[rows, I] = g[rows, O] @ op(W)[O, I]
       const buf = O === 0 ? new Float32Array(rows * I) : emptyF32(rows * I);
-      k.gemm(false, W.trans, rows, I, O, 1, gd, 0, Math.max(O, 1), 0, W.t.data as Float32Array, W.t.offset, W.ld, 0, 0, buf, 0, Math.max(I, 1), 0, 1);
+      k.gemm(false, !wFwdTrans, rows, I, O, 1, gd, 0, Math.max(O, 1), 0, W.t.data as Float32Array, W.t.offset, W.ld, 0, 0, buf, 0, Math.max(I, 1), 0, 1);
       gx = new Tensor(buf, x.shape);
     }
     if (weight.requiresGrad) {
-      // gw[O, I] = g^T[O, rows] @ x[rows, I]
       const buf = rows === 0 ? new Float32Array(O * I) : emptyF32(O * I);
-      k.gemm(true, false, O, I, rows, 1, gd, 0, Math.max(O, 1), 0, xd, 0, Math.max(I, 1), 0, 0, buf, 0, Math.max(I, 1), 0, 1);
+      // linear: gw[O, I] = g^T[O, rows] @ x[rows, I];  linearInOut: gw[I, O] = x^T[I, rows] @ g[rows, O]
+      if (io) k.gemm(true, false, I, O, rows, 1, xd, 0, Math.max(I, 1), 0, gd, 0, Math.max(O, 1), 0, 0, buf, 0, Math.max(O, 1), 0, 1);
+      else k.gemm(true, false, O, I, rows, 1, gd, 0, Math.max(O, 1), 0, xd, 0, Math.max(I, 1), 0, 0, buf, 0, Math.max(I, 1), 0, 1);
       gw = new Tensor(buf, weight.shape);
     }
     if (bias && bias.requiresGrad) {
