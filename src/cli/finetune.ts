@@ -86,6 +86,8 @@ export const FinetuneConfigSchema = z
     batchSize: z.number().int().positive().default(16),
     maxLength: z.number().int().min(2).default(128),
     maxTargetLength: z.number().int().min(2).default(64),
+    /** classify: which end of a long text is cut (HF truncation_side). */
+    truncationSide: z.enum(["left", "right"]).default("right"),
     lr: z.number().positive().optional(),
     warmupSteps: z.number().int().nonnegative().optional(),
     weightDecay: z.number().min(0).default(0.01),
@@ -224,6 +226,7 @@ export async function runFinetune(o: Flags): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
+  if (cfg.truncationSide === "left" && cfg.task !== "classify") fail("--truncation-side left: only --task classify cuts on the left (seq2seq and sft keep the start of each text)");
   if (peftCfg?.peft_type === "TSLM_BOTTLENECK" && cfg.task === "seq2seq") fail("--adapter: bottleneck adapters have default locations for gpt2 / llama only in tslm; use --lora for seq2seq");
   // Inputs are cut to fit the model: its context length, less the virtual tokens of prompt learning.
   const ctxRaw = modelConfig.n_positions ?? modelConfig.max_position_embeddings;
@@ -261,7 +264,7 @@ export async function runFinetune(o: Flags): Promise<void> {
   const decoderStart = typeof modelConfig.decoder_start_token_id === "number" ? modelConfig.decoder_start_token_id : padId;
   if (cfg.task === "seq2seq" && eos === null) fail(`--model ${cfg.model}: seq2seq needs an EOS token (</s>) in the tokenizer`);
   const encode = (recs: TaskRecord[]): unknown[] => {
-    if (cfg.task === "classify") return encodeClassify(tok, recs as ClassifyRecord[], labels!, maxLen);
+    if (cfg.task === "classify") return encodeClassify(tok, recs as ClassifyRecord[], labels!, maxLen, cfg.truncationSide);
     if (cfg.task === "seq2seq") return encodeSeq2Seq(tok, recs as Seq2SeqRecord[], maxLen, maxTargetLen, eos!);
     return encodeSFT(tok, recs as SFTRecord[], template!.template);
   };
@@ -482,6 +485,7 @@ export function registerFinetune(program: Command): void {
     .option("--batch-size <n>", "examples per step (default 16)", int)
     .option("--max-length <n>", "tokens per input (longer inputs are cut; default 128)", int)
     .option("--max-target-length <n>", "seq2seq: tokens per target (default 64)", int)
+    .addOption(new Option("--truncation-side <side>", "classify: cut long texts on the right (keep the start, default) or the left (keep the end), as HF's truncation_side").choices(["left", "right"]))
     .option("--lr <x>", "peak learning rate (default 3e-4 full, 1e-3 PEFT)", num)
     .option("--warmup-steps <n>", "linear warmup (default 6% of the steps), then linear decay to 0", int)
     .option("--weight-decay <x>", "AdamW weight decay on matrices (default 0.01)", num)

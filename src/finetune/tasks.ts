@@ -135,10 +135,14 @@ export function tokenizerIds(tok: Tokenizer): { pad: number | null; eos: number 
   return { pad: id([c.padToken, "[PAD]", "<pad>"]), eos: id([c.eosToken, "<|endoftext|>", "</s>", "<eos>", "[SEP]"]) };
 }
 
-/** Classification examples: text -> ids (with the tokenizer's special tokens), truncated to maxLength. */
-export function encodeClassify(tok: Tokenizer, records: readonly ClassifyRecord[], labels: LabelSet, maxLength: number): ClassificationExample[] {
+/**
+ * Classification examples: text -> ids (with the tokenizer's special tokens), truncated to maxLength.
+ * `truncationSide` is HF's tokenizer `truncation_side`: "right" keeps the start of a long text,
+ * "left" its end (special tokens such as BERT's [CLS] ... [SEP] are kept either way).
+ */
+export function encodeClassify(tok: Tokenizer, records: readonly ClassifyRecord[], labels: LabelSet, maxLength: number, truncationSide: "left" | "right" = "right"): ClassificationExample[] {
   const ys = records.map((r) => labels.idOf(r)); // label errors first, before any tokenizing
-  const enc = tok.encodeBatch(records.map((r) => r.text), { truncation: true, maxLength, padding: false });
+  const enc = tok.encodeBatch(records.map((r) => r.text), { truncation: true, maxLength, truncationSide, padding: false });
   return enc.map((e, i) => {
     if (e.ids.length === 0) throw new Error(`${records[i]!.origin.file}:${records[i]!.origin.line}: the text gives no tokens`);
     return { input_ids: e.ids, label: ys[i]! };

@@ -130,6 +130,8 @@ describe("tslm finetune --task classify", () => {
     const t = tslm(...base, "--data", SENTIMENT, "--lora", "r=4,targets=q_proj,v_proj");
     expect(t.stderr).toMatch(/target_modules \["q_proj","v_proj"\] match no module.*c_attn/);
     expect(tslm(...base, "--data", SENTIMENT, "--prompt-tuning", "8").stderr).toMatch(/--prompt-tuning is available for --task sft only/);
+    expect(tslm(...base, "--data", SENTIMENT, "--truncation-side", "middle").stderr).toMatch(/--truncation-side.*Allowed choices are left, right/);
+    expect(tslm(...base.map((a) => (a === "classify" ? "sft" : a)), "--data", SENTIMENT, "--truncation-side", "left").stderr).toMatch(/--truncation-side left: only --task classify/);
     expect(existsSync(join(tmp, "never"))).toBe(false);
   });
 });

@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { fromPretrained } from "../../src/io/pretrained.js";
 import { LabelSet } from "../../src/finetune/data.js";
-import { buildTaskModel, ExampleBatches, seq2seqCollate } from "../../src/finetune/tasks.js";
+import { buildTaskModel, encodeClassify, ExampleBatches, seq2seqCollate } from "../../src/finetune/tasks.js";
+import { Tokenizer } from "../../src/tokenizers/index.js";
 import { repoRoot } from "../helpers.js";
 
 const ENC = join(repoRoot, "fixtures", "models_encdec");
@@ -51,5 +52,25 @@ describe("batches", () => {
     b.setState(state);
     expect(take(b, 4)).toEqual(rest);
     expect([...first.slice(0, 10)].sort((x, y) => x - y)).toEqual(xs);
+  });
+});
+
+describe("encodeClassify truncation side (HF truncation_side)", () => {
+  const labels = new LabelSet(["neg", "pos"]);
+  const rec = (text: string) => ({ text, label: "pos", origin: { file: "t.jsonl", line: 1 } });
+  it("right keeps the start, left keeps the end; BERT's [CLS] and [SEP] stay in both", () => {
+    const tok = Tokenizer.fromDirectory(join(ENC, "bert_mlm"));
+    const text = "the plot was slow but the ending was great";
+    const full = tok.encode(text).ids; // [CLS] w1 .. wn [SEP]
+    expect(full.length).toBeGreaterThan(8);
+    const body = full.slice(1, -1);
+    const [right] = encodeClassify(tok, [rec(text)] as never, labels, 6);
+    const [left] = encodeClassify(tok, [rec(text)] as never, labels, 6, "left");
+    expect(right!.input_ids).toEqual([full[0], ...body.slice(0, 4), full.at(-1)]);
+    expect(left!.input_ids).toEqual([full[0], ...body.slice(-4), full.at(-1)]);
+    expect(left!.label).toBe(1);
+    // Short texts are not cut on either side.
+    const [short] = encodeClassify(tok, [rec("great")] as never, labels, 16, "left");
+    expect(short!.input_ids).toEqual(tok.encode("great").ids);
   });
 });
