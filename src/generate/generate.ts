@@ -136,15 +136,15 @@ export function reorderCache(cache: DynamicCache | EncoderDecoderCache, rows: In
     reorderCache(cache.crossAttention, rows);
     return;
   }
-  for (const layer of cache.layers) {
-    if (layer.keys) layer.keys = gatherRows(layer.keys, rows);
-    if (layer.values) layer.values = gatherRows(layer.values, rows);
-  }
+  for (const layer of cache.layers) layer.reorder(rows);
 }
 
 /** The last n positions' logits [R, n, V] of a forward's [R, T, V] output, as a flat float32 array. */
 function lastLogits(logits: Tensor, n = 1): Float32Array {
   const [, T] = logits.shape;
+  // Decoding steps (and prefills with logitsToKeep) return exactly the kept positions: the
+  // forward's fresh output is used in place (the processors then modify it), no copy of R x V.
+  if (T === n && logits.isContiguous() && logits.dtype === "float32") return (logits.data as Float32Array).subarray(logits.offset, logits.offset + logits.size);
   return logits.narrow(1, T - n, n).toTypedArray() as Float32Array; // (R, n, V)
 }
 

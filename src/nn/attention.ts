@@ -48,6 +48,9 @@ export class KVCache {
   /** Buffers holding _keys / _values as their contiguous prefix, or null when they are foreign tensors. */
   private kbuf: Float32Array | null = null;
   private vbuf: Float32Array | null = null;
+  /** Second buffers for reorder() (beam search), swapped with kbuf / vbuf. */
+  private kspare: Float32Array | null = null;
+  private vspare: Float32Array | null = null;
 
   get keys(): Tensor | null {
     return this._keys;
@@ -55,6 +58,7 @@ export class KVCache {
   set keys(t: Tensor | null) {
     this._keys = t;
     this.kbuf = null;
+    this.kspare = null;
   }
   get values(): Tensor | null {
     return this._values;
@@ -62,6 +66,7 @@ export class KVCache {
   set values(t: Tensor | null) {
     this._values = t;
     this.vbuf = null;
+    this.vspare = null;
   }
 
   /** Number of cached positions S. */
@@ -97,6 +102,24 @@ export class KVCache {
     this._values = vt;
     this.vbuf = vb;
     return [kt, vt];
+  }
+
+  /**
+   * Row r of the batch becomes old row rows[r] (beam search: each beam continues from its parent;
+   * rows may repeat). With its own buffer the cache gathers into a second buffer of the same size,
+   * kept for the next reorder, and swaps: no allocation per step.
+   */
+  reorder(rows: Int32Array): void {
+    const k = this._keys;
+    const v = this._values;
+    if (!k || !v) return;
+    if (!this.kbuf || !this.vbuf || rows.length !== k.shape[0]) {
+      this.keys = gatherBatchRows(k, rows);
+      this.values = gatherBatchRows(v, rows);
+      return;
+    }
+    [this._keys, this.kbuf, this.kspare] = gatherInto(k, this.kbuf, this.kspare, rows);
+    [this._values, this.vbuf, this.vspare] = gatherInto(v, this.vbuf, this.vspare, rows);
   }
 
   /** Keeps the first n positions (for speculative decoding / beam rewinds). */
@@ -167,6 +190,25 @@ function growInto(cur: Tensor | null, buf: Float32Array | null, x: Tensor, S: nu
     }
   }
   return [new Tensor(out.subarray(0, need), [B, H, S2, D]), out];
+}
+
+/** Batch rows of t [B, ...] gathered by `rows`: a new contiguous tensor [rows.length, ...]. */
+function gatherBatchRows(t: Tensor, rows: Int32Array): Tensor {
+  const c = contiguousRaw(t);
+  const flat = (c.data as Float32Array).subarray(c.offset, c.offset + c.size);
+  const per = t.shape[0] === 0 ? 0 : c.size / t.shape[0];
+  const out = new Float32Array(rows.length * per);
+  for (let i = 0; i < rows.length; i++) out.set(flat.subarray(rows[i] * per, rows[i] * per + per), i * per);
+  return new Tensor(out, [rows.length, ...t.shape.slice(1)]);
+}
+
+/** Gathers the batch rows of cur (the contiguous prefix of buf) into spare; returns [tensor, new buffer, new spare]. */
+function gatherInto(cur: Tensor, buf: Float32Array, spare: Float32Array | null, rows: Int32Array): [Tensor, Float32Array, Float32Array] {
+  const n = cur.size;
+  const per = n / cur.shape[0];
+  const out = spare && spare.length === buf.length ? spare : new Float32Array(buf.length);
+  for (let i = 0; i < rows.length; i++) out.set(buf.subarray(rows[i] * per, rows[i] * per + per), i * per);
+  return [new Tensor(out.subarray(0, n), cur.shape), out, buf];
 }
 
 /** Crops the contiguous [B, H, S, D] prefix of buf to [B, H, n, D] in place. */

@@ -51,6 +51,27 @@ describe("KVCache", () => {
     expect(arr(cache.values!)).toEqual(arr(refV!));
   });
 
+  it("reorders batch rows in place (beam search), repeated rows included, and appends after", () => {
+    const g = new Generator(5);
+    const cache = new KVCache();
+    let ref: Tensor | null = null;
+    const rowsOf = (t: Tensor, rows: number[]) => cat(rows.map((r) => t.narrow(0, r, 1)), 0);
+    noGrad(() => {
+      for (let step = 0; step < 12; step++) {
+        const k = randn([3, 2, step === 0 ? 4 : 1, 3], { generator: g });
+        cache.append(k, k);
+        ref = ref ? cat([ref, k], 2) : k;
+        if (step % 3 === 1) {
+          const rows = step === 4 ? [2, 2, 0] : [1, 2, 0];
+          cache.reorder(Int32Array.from(rows));
+          ref = rowsOf(ref, rows);
+        }
+        expect(arr(cache.keys!)).toEqual(arr(ref));
+        expect(arr(cache.values!)).toEqual(arr(ref));
+      }
+    });
+  });
+
   it("concatenates (keeping the graph) when the new keys require grad", () => {
     const g = new Generator(4);
     const cache = new KVCache();
