@@ -6,7 +6,13 @@
 // Reports the median tokens/s of each over all timed steps, and their ratio. Dropout is 0 in both
 // (modern pretraining practice), so neither pays for random masks.
 //
-//   npx tsx bench/train.ts [tiny|small|gpt2] [--rounds 3] [--steps 3] [--threads 2] [--no-torch]
+// tslm runs what `tslm train` runs (src/train/trainer.ts): forward with lossOnly (the fused, row-
+// chunked linear cross-entropy: no [B*T, V] logits), backward, AdamW. The torch side runs
+// transformers' GPT2LMHeadModel(input_ids, labels) as a user would, which also returns logits.
+// Peak RSS: tslm's is this process's maxRSS (only tslm runs in it; torch runs in child
+// processes), torch's the largest ru_maxrss of its processes (each round is a fresh process).
+//
+//   npx tsx bench/train.ts [tiny|small|gpt2] [--rounds 3] [--steps 3] [--threads 2] [--no-torch] [--allow-ref]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -68,16 +74,22 @@ function tslmSteps(n: number): { ms: number[]; cpu: number[] } {
   return { ms, cpu };
 }
 
+let torchRss = 0;
 function torchSteps(n: number): { ms: number[]; cpu: number[] } {
   const r = spawnSync(python, [join(root, "bench", "train_torch.py"), ...[L, C, H, V, B, S, n, 1, threads].map(String)], {
     env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE", OMP_NUM_THREADS: String(threads) },
     encoding: "utf8",
   });
   if (r.status !== 0) throw new Error(`train_torch.py failed: ${r.stderr}`);
-  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { ms: number; cpu_ms: number });
-  return { ms: lines.map((l) => l.ms), cpu: lines.map((l) => l.cpu_ms) };
+  const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { ms?: number; cpu_ms?: number; max_rss_kb?: number });
+  for (const l of lines) if (l.max_rss_kb !== undefined) torchRss = Math.max(torchRss, l.max_rss_kb * 1024);
+  const steps = lines.filter((l) => l.ms !== undefined);
+  return { ms: steps.map((l) => l.ms!), cpu: steps.map((l) => l.cpu_ms!) };
 }
 
+if (T.kernels().name !== "native" && !args.includes("--allow-ref")) {
+  throw new Error("bench/train.ts: the native kernels did not load (is the addon being rebuilt?); pass --allow-ref to time the TypeScript kernels");
+}
 console.log(`train ${preset}: ${L} layers, d ${C}, ${H} heads, vocab ${V}, batch ${B} x ${S}, ${threads} threads, kernels ${T.kernels().name}`);
 tslmSteps(1); // warm-up (JIT, buffers)
 const tms: number[] = [];
@@ -100,8 +112,13 @@ const tok = B * S;
 const line = (name: string, ms: number[], cpu: number[]) =>
   `${name.padEnd(6)} ${((tok / median(ms)) * 1000).toFixed(0).padStart(7)} tokens/s  (median ${median(ms).toFixed(0)} ms/step over ${ms.length} steps, ` +
   `min ${Math.min(...ms).toFixed(0)}, max ${Math.max(...ms).toFixed(0)}; CPU ${median(cpu).toFixed(0)} ms/step = ${((tok / median(cpu)) * 1000).toFixed(0)} tokens per CPU-second)`;
-console.log(line("tslm", tms, tcpu));
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const tslmRss = process.resourceUsage().maxRSS * 1024; // maxRSS is in KiB
+console.log(`${line("tslm", tms, tcpu)}  peak RSS ${mb(tslmRss)}`);
 if (useTorch) {
-  console.log(line("torch", pms, pcpu));
-  console.log(`ratio  wall ${(median(pms) / median(tms)).toFixed(2)}, CPU ${(median(pcpu) / median(tcpu)).toFixed(2)}  (torch time / tslm time; > 1 means tslm is faster)`);
+  console.log(`${line("torch", pms, pcpu)}  peak RSS ${mb(torchRss)}`);
+  console.log(
+    `ratio  wall ${(median(pms) / median(tms)).toFixed(2)}, CPU ${(median(pcpu) / median(tcpu)).toFixed(2)}  (torch time / tslm time; > 1 means tslm is faster); ` +
+      `peak RSS tslm / torch ${(tslmRss / torchRss).toFixed(2)}`,
+  );
 } else console.log("torch: skipped (no .venv/bin/python or TSLM_PYTHON, or --no-torch)");

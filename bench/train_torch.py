@@ -2,10 +2,12 @@
 
 Builds transformers' GPT2LMHeadModel with the given sizes (dropout 0, like tslm's run), AdamW
 (lr 3e-4, weight decay 0.1), random token batches, and times forward + backward + optimizer step.
-Prints one JSON line per timed step: {"step": i, "ms": wall, "cpu_ms": process CPU time, all threads}. Run with OMP_WAIT_POLICY=PASSIVE:
+Prints one JSON line per timed step: {"step": i, "ms": wall, "cpu_ms": process CPU time, all threads},
+then {"max_rss_kb": peak resident set size of this process}. Run with OMP_WAIT_POLICY=PASSIVE:
 PyTorch's default busy-waiting threads make it 1.3-2.7x slower on this machine (BENCH.md).
 """
 import json
+import resource
 import sys
 import time
 
@@ -33,6 +35,7 @@ def main():
         ms, cpu_ms = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
         if i >= warmup:
             print(json.dumps({"step": i, "ms": ms, "cpu_ms": cpu_ms, "loss": out.loss.item()}), flush=True)
+    print(json.dumps({"max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), flush=True)
 
 
 if __name__ == "__main__":
