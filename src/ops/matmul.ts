@@ -139,9 +139,10 @@ function linearImpl(name: string, x: Tensor, weight: Tensor, bias: Tensor | null
   // The GEMM overwrites (beta 0) or adds to the preloaded bias; zero-filled only when it does not run.
   const out = !bias && I === 0 ? new Float32Array(rows * O) : emptyF32(rows * O);
   const k = kernels();
-  if (bias) {
-    const bd = f32(bias);
-    for (let r = 0; r < rows; r++) out.set(bd, r * O);
+  if (bias && rows > 0) {
+    // Every row starts as the bias (the GEMM then adds with beta 1): one row, then doubling copies.
+    out.set(f32(bias), 0);
+    for (let done = O; done < out.length; done *= 2) out.copyWithin(done, 0, Math.min(done, out.length - done));
   }
   if (rows > 0 && O > 0) {
     // out[rows, O] = x[rows, I] @ op(W)[I, O]
