@@ -188,14 +188,19 @@ TARGET static void gemv_rows_avx2(long K, long n, int m, const float *X, long ld
   if (!acc)
     for (int i = 0; i < m; i++) memset(out + i * ldo, 0, (size_t)n * sizeof(float));
   long k = 0;
+  float xt[GEMM_SMALL_M * 4];
   for (; k + 4 <= K; k += 4) {
     const float *b = B + k * ldb;
+    /* x[i][k..k+3] side by side (rows K floats apart alias in L1 when K is a multiple of 1024;
+     * see gemm_avx512.c) */
+    for (int i = 0; i < m; i++)
+      for (int q = 0; q < 4; q++) xt[i * 4 + q] = X[i * ldx + k + q];
     long j = 0;
     for (; j < nv; j += 8) {
       const __m256 b0 = _mm256_loadu_ps(b + j), b1 = _mm256_loadu_ps(b + ldb + j);
       const __m256 b2 = _mm256_loadu_ps(b + 2 * ldb + j), b3 = _mm256_loadu_ps(b + 3 * ldb + j);
       for (int i = 0; i < m; i++) {
-        const float *x = X + i * ldx + k;
+        const float *x = xt + i * 4;
         float *o = out + i * ldo + j;
         __m256 p = _mm256_mul_ps(_mm256_broadcast_ss(x + 1), b1);
         __m256 q = _mm256_fmadd_ps(_mm256_broadcast_ss(x), b0, _mm256_loadu_ps(o));
