@@ -122,10 +122,15 @@ export function record(op: string, out: Tensor, inputs: readonly (Tensor | null 
   return out;
 }
 
-function releasedNode(name: string, inputs: readonly (Tensor | null)[]): GradFn {
+/**
+ * What a node becomes once its backward has run (without retainGraph): its name, and an error if
+ * anything tries to run it again. It keeps no inputs, so the activations behind it are no longer
+ * reachable through the output (e.g. a loss the caller still holds) and are freed during the pass.
+ */
+function releasedNode(name: string): GradFn {
   return {
     name,
-    inputs,
+    inputs: [],
     backward() {
       throw new Error(
         `backward: trying to go through the graph of ${name} a second time; its saved tensors were released. ` +
@@ -214,8 +219,11 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
       accumulate(root, g0);
       return;
     }
-    for (let k = order.length - 1; k >= 0; k--) {
-      const t = order[k];
+    // Nodes leave `order` as they run, so that an activation nobody else holds (the user, a later
+    // node's saved inputs) is garbage as soon as its own backward has run, not at the end of the pass.
+    visited.clear();
+    while (order.length > 0) {
+      const t = order.pop()!;
       const fn = t.gradFn!;
       const g = grads.get(t);
       grads.delete(t);
@@ -237,7 +245,7 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
         }
         accumulate(input, contiguousRaw(gi));
       }
-      if (!opts.retainGraph) t.gradFn = releasedNode(fn.name, fn.inputs);
+      if (!opts.retainGraph) t.gradFn = releasedNode(fn.name);
     }
   } finally {
     gradEnabled = prevMode;
