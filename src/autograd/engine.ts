@@ -145,14 +145,23 @@ export interface BackwardOptions {
   retainGraph?: boolean;
 }
 
-/** a + b for two gradients of one shape (contiguous), through the kernels. */
-function addInto(a: Tensor, b: Tensor): Tensor {
+/**
+ * a + b for two gradients of one shape, through the kernels: into new storage, or into `into`
+ * (a itself, contiguous, owned by the caller; the elementwise kernel reads each element before
+ * writing it).
+ */
+function addInto(a: Tensor, b: Tensor, into?: Tensor): Tensor {
   const n = a.size;
-  const out = emptyF32(n);
   const ad = contiguousRaw(a);
   const bd = contiguousRaw(b);
   const flat = Int32Array.of(n);
   const unit = Int32Array.of(1);
+  if (into) {
+    const d = into.data as Float32Array;
+    kernels().binary(BinaryOp.Add, flat, ad.data as Float32Array, ad.offset, unit, bd.data as Float32Array, bd.offset, unit, into.offset === 0 && d.length === n ? d : d.subarray(into.offset, into.offset + n));
+    return into;
+  }
+  const out = emptyF32(n);
   kernels().binary(BinaryOp.Add, flat, ad.data as Float32Array, ad.offset, unit, bd.data as Float32Array, bd.offset, unit, out);
   return new Tensor(out, a.shape);
 }
@@ -203,12 +212,27 @@ export function backward(root: Tensor, gradient?: Tensor, opts: BackwardOptions 
 
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, g0);
+  // Leaves whose .grad this pass created: a second contribution (a tied embedding's two uses,
+  // a parameter used twice) is added in place when no other gradient shares that storage,
+  // instead of allocating a third buffer of the parameter's size.
+  const ownLeaves = new Set<Tensor>();
+  const sharedStorage = (t: Tensor, g: Tensor): boolean => {
+    const buf = t.grad!.data.buffer;
+    if (g.data.buffer === buf || g0.data.buffer === buf) return true;
+    for (const v of grads.values()) if (v.data.buffer === buf) return true;
+    for (const l of ownLeaves) if (l !== t && l.grad && l.grad.data.buffer === buf) return true;
+    return false;
+  };
   const accumulate = (t: Tensor, g: Tensor) => {
     if (t.gradFn) {
       const prev = grads.get(t);
       grads.set(t, prev ? addInto(prev, g) : g);
     } else if (t.requiresGrad) {
-      t.grad = t.grad ? addInto(t.grad, g) : g;
+      if (t.grad && ownLeaves.has(t) && t.grad.isContiguous() && !sharedStorage(t, g)) addInto(t.grad, g, t.grad);
+      else {
+        t.grad = t.grad ? addInto(t.grad, g) : g;
+        ownLeaves.add(t);
+      }
     }
   };
 
