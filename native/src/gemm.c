@@ -394,9 +394,10 @@ static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *
  * are bound by reading the matrix from memory, so the only goals are to read each byte once, in
  * long contiguous runs, with both cores pulling. Two ways to split the work over threads:
  *   K split  (rows mode, x times a row-major K x n matrix: a Conv1D weight [in, out], with an output
- *            of at most KSPLIT_MAX floats): tasks are ranges of the matrix's rows; each thread adds
- *            its tasks into its own m x n partial sum (in L1/L2) and the caller adds the partials
- *            into C. A task reads whole rows: one contiguous region of the matrix (three runs of
+ *            of at most KSPLIT_MAX floats): tasks are ranges of the matrix's rows, each writing its
+ *            own m x n partial sum; the caller adds the partials into C in task order (so the
+ *            result does not depend on which thread ran which task: training runs reproduce bit
+ *            for bit). A task reads whole rows: one contiguous region of the matrix (three runs of
  *            3 KB in every 9 KB when it is a column block of GPT-2's fused c_attn). Splitting the
  *            columns instead read 384 B of every row, a new DRAM page each time (8.7 GB/s at
  *            768 x 768 from [768, 2304], where the whole-row split reads at the streaming rate).
@@ -404,8 +405,9 @@ static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *
  *            head; rows mode with a large output): tasks are ranges of output columns; in cols
  *            mode a task's rows are again one contiguous region.
  * Tasks are taken dynamically, several per thread, so that a core busy with another process takes
- * fewer; the partials of the K split are per thread (index tslm_worker_id()), not per task. */
+ * fewer. */
 #define KSPLIT_MAX 32768 /* floats of output (m x n) for which the K split is used */
+#define KSPLIT_TASKS_PER_THREAD 4
 
 typedef struct {
   gemv_rows_fn rows_fn;
@@ -421,12 +423,11 @@ typedef struct {
   long y_i, y_j;
   float alpha, beta;
   long kstep;          /* K split: matrix rows per task (a multiple of 8) */
-  unsigned long stamp; /* K split: this call (which threads' partials hold a sum of it) */
 } gemv_ctx;
 
-/* Which call each thread's K-split partial sum (abuf) belongs to. */
-static unsigned long part_stamp[MAX_THREADS];
-static unsigned long gemv_stamp = 0;
+/* K split: the tasks' partial sums, m x n floats each, side by side (task t at t * m * n). */
+static float *kparts;
+static size_t kparts_cap;
 
 /* X rows [k0, k0 + len) as contiguous rows (ldx = len) in buf when X is strided (transposed A, or a
  * column of B); otherwise X itself. */
@@ -470,37 +471,41 @@ static void gemv_task(void *vctx, int t, int nt) {
   }
 }
 
-/* K split: matrix rows [k0, k1) of task t added into this thread's m x n partial (abuf). */
+/* K split: matrix rows [k0, k1) of task t into the task's own m x n partial sum. */
 static void gemv_ksplit_task(void *vctx, int t, int nt) {
   (void)nt;
   gemv_ctx *g = (gemv_ctx *)vctx;
   const long k0 = t * g->kstep, k1 = min_l(g->K, k0 + g->kstep);
-  if (k1 <= k0) return;
-  const int w = tslm_worker_id();
-  const int acc = part_stamp[w] == g->stamp; /* the thread's first task of this call overwrites */
-  part_stamp[w] = g->stamp;
+  float *P = kparts + (size_t)t * (size_t)g->m * (size_t)g->n;
+  if (k1 <= k0) { /* no rows (only when K is tiny): a zero partial */
+    memset(P, 0, (size_t)g->m * (size_t)g->n * sizeof(float));
+    return;
+  }
   long ldx;
-  const float *X = gemv_x(g, k0, k1 - k0, bbuf[w], &ldx);
-  float *P = abuf[w];
+  const float *X = gemv_x(g, k0, k1 - k0, bbuf[tslm_worker_id()], &ldx);
   for (long j = 0; j < g->n; j += g->chunk)
-    g->rows_fn(k1 - k0, min_l(g->chunk, g->n - j), g->m, X, ldx, g->mat + k0 * g->ld + j, g->ld, P + j, g->n, acc);
+    g->rows_fn(k1 - k0, min_l(g->chunk, g->n - j), g->m, X, ldx, g->mat + k0 * g->ld + j, g->ld, P + j, g->n, 0);
 }
 
-/* K split, after the tasks: C = alpha * (sum of the threads' partials) + beta * C. */
-static void gemv_ksplit_reduce(const gemv_ctx *g, int nt) {
-  const float *parts[MAX_THREADS];
-  int np = 0;
-  for (int w = 0; w < nt; w++)
-    if (part_stamp[w] == g->stamp) parts[np++] = abuf[w];
+/* K split, after the tasks: C = alpha * (sum of the task partials, in task order) + beta * C. The
+ * order is fixed, whichever thread ran which task, so results are reproducible bit for bit (a
+ * resumed training run must equal an uninterrupted one). */
+static void gemv_ksplit_reduce(const gemv_ctx *g, int ntasks) {
+  const size_t mn = (size_t)g->m * (size_t)g->n;
+  float *P0 = kparts;
+  for (int t = 1; t < ntasks; t++) {
+    const float *Pt = kparts + (size_t)t * mn;
+    for (size_t q = 0; q < mn; q++) P0[q] += Pt[q];
+  }
   const float alpha = g->alpha, beta = g->beta;
   for (int i = 0; i < g->m; i++) {
     float *y = g->y + i * g->y_i;
-    const long yj = g->y_j, off = (long)i * g->n;
-    for (long j = 0; j < g->n; j++) {
-      float s = parts[0][off + j];
-      for (int q = 1; q < np; q++) s += parts[q][off + j];
-      y[j * yj] = beta == 0.0f ? alpha * s : alpha * s + beta * y[j * yj];
-    }
+    const float *s = P0 + (size_t)i * (size_t)g->n;
+    const long yj = g->y_j;
+    if (beta == 0.0f)
+      for (long j = 0; j < g->n; j++) y[j * yj] = alpha * s[j];
+    else
+      for (long j = 0; j < g->n; j++) y[j * yj] = alpha * s[j] + beta * y[j * yj];
   }
 }
 
@@ -547,7 +552,14 @@ static void gemv_setup(const gemm_arch *ar, const gemm_prob *p, gemv_ctx *g) {
   g->rows_fn = ar->gemv_rows;
   g->cols_fn = ar->gemv_cols;
   g->kstep = 0;
-  g->stamp = 0;
+}
+
+/* K-split tasks: 4 per thread (taken dynamically), each at least 16 rows; every task has rows
+ * (kstep is rounded up to 8 rows, so fewer tasks may be needed: recomputed from kstep). */
+static int ksplit_tasks(long K, int nt) {
+  const long want = max_l(1, min_l(KSPLIT_TASKS_PER_THREAD * (long)nt, K / 16));
+  const long kstep = round_up((K + want - 1) / want, 8);
+  return (int)((K + kstep - 1) / kstep);
 }
 
 /* Whether the K split applies (see above): rows mode, several threads, a small output. */
@@ -562,12 +574,10 @@ static void gemv_run(gemv_ctx *g, int nt) {
     return;
   }
   if (use_ksplit(g, nt)) {
-    /* about 8 tasks per thread, at least 16 rows each, a multiple of 8 rows */
-    const long ntasks = max_l(1, min_l(8L * nt, g->K / 16));
+    const int ntasks = ksplit_tasks(g->K, nt);
     g->kstep = round_up((g->K + ntasks - 1) / ntasks, 8);
-    g->stamp = ++gemv_stamp;
-    tslm_parallel_for((int)((g->K + g->kstep - 1) / g->kstep), gemv_ksplit_task, g);
-    gemv_ksplit_reduce(g, nt);
+    tslm_parallel_for(ntasks, gemv_ksplit_task, g);
+    gemv_ksplit_reduce(g, ntasks);
     return;
   }
   /* about 8 ranges per thread (dynamic), each at least 64 outputs */
@@ -636,9 +646,7 @@ static void batch_task(void *vctx, int t, int nt) {
 static void buffer_needs(const gemm_arch *ar, const gemm_prob *p, size_t *an, size_t *bn) {
   if (is_small(p)) {
     const int m = p->N == 1 && p->M > GEMM_SMALL_M ? 1 : (int)p->M;
-    const long n = p->N == 1 && p->M > GEMM_SMALL_M ? p->M : p->N;
-    /* the output chunk, or the K split's partial sum (m x n <= KSPLIT_MAX) */
-    *an = (size_t)max_l(m * small_chunk(m), (long)m * n <= KSPLIT_MAX ? (long)m * n : 0);
+    *an = (size_t)(m * small_chunk(m)); /* the output chunk (K-split partials: kparts) */
     *bn = (size_t)(m * max_l(p->K, 1));
     return;
   }
@@ -682,6 +690,12 @@ static int gemm_run(const gemm_prob *p, long sa, long sb, long sc, long batch) {
   }
   /* the shared packed B panel, or with the fused path on several threads the shared packed A */
   if (!is_small(p) && reserve(&bshared, &bshared_cap, fused ? an : bn)) return 1;
+  if (is_small(p) && nt > 1) { /* the K split's task partials */
+    gemv_ctx g;
+    gemv_setup(ar, p, &g);
+    if (use_ksplit(&g, nt) && reserve(&kparts, &kparts_cap, (size_t)ksplit_tasks(g.K, nt) * (size_t)g.m * (size_t)g.n))
+      return 1;
+  }
   for (long b = 0; b < batch; b++) {
     gemm_prob q = *p;
     q.A += b * sa;

@@ -331,6 +331,33 @@ describe.skipIf(!addon)("native gemm", () => {
     a.setIsa("avx512");
   });
 
+  it("gives bit-identical results run after run on several threads (decoding shapes split over K)", () => {
+    // Tasks are taken dynamically, so which thread computes which part varies between calls; the
+    // partial sums must still be added in one fixed order (training runs resume bit for bit).
+    const prevThreads = a.getThreads();
+    try {
+      for (const threads of [2, 4]) {
+        a.setThreads(threads);
+        for (const [M, N, K] of [
+          [1, 768, 768],
+          [8, 300, 1031],
+        ]) {
+          const A = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.7));
+          const B = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.3));
+          const first = new Float32Array(M * N);
+          a.gemm(false, false, M, N, K, 1, A, 0, K, 0, B, 0, N, 0, 0, first, 0, N, 0, 1);
+          for (let r = 0; r < 50; r++) {
+            const C = new Float32Array(M * N);
+            a.gemm(false, false, M, N, K, 1, A, 0, K, 0, B, 0, N, 0, 0, C, 0, N, 0, 1);
+            expect(C).toEqual(first);
+          }
+        }
+      }
+    } finally {
+      a.setThreads(prevThreads);
+    }
+  });
+
   it("names the argument in type errors and refuses out-of-range arrays", () => {
     const f = new Float32Array(4);
     expect(() => a.gemm(false, false, 2, 2, 2, 1, new Int32Array(4) as unknown as Float32Array, 0, 2, 0, f, 0, 2, 0, 0, f, 0, 2, 0, 1)).toThrow(
