@@ -167,7 +167,6 @@ export function checkCausalInput(model: string, input: CausalLMInput, past: numb
   const k = input.logitsToKeep ?? 0;
   if (!Number.isInteger(k) || k < 0 || k > T) throw new Error(`${model}.forward: logitsToKeep must be an integer in [0, T = ${T}], got ${k}`);
   if (k && l) throw new Error(`${model}.forward: logitsToKeep cannot be combined with labels (the loss needs logits at every position)`);
-  if (input.lossOnly && !l) throw new Error(`${model}.forward: lossOnly needs labels`);
   return [B, T];
 }
 
@@ -208,6 +207,7 @@ function shiftLabels(labels: Tensor): Tensor {
  * gradients as causalLMLoss on the logits, up to float rounding).
  */
 export function causalLMHead(h: Tensor, weight: Tensor, input: CausalLMInput): CausalLMOutput | CausalLMLossOutput {
+  if (input.lossOnly && !input.labels) throw new Error("causal LM forward: lossOnly needs labels (it returns the loss only)");
   if (input.lossOnly && input.labels) return { loss: linearCrossEntropy(h, weight, shiftLabels(input.labels), { ignoreIndex: -100 }) };
   const logits = linear(keepLast(h, input.logitsToKeep), weight); // (B, T or logitsToKeep, V)
   const out: CausalLMOutput = { logits };
