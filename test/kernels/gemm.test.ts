@@ -229,7 +229,7 @@ function buildCases(): Case[] {
     // not a multiple of the task rows, wide leading dimensions (a column block of a fused weight)
     // and C preloaded with a bias (beta 1).
     specs.push({ M: 1, N: 700, K: 771, transA, transB, beta: 1, pad: 40, off: 3 });
-    specs.push({ M: 8, N: 300, K: 517, transA, transB, alpha: 0.5, beta: 0.5, pad: 9 });
+    specs.push({ M: 8, N: 300, K: 1100, transA, transB, alpha: 0.5, beta: 0.5, pad: 9 });
     // Big enough to be threaded: a tall shape (rows split) and a wide one (columns split, N across
     // an NC block of 4096).
     specs.push({ M: 300, N: 70, K: 200, transA, transB, beta: 1 });
