@@ -64,8 +64,9 @@ export interface LinearCrossEntropyOptions {
   labelSmoothing?: number;
   reduction?: "mean" | "sum";
   /**
-   * Rows of logits computed at a time (default: as many as fit in 16M floats = 64 MB, at least
-   * 64). Changes only speed and memory, never the result beyond float rounding of the dW sum.
+   * Most rows of logits computed at a time (default: as many as fit in 16M floats = 64 MB, at
+   * least 64); the rows are split into equal chunks under that limit. Changes only speed and
+   * memory, never the result beyond float rounding of the dW sum.
    */
   chunkRows?: number;
 }
@@ -147,7 +148,10 @@ export function linearCrossEntropy(hidden: Tensor, weight: Tensor, targets: Tens
   const k = kernels();
   const wantH = hidden.requiresGrad;
   const wantW = weight.requiresGrad;
-  const chunk = Math.max(1, Math.min(count, chunkOpt ?? Math.max(64, Math.floor(LCE_CHUNK_FLOATS / Math.max(V, 1)))));
+  // Equal chunks (1020 rows at a 333-row limit: 4 x 255, not 3 x 333 + 21, whose last chunk would
+  // still pay a full pass over dW and a packing of W for 21 rows).
+  const maxChunk = Math.max(1, chunkOpt ?? Math.max(64, Math.floor(LCE_CHUNK_FLOATS / Math.max(V, 1))));
+  const chunk = Math.max(1, Math.ceil(count / Math.max(1, Math.ceil(count / maxChunk))));
   const loss = new Float32Array(chunk);
   const lse = new Float32Array(chunk);
   const gLoss = new Float32Array(chunk).fill(reduction === "sum" ? 1 : 1 / count);
