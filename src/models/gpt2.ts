@@ -10,6 +10,7 @@
 //
 // Glossary: B batch, T new positions, S = cached + T key positions, C = n_embd, H = n_head,
 // D = C / H head dim, F = n_inner (default 4C) MLP width, V = vocab_size, L = n_layer.
+import { isGradEnabled } from "../autograd/engine.js";
 import { LMHead } from "../nn/heads.js";
 import { add, embedding, linear, narrow, packedAttention, reshape, transpose } from "../ops/index.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -124,10 +125,13 @@ class GPT2Attention extends Module {
     // c_attn's weight [C, 3C] holds the q, k and v projections side by side. Projecting with each
     // column block (a strided view, read in place by the GEMM) equals splitting the fused output,
     // but its backward scatters three [C, C] weight gradients instead of three [B, T, C] ones.
+    // Without autograd (cached decoding) one fused product reads the weight as a single stream and
+    // costs one kernel call instead of three; q, k, v are then column views of its output.
     const W = this.c_attn.weight;
     const bias = this.c_attn.bias;
+    const qkv = isGradEnabled() ? null : this.c_attn.forward(x); // (B, T, 3C)
     const heads = (i: number) => {
-      const y = linear(x, narrow(W, 1, i * C, C).T, narrow(bias, 0, i * C, C)); // (B, T, C)
+      const y = qkv ? narrow(qkv, 2, i * C, C) : linear(x, narrow(W, 1, i * C, C).T, narrow(bias, 0, i * C, C)); // (B, T, C)
       return transpose(reshape(y, [B, T, H, D]), 1, 2); // (B, H, T, D)
     };
     const q = heads(0);
