@@ -23,21 +23,10 @@ import { createModel } from "../src/models/registry.js";
 import { ParamSource } from "../src/nn/module.js";
 import { AdamW } from "../src/train/optim.js";
 import { weightDecayGroups } from "../src/train/trainer.js";
+import { benchArgs } from "./configs.js";
 
-const PRESETS: Record<string, [number, number, number, number, number, number]> = {
-  // layers, d_model, heads, vocab, batch, seq
-  tiny: [4, 256, 4, 8192, 8, 256],
-  small: [6, 384, 6, 8192, 8, 256],
-  gpt2: [12, 768, 12, 50257, 4, 256],
-};
-
-const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const preset = args.find((a) => PRESETS[a]) ?? "tiny";
-const [L, C, H, V, B, S] = PRESETS[preset];
+const { args, opt, preset, config } = benchArgs();
+const [L, C, H, V, B, S] = config;
 const rounds = opt("rounds", 3);
 const steps = opt("steps", 3);
 const threads = opt("threads", 2);
