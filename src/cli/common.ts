@@ -2,6 +2,8 @@
 import { CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
+import { RunDirectory } from "../io/run.js";
+import type { Trainer, TrainerState } from "../train/trainer.js";
 
 /** Prints "tslm <command>: <message>" on stderr and ends the command with exit code 1 (no stack). */
 export function failer(command: string): (message: string) => never {
@@ -72,4 +74,15 @@ export function stopOnSignal(command: string): { stopped(): boolean; dispose(): 
       process.off("SIGTERM", onSignal);
     },
   };
+}
+
+/**
+ * Continues a run from one of its checkpoints: trainer and optimizer state restored, log.jsonl cut
+ * back to that step (so the log has no steps that are about to be redone), and a line printed.
+ */
+export function resumeRun(trainer: Trainer, run: RunDirectory, checkpoint: string, out: (line: string) => void): void {
+  const ck = RunDirectory.readCheckpoint(checkpoint);
+  trainer.loadState(ck.trainerState as TrainerState, ck.optimizer);
+  run.truncateLog(ck.step);
+  out(`resuming ${run.dir} from ${checkpoint} (step ${ck.step})`);
 }

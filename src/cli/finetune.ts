@@ -18,7 +18,7 @@
 // (the adapter folded into a plain model). --resume DIR continues any run from its latest
 // checkpoint with the same batches.
 // The config is tslm's own (camelCase, strict: unknown keys are errors), as `tslm train`'s.
-import { failer, intArg, numArg, readJSONConfig, stopOnSignal, zodMessage } from "./common.js";
+import { failer, intArg, numArg, readJSONConfig, resumeRun, stopOnSignal, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
@@ -388,12 +388,7 @@ export async function runFinetune(o: Flags): Promise<void> {
       shouldStop: signals.stopped,
     },
   );
-  if (resumeFrom) {
-    const ck = RunDirectory.readCheckpoint(resumeFrom);
-    trainer.loadState(ck.trainerState as TrainerState, ck.optimizer);
-    run.truncateLog(ck.step);
-    out(`resuming ${run.dir} from ${resumeFrom} (step ${ck.step})`);
-  }
+  if (resumeFrom) resumeRun(trainer, run, resumeFrom, out);
   out(`data: ${data.source}`);
   if (labels) out(`labels: ${labels.names.map((n, i) => `${i}=${n}`).join(", ")}`);
   if (newly.length) out(`newly initialized (not in the checkpoint): ${newly.join(", ")}`);

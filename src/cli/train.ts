@@ -8,7 +8,7 @@
 //
 // Objectives: clm (gpt2, llama: next-token prediction), mlm (bert: 15% masking, 80/10/10),
 // span (t5, transformer: T5 span corruption, noise density 0.15, mean span 3).
-import { failer, intArg, numArg, readJSONConfig, stopOnSignal, zodMessage } from "./common.js";
+import { failer, intArg, numArg, readJSONConfig, resumeRun, stopOnSignal, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -428,12 +428,7 @@ export async function runTrain(o: Flags): Promise<void> {
       shouldStop: signals.stopped,
     },
   );
-  if (resumeFrom) {
-    const ck = RunDirectory.readCheckpoint(resumeFrom);
-    trainer.loadState(ck.trainerState as TrainerState, ck.optimizer);
-    run.truncateLog(ck.step);
-    out(`resuming ${run.dir} from ${resumeFrom} (step ${ck.step})`);
-  }
+  if (resumeFrom) resumeRun(trainer, run, resumeFrom, out);
   out(
     `training ${cfg.modelType} (${(nParams / 1e6).toFixed(2)}M parameters, ${sizes.layers} layers, d ${sizes.dModel}, ${sizes.heads} heads, vocab ${sizes.vocabSize}) ` +
       `on ${objective}, batch ${cfg.batchSize}x${seqLen}${cfg.gradAccum > 1 ? `x${cfg.gradAccum}` : ""}, ${cfg.steps} steps, kernels ${kernels().name} -> ${run.dir}`,
