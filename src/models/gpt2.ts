@@ -88,6 +88,9 @@ export function parseGPT2Config(raw: RawConfig): GPT2Config {
 // ---------------------------------------------------------------------------------------------
 // Blocks
 
+/** What GPT2Attention calls on c_attn: a Conv1D, or a wrapper of one (peft's LoRA / IA3 layers). */
+type QKVProjection = Module & { forward(x: Tensor): Tensor; forwardColumns?(x: Tensor, start: number, len: number): Tensor };
+
 /** Causal self-attention with the fused q/k/v projection c_attn [C, 3C] and c_proj [C, C]. */
 class GPT2Attention extends Module {
   readonly c_attn: Conv1D;
@@ -122,18 +125,21 @@ class GPT2Attention extends Module {
       const y = packedAttention(this.c_attn.forward(x), H, { attnMask: mask, isCausal: true, scale: this._scale }); // (B, T, C)
       return this.resid_dropout.forward(this.c_proj.forward(y)); // (B, T, C)
     }
-    // c_attn's weight [C, 3C] holds the q, k and v projections side by side. Projecting with each
-    // column block (a strided view, read in place by the GEMM) equals splitting the fused output,
-    // but its backward scatters three [C, C] weight gradients instead of three [B, T, C] ones.
-    // Without autograd (cached decoding) one fused product reads the weight as a single stream and
-    // costs one kernel call instead of three; q, k, v are then column views of its output.
-    const W = this.c_attn.weight;
-    const bias = this.c_attn.bias;
-    const qkv = isGradEnabled() ? null : this.c_attn.forward(x); // (B, T, 3C)
-    const heads = (i: number) => {
-      const y = qkv ? narrow(qkv, 2, i * C, C) : linear(x, narrow(W, 1, i * C, C).T, narrow(bias, 0, i * C, C)); // (B, T, C)
-      return transpose(reshape(y, [B, T, H, D]), 1, 2); // (B, H, T, D)
-    };
+    // The q, k, v column blocks of c_attn's [B, T, 3C] output. A plain Conv1D under autograd
+    // projects with each column block of its weight [C, 3C] (strided views read in place), so that
+    // backward scatters three [C, C] weight gradients instead of three [B, T, C] ones. A wrapped
+    // c_attn (peft's LoRA / IA3) that can compute column blocks does so. Otherwise (cached decoding
+    // without autograd: one weight stream, one kernel call; or any other wrapper) one fused product
+    // is split, as transformers' GPT2Attention does.
+    const proj = this.c_attn as QKVProjection;
+    const plain = proj instanceof Conv1D;
+    const fused = (plain && !isGradEnabled()) || (!plain && !proj.forwardColumns) ? proj.forward(x) : null; // (B, T, 3C)
+    const block = (i: number): Tensor => {
+      if (fused) return narrow(fused, 2, i * C, C);
+      if (proj instanceof Conv1D) return linear(x, narrow(proj.weight, 1, i * C, C).T, narrow(proj.bias, 0, i * C, C));
+      return proj.forwardColumns!(x, i * C, C);
+    }; // (B, T, C)
+    const heads = (i: number) => transpose(reshape(block(i), [B, T, H, D]), 1, 2); // (B, H, T, D)
     const q = heads(0);
     let k = heads(1);
     let v = heads(2);

@@ -31,7 +31,7 @@ import type { CausalLMInput, CausalLMOutput } from "../models/common.js";
 import { configToJSON, isPromptLearning, parsePeftConfig, type BottleneckConfig, type IA3Config, type LoraConfig, type PeftConfig, type PrefixTuningConfig, type PromptTuningConfig } from "./config.js";
 import { AdapterDict, BottleneckAdapter, IA3Layer, LoraLayer, ModulesToSaveWrapper } from "./layers.js";
 import { PrefixEncoder, PromptEmbedding, randn } from "./prompt.js";
-import { patchFusedQKV, patchSublayerOutput, unpatchFusedQKV } from "./hooks.js";
+import { patchSublayerOutput } from "./hooks.js";
 
 export const ADAPTER_CONFIG_NAME = "adapter_config.json";
 export const ADAPTER_WEIGHTS_NAME = "adapter_model.safetensors";
@@ -261,7 +261,6 @@ export class PeftModel extends Module {
     }
     if (cfg.bias === "all") for (const [k, p] of this._base.namedParameters()) if (k.endsWith("bias") && !k.includes("lora_")) p.requiresGrad = true;
     this.addModulesToSave(name, cfg);
-    patchFusedQKV(this._base);
   }
 
   private addIA3(name: string, cfg: IA3Config, gen: Generator): void {
@@ -278,7 +277,6 @@ export class PeftModel extends Module {
       layer.addAdapter(name, cfg.init_ia3_weights, gen);
     }
     this.addModulesToSave(name, cfg);
-    patchFusedQKV(this._base);
   }
 
   private addBottleneck(name: string, cfg: BottleneckConfig, gen: Generator): void {
@@ -413,7 +411,6 @@ export class PeftModel extends Module {
         replaceModule(this._base, l, orig);
       }
     }
-    unpatchFusedQKV(this._base);
     for (const p of this._base.parameters()) p.requiresGrad = true;
     return this._base;
   }
