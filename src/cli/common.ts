@@ -86,3 +86,30 @@ export function resumeRun(trainer: Trainer, run: RunDirectory, checkpoint: strin
   run.truncateLog(ck.step);
   out(`resuming ${run.dir} from ${checkpoint} (step ${ck.step})`);
 }
+
+/**
+ * The config of a command that works in a run directory. With --resume: the run's saved config with
+ * only the `mutable` flags changed (anything else would break the exact continuation), written back,
+ * and the run's latest checkpoint to continue from. Otherwise: the --config file under the flags.
+ * `parse` validates and throws a one-line message; every failure goes through `fail`.
+ */
+export function resolveRunConfig<C>(o: { resume?: string; config?: string }, flags: Record<string, unknown>, mutable: readonly string[], parse: (raw: Record<string, unknown>, source: string) => C, fail: (message: string) => never): { cfg: C; run: RunDirectory | null; resumeFrom: string | null } {
+  const parsed = (raw: Record<string, unknown>, source: string): C => {
+    try {
+      return parse(raw, source);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  };
+  if (!o.resume) return { cfg: parsed({ ...(o.config ? readJSONConfig(o.config, fail) : {}), ...flags }, o.config ?? "flags"), run: null, resumeFrom: null };
+  let run: RunDirectory;
+  try {
+    run = RunDirectory.open(o.resume);
+  } catch (e) {
+    return fail(`--resume ${o.resume}: ${(e as Error).message}`);
+  }
+  for (const k of Object.keys(flags)) if (!mutable.includes(k)) fail(`--resume: --${k} cannot change when resuming (the run's config is ${run.path("train_config.json")})`);
+  const cfg = parsed({ ...run.readConfig(), ...flags }, run.path("train_config.json"));
+  run.writeConfig(cfg);
+  return { cfg, run, resumeFrom: run.latestCheckpoint() };
+}

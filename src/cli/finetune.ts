@@ -18,7 +18,7 @@
 // (the adapter folded into a plain model). --resume DIR continues any run from its latest
 // checkpoint with the same batches.
 // The config is tslm's own (camelCase, strict: unknown keys are errors), as `tslm train`'s.
-import { failer, intArg, numArg, readJSONConfig, resumeRun, stopOnSignal, zodMessage } from "./common.js";
+import { failer, intArg, numArg, resolveRunConfig, resumeRun, stopOnSignal, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
@@ -188,27 +188,15 @@ export async function runFinetune(o: Flags): Promise<void> {
   const out = o.json ? (s: string) => process.stderr.write(s + "\n") : (s: string) => process.stdout.write(s + "\n");
   const flags: Record<string, unknown> = {};
   for (const k of FLAG_KEYS) if (o[k] !== undefined) flags[k] = o[k];
-  let cfg: FinetuneConfig;
-  let run!: RunDirectory;
-  let resumeFrom: string | null = null;
-  if (o.resume) {
-    try {
-      run = RunDirectory.open(o.resume);
-    } catch (e) {
-      fail(`--resume ${o.resume}: ${(e as Error).message}`);
-    }
-    for (const k of Object.keys(flags)) if (k !== "steps" && k !== "threads") fail(`--resume: --${k} cannot change when resuming (the run's config is ${run.path("train_config.json")})`);
-    const r = FinetuneConfigSchema.safeParse({ ...run.readConfig(), ...flags });
-    if (!r.success) fail(zodMessage(r.error, run.path("train_config.json")));
-    cfg = r.data;
-    run.writeConfig(cfg);
-    resumeFrom = run.latestCheckpoint();
-  } else {
-    const raw = { ...(o.config ? readJSONConfig(o.config, fail) : {}), ...flags };
+  const parse = (raw: Record<string, unknown>, source: string): FinetuneConfig => {
     const r = FinetuneConfigSchema.safeParse(raw);
-    if (!r.success) fail(zodMessage(r.error, o.config ?? "flags"));
-    cfg = r.data;
-  }
+    if (!r.success) throw new Error(zodMessage(r.error, source));
+    return r.data;
+  };
+  const resolved = resolveRunConfig(o, flags, ["steps", "threads"], parse, fail);
+  const cfg: FinetuneConfig = resolved.cfg;
+  const resumeFrom = resolved.resumeFrom;
+  let run: RunDirectory = resolved.run!; // created below when not resuming
   if (cfg.threads) setThreads(cfg.threads);
   manualSeed(cfg.seed);
 

@@ -8,7 +8,7 @@
 //
 // Objectives: clm (gpt2, llama: next-token prediction), mlm (bert: 15% masking, 80/10/10),
 // span (t5, transformer: T5 span corruption, noise density 0.15, mean span 3).
-import { failer, intArg, numArg, readJSONConfig, resumeRun, stopOnSignal, zodMessage } from "./common.js";
+import { failer, intArg, numArg, resolveRunConfig, resumeRun, stopOnSignal, zodMessage } from "./common.js";
 import { Command, CommanderError, Option } from "commander";
 import cliProgress from "cli-progress";
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
@@ -235,34 +235,11 @@ function idOf(tok: Tokenizer, names: string[]): number | null {
 
 export async function runTrain(o: Flags): Promise<void> {
   const out = o.json ? (s: string) => process.stderr.write(s + "\n") : (s: string) => process.stdout.write(s + "\n");
-  let cfg: TrainConfig;
-  let run!: RunDirectory;
-  let resumeFrom: string | null = null;
-  if (o.resume) {
-    try {
-      run = RunDirectory.open(o.resume);
-    } catch (e) {
-      fail(`--resume ${o.resume}: ${(e as Error).message}`);
-    }
-    const saved = run.readConfig();
-    // Only the length of the run may change on resume; anything else would break exactness.
-    const flags = fromFlags(o);
-    for (const k of Object.keys(flags)) if (k !== "steps" && k !== "threads" && k !== "samples") fail(`--resume: --${k} cannot change when resuming (the run's config is ${run.path("train_config.json")})`);
-    try {
-      cfg = parseTrainConfig({ ...saved, ...flags }, run.path("train_config.json"));
-    } catch (e) {
-      fail((e as Error).message);
-    }
-    run.writeConfig(cfg);
-    resumeFrom = run.latestCheckpoint();
-  } else {
-    const raw = { ...(o.config ? readJSONConfig(o.config, fail) : {}), ...fromFlags(o) };
-    try {
-      cfg = parseTrainConfig(raw, o.config ?? "flags");
-    } catch (e) {
-      fail((e as Error).message);
-    }
-  }
+  // Only the length of the run (and threads, samples) may change on resume.
+  const resolved = resolveRunConfig(o, fromFlags(o), ["steps", "threads", "samples"], parseTrainConfig, fail);
+  const cfg: TrainConfig = resolved.cfg;
+  const resumeFrom = resolved.resumeFrom;
+  let run: RunDirectory = resolved.run!; // created below when not resuming
   // Everything that can be checked before any work is checked here, before the run directory exists.
   const objective = cfg.objective ?? defaultObjective(cfg.modelType);
   if (!objectiveModels[objective].includes(cfg.modelType)) {
