@@ -202,6 +202,8 @@ function buildCases(): Case[] {
     [460, 37, 400],
     [5, 1000, 300],
     [3, 1100, 33],
+    // The K-loop path (small C, K over several K blocks, threaded): row and column parts.
+    [230, 100, 1000],
   ];
   for (const [M, N, K] of shapes) {
     for (const [transA, transB] of trans) {
