@@ -51,6 +51,7 @@ typedef struct {
   long ldb;
   float *C;
   long ldc;
+  const float *bias; /* NULL, or N floats added to every row of C (after alpha and beta) */
 } gemm_prob;
 
 /* ---- buffers ----------------------------------------------------------------------------------
@@ -211,11 +212,12 @@ static void compute_task(void *vctx, int t, int nt) {
   for (long s = s0; s < s1; s++) {
     const long j = c->jc + s * NR;
     const int nr = (int)min_l(NR, c->jc + c->nc - j);
+    const float *bias = p->bias && c->pc == 0 ? p->bias + j : NULL; /* added once: on the first K block */
     const float *bp = c->bpack + s * NR * c->kc;
     float *crow = p->C + ic * p->ldc + j;
     for (long ir = 0; ir < mc; ir += MR) {
       const int mr = (int)min_l(MR, mc - ir);
-      ar->ukr(c->kc, ap + ir * c->kc, bp, crow + ir * p->ldc, p->ldc, p->alpha, c->beta, mr, nr);
+      ar->ukr(c->kc, ap + ir * c->kc, bp, crow + ir * p->ldc, p->ldc, p->alpha, c->beta, mr, nr, bias);
     }
   }
 }
@@ -324,10 +326,11 @@ static void fused_task(void *vctx, int t, int nt) {
   for (long s = s0; s < s1; s++) {
     const long j = s * NR;
     const int nr = (int)min_l(NR, p->N - j);
+    const float *bias = p->bias && c->pc == 0 ? p->bias + j : NULL;
     pack_b_strips(ar, p, c->pc, c->kc, j, nr, 0, 1, bp);
     for (long ir = 0; ir < p->M; ir += MR) {
       const int mr = (int)min_l(MR, p->M - ir);
-      ar->ukr(c->kc, ap + ir * c->kc, bp, p->C + ir * p->ldc + j, p->ldc, p->alpha, c->beta, mr, nr);
+      ar->ukr(c->kc, ap + ir * c->kc, bp, p->C + ir * p->ldc + j, p->ldc, p->alpha, c->beta, mr, nr, bias);
     }
   }
 }
@@ -424,10 +427,11 @@ static void kloop_task(void *vctx, int t, int nt) {
     for (long s = s0; s < s1; s++) {
       const long j = s * NR;
       const int nr = (int)min_l(NR, p->N - j);
+      const float *bias = p->bias && pc == 0 ? p->bias + j : NULL;
       pack_b_strips(ar, p, pc, kc, j, nr, 0, 1, bp);
       for (long ir = i0; ir < i1; ir += MR) {
         const int mr = (int)min_l(MR, i1 - ir);
-        ar->ukr(kc, ap + (ir - i0) * kc, bp, p->C + ir * p->ldc + j, p->ldc, p->alpha, beta, mr, nr);
+        ar->ukr(kc, ap + (ir - i0) * kc, bp, p->C + ir * p->ldc + j, p->ldc, p->alpha, beta, mr, nr, bias);
       }
     }
   }
@@ -687,6 +691,9 @@ static void gemv_run(gemv_ctx *g, int nt) {
 
 /* ---- one matrix ---------------------------------------------------------------------------- */
 
+/* C = beta * C (+ bias): the whole product when it is zero, and the small-M path's start when
+ * there is a bias (that path then adds the product with beta 1; it is bound by reading the matrix,
+ * so one more pass over a C of a few rows costs nothing). */
 static void scale_c(const gemm_prob *p) {
   for (long i = 0; i < p->M; i++) {
     float *c = p->C + i * p->ldc;
@@ -694,6 +701,8 @@ static void scale_c(const gemm_prob *p) {
       for (long j = 0; j < p->N; j++) c[j] = 0.0f;
     else if (p->beta != 1.0f)
       for (long j = 0; j < p->N; j++) c[j] *= p->beta;
+    if (p->bias)
+      for (long j = 0; j < p->N; j++) c[j] += p->bias[j];
   }
 }
 
@@ -713,8 +722,14 @@ static void gemm_one(const gemm_arch *ar, const gemm_prob *p, int nt, float *bpa
     return;
   }
   if (is_small(p)) {
+    gemm_prob q = *p;
+    if (p->bias) {
+      scale_c(p);
+      q.beta = 1.0f;
+      q.bias = NULL;
+    }
     gemv_ctx g;
-    gemv_setup(ar, p, &g);
+    gemv_setup(ar, &q, &g);
     gemv_run(&g, nt);
     return;
   }
@@ -821,7 +836,8 @@ static int gemm_run(const gemm_prob *p, long sa, long sb, long sc, long batch) {
 
 static const char *const gemm_arg_names[] = {"transA", "transB", "M",    "N",   "K",       "alpha", "A",
                                              "aOff",   "lda",    "strideA", "B", "bOff",    "ldb",   "strideB",
-                                             "beta",   "C",      "cOff", "ldc", "strideC", "batch", NULL};
+                                             "beta",   "C",      "cOff", "ldc", "strideC", "batch", "bias",
+                                             "biasOff", NULL};
 
 /* Last element index an operand touches: off + (batch-1)*stride + (rows-1)*ld + (cols-1). */
 static double last_index(long off, long stride, long batch, long rows, long cols, long ld) {
@@ -834,9 +850,17 @@ static napi_value throw_range(napi_env env, const char *msg) {
 }
 
 static napi_value js_gemm(napi_env env, napi_callback_info info) {
-  napi_value argv[20];
+  napi_value argv[22];
+  size_t argc = 22;
   tslm_arg_names(gemm_arg_names);
   if (tslm_get_args(env, info, 20, argv)) return NULL;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  float *bias = NULL;
+  size_t lenBias = 0;
+  int64_t biasOff = 0;
+  if ((argc > 20 && tslm_arg_f32_or_null(env, argv[20], 20, &bias, &lenBias)) ||
+      (argc > 21 && tslm_arg_int(env, argv[21], 21, &biasOff)))
+    return NULL;
   int ta, tb;
   int64_t M, N, K, aOff, lda, sA, bOff, ldb, sB, cOff, ldc, sC, batch;
   double alpha, beta;
@@ -885,8 +909,13 @@ static napi_value js_gemm(napi_env env, napi_callback_info info) {
     return throw_range(env, msg);
   }
 
+  if (bias && (biasOff < 0 || (double)biasOff + (double)N > (double)lenBias)) {
+    snprintf(msg, sizeof msg, "gemm: bias (length %zu) is too short: needs N = %lld floats from offset %lld", lenBias,
+             (long long)N, (long long)biasOff);
+    return throw_range(env, msg);
+  }
   gemm_prob p = {ta, tb, (long)M, (long)N, (long)K, (float)alpha, (float)beta, A + aOff, (long)lda,
-                 B + bOff, (long)ldb, C + cOff, (long)ldc};
+                 B + bOff, (long)ldb, C + cOff, (long)ldc, bias ? bias + biasOff : NULL};
   pthread_mutex_lock(&gemm_lock);
   int err = gemm_run(&p, (long)sA, (long)sB, (long)sC, (long)batch);
   pthread_mutex_unlock(&gemm_lock);

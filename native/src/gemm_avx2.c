@@ -32,6 +32,10 @@
       r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr), r0);                       \
       r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(cr + 8), r1);                   \
     }                                                                          \
+    if (bias) {                                                                \
+      r0 = _mm256_add_ps(r0, bias0);                                           \
+      r1 = _mm256_add_ps(r1, bias1);                                           \
+    }                                                                          \
     _mm256_storeu_ps(cr, r0);                                                  \
     _mm256_storeu_ps(cr + 8, r1);                                              \
   }
@@ -45,7 +49,7 @@
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
 TARGET static void ukr_6x16(long kc, const float *Ap, const float *Bp, float *C, long ldc, float alpha, float beta,
-                            int mr, int nr) {
+                            int mr, int nr, const float *bias) {
   ROWS(DECL)
   for (int i = 0; i < mr; i++) _mm_prefetch((const char *)(C + i * ldc), _MM_HINT_T0);
 #pragma GCC unroll 4
@@ -58,14 +62,18 @@ TARGET static void ukr_6x16(long kc, const float *Ap, const float *Bp, float *C,
   }
   if (mr == MR && nr == NR) {
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const __m256 bias0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+    const __m256 bias1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
     ROWS(STORE_FULL)
   } else {
     float tmp[MR * NR];
     ROWS(STORE_TMP)
     for (int i = 0; i < mr; i++) {
       float *cr = C + i * ldc;
-      for (int j = 0; j < nr; j++)
-        cr[j] = beta == 0.0f ? alpha * tmp[i * NR + j] : alpha * tmp[i * NR + j] + beta * cr[j];
+      for (int j = 0; j < nr; j++) {
+        float r = beta == 0.0f ? alpha * tmp[i * NR + j] : alpha * tmp[i * NR + j] + beta * cr[j];
+        cr[j] = bias ? r + bias[j] : r;
+      }
     }
   }
 }

@@ -40,6 +40,10 @@
       r0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr), r0);                                   \
       r1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(cr + 16), r1);                              \
     }                                                                                      \
+    if (bias) {                                                                            \
+      r0 = _mm512_add_ps(r0, bias0);                                                       \
+      r1 = _mm512_add_ps(r1, bias1);                                                       \
+    }                                                                                      \
     _mm512_storeu_ps(cr, r0);                                                              \
     _mm512_storeu_ps(cr + 16, r1);                                                         \
   }
@@ -53,13 +57,17 @@
       r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), r0);                         \
       r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), r1);                    \
     }                                                                                      \
+    if (bias) {                                                                            \
+      r0 = _mm512_add_ps(r0, bias0);                                                       \
+      r1 = _mm512_add_ps(r1, bias1);                                                       \
+    }                                                                                      \
     _mm512_mask_storeu_ps(cr, m0, r0);                                                     \
     _mm512_mask_storeu_ps(cr + 16, m1, r1);                                                \
   }
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
 
 TARGET static void ukr_14x32(long kc, const float *Ap, const float *Bp, float *C, long ldc, float alpha, float beta,
-                             int mr, int nr) {
+                             int mr, int nr, const float *bias) {
   ROWS(DECL)
   /* Touch the C tile early so its lines are on their way while the k loop runs. (Fetching it into
    * L2 here and into L1 16 steps before the end won 4% in a microkernel-only test with C in
@@ -79,10 +87,14 @@ TARGET static void ukr_14x32(long kc, const float *Ap, const float *Bp, float *C
   }
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
   if (mr == MR && nr == NR) {
+    const __m512 bias0 = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+    const __m512 bias1 = bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
     ROWS(STORE_FULL)
   } else {
     const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
     const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1);
+    const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias) : _mm512_setzero_ps();
+    const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + 16) : _mm512_setzero_ps();
     ROWS(STORE_EDGE)
   }
 }

@@ -14,10 +14,10 @@
 
 #include <stddef.h>
 
-/* C[i*ldc + j] = alpha * sum_k Ap[k*MR+i] * Bp[k*NR+j] + beta * C[i*ldc + j] for i < mr, j < nr.
- * beta == 0 means C is not read. mr <= MR and nr <= NR (edge tiles). */
+/* C[i*ldc + j] = alpha * sum_k Ap[k*MR+i] * Bp[k*NR+j] + beta * C[i*ldc + j] (+ bias[j]) for i < mr,
+ * j < nr. beta == 0 means C is not read; bias NULL means none. mr <= MR and nr <= NR (edge tiles). */
 typedef void (*gemm_ukr_fn)(long kc, const float *Ap, const float *Bp, float *C, long ldc, float alpha, float beta,
-                            int mr, int nr);
+                            int mr, int nr, const float *bias);
 
 /* Small-M kernels (GEMV when m = 1), no packing, over a column range of length n, raw sums (no
  * alpha/beta), for m <= GEMM_SMALL_M rows x_i = X + i*ldx (each K contiguous floats):

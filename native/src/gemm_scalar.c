@@ -12,7 +12,7 @@
 #define NR 8
 
 static void ukr_scalar(long kc, const float *Ap, const float *Bp, float *C, long ldc, float alpha, float beta, int mr,
-                       int nr) {
+                       int nr, const float *bias) {
   float acc[MR][NR] = {{0}};
   for (long k = 0; k < kc; k++) {
     const float *a = Ap + k * MR;
@@ -28,6 +28,8 @@ static void ukr_scalar(long kc, const float *Ap, const float *Bp, float *C, long
       for (int j = 0; j < nr; j++) c[j] = alpha * acc[i][j];
     else
       for (int j = 0; j < nr; j++) c[j] = alpha * acc[i][j] + beta * c[j];
+    if (bias)
+      for (int j = 0; j < nr; j++) c[j] += bias[j];
   }
 }
 

@@ -68,7 +68,9 @@ export interface Kernels {
    *   transB = true:  B_b[k, j] = B[bOff + b*strideB + j*ldb + k]   (B stored N x K)
    *   C_b[i, j] = C[cOff + b*strideC + i*ldc + j]
    * A stride of 0 broadcasts that operand over the batch. beta = 0 means C is not read (so NaN in C
-   * is overwritten), as in BLAS.
+   * is overwritten), as in BLAS. An optional bias (N floats from biasOff) is added to every row of
+   * every C_b after alpha and beta: C_b[i, j] = alpha * (...) + beta * C_b[i, j] + bias[biasOff + j]
+   * (a Linear layer's bias, without a pass over C to preload it).
    */
   gemm(
     transA: boolean,
@@ -91,6 +93,8 @@ export interface Kernels {
     ldc: number,
     strideC: number,
     batch: number,
+    bias?: F32 | null,
+    biasOff?: number,
   ): void;
 
   // ---------------------------------------------------------------------------------------------

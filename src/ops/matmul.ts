@@ -136,17 +136,13 @@ function linearImpl(name: string, x: Tensor, weight: Tensor, bias: Tensor | null
   // op(W) as the GEMM's B operand: [I, O] for the forward product, [O, I] for gx. A weight stored
   // [O, I] (linear) is transposed for the forward; one stored [I, O] (linearInOut) for gx.
   const wFwdTrans = io ? W.trans : !W.trans;
-  // The GEMM overwrites (beta 0) or adds to the preloaded bias; zero-filled only when it does not run.
-  const out = !bias && I === 0 ? new Float32Array(rows * O) : emptyF32(rows * O);
+  // The GEMM writes every element (beta 0, the bias added as it stores each tile).
+  const out = emptyF32(rows * O);
   const k = kernels();
-  if (bias && rows > 0) {
-    // Every row starts as the bias (the GEMM then adds with beta 1): one row, then doubling copies.
-    out.set(f32(bias), 0);
-    for (let done = O; done < out.length; done *= 2) out.copyWithin(done, 0, Math.min(done, out.length - done));
-  }
   if (rows > 0 && O > 0) {
-    // out[rows, O] = x[rows, I] @ op(W)[I, O]
-    k.gemm(false, wFwdTrans, rows, O, I, 1, xd, 0, Math.max(I, 1), 0, W.t.data as Float32Array, W.t.offset, W.ld, 0, bias ? 1 : 0, out, 0, Math.max(O, 1), 0, 1);
+    // out[rows, O] = x[rows, I] @ op(W)[I, O] + bias
+    const bd = bias ? f32(bias) : null;
+    k.gemm(false, wFwdTrans, rows, O, I, 1, xd, 0, Math.max(I, 1), 0, W.t.data as Float32Array, W.t.offset, W.ld, 0, 0, out, 0, Math.max(O, 1), 0, 1, bd, 0);
   }
   const y = new Tensor(out, [...x.shape.slice(0, -1), O]);
   return record(name, y, [x, weight, bias ?? null], (g) => {

@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { benchGemm, parseGemmShapes } from "../../src/kernels/bench_gemm.js";
 import { loadNative, type NativeAddon } from "../../src/kernels/native/index.js";
+import { refKernels } from "../../src/kernels/ref/index.js";
 
 type Addon = NativeAddon & { setIsa(isa: string): string };
 
@@ -51,6 +52,8 @@ interface Case {
   ldc: number;
   strideC: number;
   batch: number;
+  bias: Float32Array | null; // added to every row of C: bias[biasOff + j]
+  biasOff: number;
   expected: Float64Array; // the oracle's C
   bound: Float64Array; // per-element error bound
 }
@@ -79,9 +82,10 @@ function oracle(c: Omit<Case, "expected" | "bound" | "name">): { expected: Float
         }
         const ci = c.cOff + b * c.strideC + i * c.ldc + j;
         const prev = c.beta === 0 ? 0 : c.beta * out[ci];
-        out[ci] = c.alpha * s + prev;
+        const bias = c.bias ? c.bias[c.biasOff + j] : 0;
+        out[ci] = c.alpha * s + prev + bias;
         // Sequential batches with strideC = 0 accumulate: carry the previous bound along.
-        bound[ci] = 2 * (c.K + 4) * U * (Math.abs(c.alpha) * mag + Math.abs(prev)) + Math.abs(c.beta) * bound[ci] + 1e-30;
+        bound[ci] = 2 * (c.K + 4) * U * (Math.abs(c.alpha) * mag + Math.abs(prev) + Math.abs(bias)) + Math.abs(c.beta) * bound[ci] + 1e-30;
       }
     }
   }
@@ -105,6 +109,8 @@ interface Spec {
   bcastA?: boolean;
   bcastB?: boolean;
   bcastC?: boolean;
+  /** a bias of N floats (after `off` leading floats) added to every row */
+  bias?: boolean;
 }
 
 function makeCase(spec: Spec, seed: number): Case {
@@ -131,7 +137,8 @@ function makeCase(spec: Spec, seed: number): Case {
   const B = fill(off + bSize * (spec.bcastB ? 1 : batch));
   // beta = 0 must not read C: fill it with NaN so that any read shows up in the result.
   const C0 = beta === 0 ? new Float32Array(off + cSize * (spec.bcastC ? 1 : batch)).fill(NaN) : fill(off + cSize * (spec.bcastC ? 1 : batch));
-  const c = { transA, transB, M, N, K, alpha, beta, A, aOff: off, lda, strideA, B, bOff: off, ldb, strideB, C0, cOff: off, ldc, strideC, batch };
+  const bias = spec.bias ? fill(off + N) : null;
+  const c = { transA, transB, M, N, K, alpha, beta, A, aOff: off, lda, strideA, B, bOff: off, ldb, strideB, C0, cOff: off, ldc, strideC, batch, bias, biasOff: off };
   const flags = [transA ? "T" : "N", transB ? "T" : "N"].join("");
   const extras = [
     batch > 1 ? `batch=${batch}` : "",
@@ -140,6 +147,7 @@ function makeCase(spec: Spec, seed: number): Case {
     spec.bcastC ? "bcastC" : "",
     pad ? `pad=${pad}` : "",
     off ? `off=${off}` : "",
+    spec.bias ? "bias" : "",
   ]
     .filter(Boolean)
     .join(" ");
@@ -151,7 +159,8 @@ function makeCase(spec: Spec, seed: number): Case {
  * (padding between rows, the offset prefix) must be left unchanged: the oracle copies them too. */
 function check(a: Addon, c: Case): string | null {
   const C = Float32Array.from(c.C0);
-  a.gemm(c.transA, c.transB, c.M, c.N, c.K, c.alpha, c.A, c.aOff, c.lda, c.strideA, c.B, c.bOff, c.ldb, c.strideB, c.beta, C, c.cOff, c.ldc, c.strideC, c.batch);
+  if (c.bias) a.gemm(c.transA, c.transB, c.M, c.N, c.K, c.alpha, c.A, c.aOff, c.lda, c.strideA, c.B, c.bOff, c.ldb, c.strideB, c.beta, C, c.cOff, c.ldc, c.strideC, c.batch, c.bias, c.biasOff);
+  else a.gemm(c.transA, c.transB, c.M, c.N, c.K, c.alpha, c.A, c.aOff, c.lda, c.strideA, c.B, c.bOff, c.ldb, c.strideB, c.beta, C, c.cOff, c.ldc, c.strideC, c.batch);
   const bad: string[] = [];
   let worst = 0;
   for (let i = 0; i < C.length; i++) {
@@ -238,6 +247,17 @@ function buildCases(): Case[] {
     specs.push({ M: 20, N: 4200, K: 40, transA, transB });
     specs.push({ M: 40, N: 4200, K: 40, transA, transB, beta: 1 });
     specs.push({ M: 700, N: 4100, K: 8, transA, transB });
+    // A bias added as each tile is stored (once, on the first K block), on every path: packed
+    // (edge tiles, several K blocks, offsets, padding), fused, K loop, small M (preloaded), a batch,
+    // K = 0, and with beta.
+    specs.push({ M: 300, N: 70, K: 800, transA, transB, bias: true, pad: 3, off: 5 });
+    specs.push({ M: 230, N: 100, K: 1000, transA, transB, bias: true, beta: 0.5 });
+    specs.push({ M: 700, N: 130, K: 200, transA, transB, bias: true });
+    specs.push({ M: 64, N: 1200, K: 300, transA, transB, bias: true, alpha: 0.5 });
+    specs.push({ M: 3, N: 700, K: 771, transA, transB, bias: true, beta: 1, off: 2 });
+    specs.push({ M: 41, N: 1, K: 33, transA, transB, bias: true, pad: 3, off: 7 });
+    specs.push({ M: 9, N: 17, K: 21, transA, transB, batch: 3, bias: true });
+    specs.push({ M: 15, N: 33, K: 0, transA, transB, bias: true, beta: 0.5 });
   }
   // Degenerate: K = 0 (C = beta C), alpha = 0.
   specs.push({ M: 3, N: 4, K: 0, transA: false, transB: false, beta: 0.5 });
@@ -246,9 +266,24 @@ function buildCases(): Case[] {
   return specs.map((s, i) => makeCase(s, 1000 + i));
 }
 
+/** The cases with their oracle results, computed once for both suites. */
+let cachedCases: Case[] | null = null;
+const allCases = (): Case[] => (cachedCases ??= buildCases());
+
+describe("reference gemm (the TypeScript twin)", () => {
+  it("matches the float64 oracle, with and without a bias", () => {
+    // The twin sums in float64 and rounds once, so the shared bound holds with room to spare.
+    const failures = allCases()
+      .filter((c) => c.M * c.N * c.K * c.batch <= 4e5)
+      .map((c) => check(refKernels as unknown as Addon, c))
+      .filter((f): f is string => f !== null);
+    expect(failures, failures.slice(0, 5).join("\n")).toEqual([]);
+  });
+});
+
 describe.skipIf(!addon)("native gemm", () => {
   const a = addon as Addon;
-  const cases = buildCases();
+  const cases = allCases();
   const available = ["avx512", "avx2", "scalar"].filter((isa) => a.setIsa(isa) === isa);
   a.setIsa("avx512"); // back to the best the machine has
 
@@ -294,6 +329,7 @@ describe.skipIf(!addon)("native gemm", () => {
             off: pick([0, 0, 3]),
             bcastA: batch > 1 && r() < 0.3,
             bcastB: batch > 1 && r() < 0.3,
+            bias: r() < 0.3,
           },
           5000 + i,
         ),

@@ -215,7 +215,7 @@ function maskIndexer(H: number, mask: F32 | null, mOff: number, mStrides: I32 | 
 export const refKernels: Kernels = {
   name: "ref",
 
-  gemm(transA, transB, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC, batch) {
+  gemm(transA, transB, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC, batch, bias, biasOff = 0) {
     const row = new Float64Array(N);
     for (let bi = 0; bi < batch; bi++) {
       const a0 = aOff + bi * strideA;
@@ -248,6 +248,7 @@ export const refKernels: Kernels = {
         const cRow = c0 + i * ldc;
         if (beta === 0) for (let j = 0; j < N; j++) C[cRow + j] = alpha * row[j];
         else for (let j = 0; j < N; j++) C[cRow + j] = alpha * row[j] + beta * C[cRow + j];
+        if (bias) for (let j = 0; j < N; j++) C[cRow + j] += bias[biasOff + j];
       }
     }
   },
