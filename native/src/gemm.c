@@ -359,104 +359,8 @@ static void gemm_fused(const gemm_arch *ar, const gemm_prob *p, int nt, float *a
   }
 }
 
-/* ---- the K-loop path (small C, long K) -------------------------------------------------------
- * Weight gradients dW = X^T dY sum over all B*T tokens: a small C and a long K (256x256x2048 ...
- * 384x1536x2048: 6 K blocks). The regular path runs each K block as two fork-joins (pack the B
- * panel, then compute) over a handful of tasks, so the threads meet at 12 barriers for about 1 ms
- * of work each and idle at every one (256x256x2048 ran at 1.25x its one-thread speed on two).
- * Here each task owns a rectangle of C (a range of slivers x a range of strips) and runs every K
- * block over it alone: per K block it packs its A rows into its own buffer, then packs its strips
- * one at a time (as the fused path does) and runs its slivers over each. One fork-join in all; the
- * price is packing each A row once per column part and each B strip once per row part, which the
- * choice of parts keeps small. Measured on two threads: 256x256x2048 117-177 -> 186 GFLOP/s,
- * 256x1024x2048 178 -> 183; at M >= 1024 or 384x1152 the regular path's shared B panel won (204
- * against 185 at 1024x256x2048), hence the limits on M and on the size of C. Every element of C is
- * summed by one task in K order: the result does not depend on the threads. */
-#define KLOOP_MAX_C (1L << 18) /* floats of C; and at most 2 MC blocks of rows */
-#define KLOOP_TASKS_PER_THREAD 4
-
-typedef struct {
-  const gemm_arch *ar;
-  const gemm_prob *p;
-  long kcb;
-  long spr, nrp;  /* slivers per row part, row parts */
-  long spc, ncp;  /* strips per column part, column parts */
-} kloop_ctx;
-
-/* Row parts x column parts for p on nt threads (0 when the path does not apply): about
- * KLOOP_TASKS_PER_THREAD tasks per thread, row parts of at most MC rows (the A block stays in
- * L2), and of those the split that packs the fewest elements (ncp * M + nrp * N per K). */
-static int kloop_plan(const gemm_arch *ar, const gemm_prob *p, int nt, long *nrp, long *ncp) {
-  const long mt = (p->M + ar->mr - 1) / ar->mr, ns = (p->N + ar->nr - 1) / ar->nr;
-  if (nt < 2 || p->K < 2 * ar->kc || p->M * p->N > KLOOP_MAX_C || mt > 2 * (ar->mc / ar->mr)) return 0;
-  const long target = (long)KLOOP_TASKS_PER_THREAD * nt, rmin = (mt + ar->mc / ar->mr - 1) / (ar->mc / ar->mr);
-  long best = -1;
-  for (long r = rmin; r <= mt; r++) {
-    const long c = min_l(ns, (target + r - 1) / r);
-    if (r * c < 2L * nt) continue; /* too few tasks to balance */
-    const long cost = c * p->M + r * p->N;
-    if (best < 0 || cost < best) {
-      best = cost;
-      *nrp = r;
-      *ncp = c;
-    }
-    if (c == 1) break; /* more row parts only add B packing */
-  }
-  return best >= 0;
-}
-
-static void kloop_task(void *vctx, int t, int nt) {
-  (void)nt;
-  const kloop_ctx *c = (const kloop_ctx *)vctx;
-  const gemm_arch *ar = c->ar;
-  const gemm_prob *p = c->p;
-  const int MR = ar->mr, NR = ar->nr;
-  const long rp = t / c->ncp, cp = t % c->ncp;
-  const long i0 = rp * c->spr * MR, i1 = min_l(p->M, i0 + c->spr * MR);
-  const long s0 = cp * c->spc, s1 = min_l((p->N + NR - 1) / NR, s0 + c->spc);
-  if (i0 >= i1 || s0 >= s1) return;
-  const int w = tslm_worker_id();
-  float *ap = abuf[w], *bp = bbuf[w];
-  for (long pc = 0; pc < p->K; pc += c->kcb) {
-    const long kc = min_l(c->kcb, p->K - pc);
-    const float beta = pc == 0 ? p->beta : 1.0f;
-    if (ar->pack_a)
-      ar->pack_a(i1 - i0, kc, p->ta ? p->A + pc * p->lda + i0 : p->A + i0 * p->lda + pc, p->lda, p->ta, ap);
-    else
-      pack_a(p, i0, i1 - i0, pc, kc, MR, ap);
-    for (long s = s0; s < s1; s++) {
-      const long j = s * NR;
-      const int nr = (int)min_l(NR, p->N - j);
-      const float *bias = p->bias && pc == 0 ? p->bias + j : NULL;
-      pack_b_strips(ar, p, pc, kc, j, nr, 0, 1, bp);
-      for (long ir = i0; ir < i1; ir += MR) {
-        const int mr = (int)min_l(MR, i1 - ir);
-        ar->ukr(kc, ap + (ir - i0) * kc, bp, p->C + ir * p->ldc + j, p->ldc, p->alpha, beta, mr, nr, bias);
-      }
-    }
-  }
-}
-
-static void gemm_kloop(const gemm_arch *ar, const gemm_prob *p, long nrp, long ncp) {
-  kloop_ctx c;
-  c.ar = ar;
-  c.p = p;
-  c.kcb = k_block(ar, p->K);
-  const long mt = (p->M + ar->mr - 1) / ar->mr, ns = (p->N + ar->nr - 1) / ar->nr;
-  c.spr = (mt + nrp - 1) / nrp;
-  c.nrp = (mt + c.spr - 1) / c.spr;
-  c.spc = (ns + ncp - 1) / ncp;
-  c.ncp = (ns + c.spc - 1) / c.spc;
-  tslm_parallel_for((int)(c.nrp * c.ncp), kloop_task, &c);
-}
-
 /* One matrix through the packed path (nt = 1: on the calling thread only); bpack receives B. */
 static void gemm_packed(const gemm_arch *ar, const gemm_prob *p, int nt, float *bpack) {
-  long nrp, ncp;
-  if (kloop_plan(ar, p, nt, &nrp, &ncp)) {
-    gemm_kloop(ar, p, nrp, ncp);
-    return;
-  }
   if (use_fused(ar, p)) {
     gemm_fused(ar, p, nt, bpack); /* bpack (the shared buffer) holds the shared packed A */
     return;
@@ -758,14 +662,7 @@ static void batch_task(void *vctx, int t, int nt) {
 
 /* Buffer sizes per thread for p: the A block (or the GEMV output chunk), and the B block (or a
  * copy of a strided GEMV x). */
-static void buffer_needs(const gemm_arch *ar, const gemm_prob *p, int nt, size_t *an, size_t *bn) {
-  long nrp, ncp;
-  if (!is_small(p) && kloop_plan(ar, p, nt, &nrp, &ncp)) { /* a row part's A block; one B strip */
-    const long mt = (p->M + ar->mr - 1) / ar->mr, kcb = k_block(ar, p->K);
-    *an = (size_t)(((mt + nrp - 1) / nrp) * ar->mr * kcb);
-    *bn = (size_t)(ar->nr * kcb);
-    return;
-  }
+static void buffer_needs(const gemm_arch *ar, const gemm_prob *p, size_t *an, size_t *bn) {
   if (is_small(p)) {
     const int m = p->N == 1 && p->M > GEMM_SMALL_M ? 1 : (int)p->M;
     *an = (size_t)(m * small_chunk(m)); /* the output chunk (K-split partials: kparts) */
@@ -788,7 +685,7 @@ static int gemm_run(const gemm_prob *p, long sa, long sb, long sc, long batch) {
   int threads = tslm_num_threads();
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   size_t an, bn;
-  buffer_needs(ar, p, 1, &an, &bn); /* batch tasks: one matrix on one thread */
+  buffer_needs(ar, p, &an, &bn);
   const double per = work_units(p);
 
   /* One matrix per task when the batch is large enough and the matrices small enough that
@@ -804,18 +701,14 @@ static int gemm_run(const gemm_prob *p, long sa, long sb, long sc, long batch) {
   }
 
   const int nt = per >= 2.0 * MIN_WORK_PER_THREAD ? threads : 1;
-  long nrp, ncp;
-  const int kloop = !is_small(p) && kloop_plan(ar, p, nt, &nrp, &ncp);
-  const int fused = !is_small(p) && !kloop && use_fused(ar, p);
-  buffer_needs(ar, p, nt, &an, &bn);
+  const int fused = !is_small(p) && use_fused(ar, p);
   for (int w = 0; w < nt; w++) {
     if (reserve(&abuf[w], &acap[w], an)) return 1;
-    /* small M: each thread may copy strided rows of X; fused and K loop: each thread packs its own
-     * strips */
-    if ((is_small(p) || fused || kloop) && reserve(&bbuf[w], &bcap[w], bn)) return 1;
+    /* small M: each thread may copy strided rows of X; fused: each thread packs its own strips */
+    if ((is_small(p) || fused) && reserve(&bbuf[w], &bcap[w], bn)) return 1;
   }
   /* the shared packed B panel, or with the fused path on several threads the shared packed A */
-  if (!is_small(p) && !kloop && reserve(&bshared, &bshared_cap, fused ? an : bn)) return 1;
+  if (!is_small(p) && reserve(&bshared, &bshared_cap, fused ? an : bn)) return 1;
   if (is_small(p) && nt > 1) { /* the K split's task partials */
     gemv_ctx g;
     gemv_setup(ar, p, &g);

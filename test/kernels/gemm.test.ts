@@ -211,7 +211,7 @@ function buildCases(): Case[] {
     [460, 37, 400],
     [5, 1000, 300],
     [3, 1100, 33],
-    // The K-loop path (small C, K over several K blocks, threaded): row and column parts.
+    // Several K blocks and MC blocks on several threads (weight-gradient-like: small C, long K).
     [230, 100, 1000],
   ];
   for (const [M, N, K] of shapes) {
@@ -248,8 +248,8 @@ function buildCases(): Case[] {
     specs.push({ M: 40, N: 4200, K: 40, transA, transB, beta: 1 });
     specs.push({ M: 700, N: 4100, K: 8, transA, transB });
     // A bias added as each tile is stored (once, on the first K block), on every path: packed
-    // (edge tiles, several K blocks, offsets, padding), fused, K loop, small M (preloaded), a batch,
-    // K = 0, and with beta.
+    // (edge tiles, several K blocks, offsets, padding), fused, small M (preloaded), a batch, K = 0,
+    // and with beta.
     specs.push({ M: 300, N: 70, K: 800, transA, transB, bias: true, pad: 3, off: 5 });
     specs.push({ M: 230, N: 100, K: 1000, transA, transB, bias: true, beta: 0.5 });
     specs.push({ M: 700, N: 130, K: 200, transA, transB, bias: true });
