@@ -15,3 +15,22 @@ export function benchArgs(args: string[] = process.argv.slice(2)) {
   const preset = args.find((a) => TRAIN_PRESETS[a]) ?? "tiny";
   return { args, opt, preset, config: TRAIN_PRESETS[preset] };
 }
+
+/**
+ * Floating-point operations of one training step (forward + backward) of a GPT-2 config, counted
+ * as 2 per multiply-add, the way both frameworks do the work (neither skips any):
+ *   linear layers  72 T C^2 L   (c_attn, attention c_proj, c_fc, mlp c_proj: 12 C^2 weights per
+ *                                layer; forward 2 flops per weight and token, backward twice that:
+ *                                the input gradient and the weight gradient)
+ *   LM head        6 T' C V     (T' = B (S - 1) rows: the last position of a sequence has no label)
+ *   attention      7 B S^2 C L  (causal, so half of QK^T and PV: forward 2 B S^2 C per layer,
+ *                                backward 2.5x that: scores recomputed, dV, dP, dQ, dK)
+ * with T = B S tokens. Layer norms, GELU, softmax, the loss and AdamW add memory traffic but few flops.
+ */
+export function stepFlops([L, C, , V, B, S]: [number, number, number, number, number, number]) {
+  const T = B * S;
+  const linear = 72 * T * C * C * L;
+  const head = 6 * B * (S - 1) * C * V;
+  const attention = 7 * B * S * S * C * L;
+  return { linear, head, attention, total: linear + head + attention };
+}

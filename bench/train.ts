@@ -12,7 +12,11 @@
 // Peak RSS: tslm's is this process's maxRSS (only tslm runs in it; torch runs in child
 // processes), torch's the largest ru_maxrss of its processes (each round is a fresh process).
 //
-//   npx tsx bench/train.ts [tiny|small|gpt2] [--rounds 3] [--steps 3] [--threads 2] [--no-torch] [--allow-ref]
+// It also prints the work of a step (bench/configs.ts, stepFlops) as each side's arithmetic rate and
+// its share of the machine's FMA peak (--peak GFLOP/s; default 233, BENCH.md's figure for this
+// machine's 2 cores), and the share of peak a 1.5x ratio would take: the yardstick for the targets.
+//
+//   npx tsx bench/train.ts [tiny|small|gpt2] [--rounds 3] [--steps 3] [--threads 2] [--peak 233] [--no-torch] [--allow-ref]
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -23,7 +27,7 @@ import { createModel } from "../src/models/registry.js";
 import { ParamSource } from "../src/nn/module.js";
 import { AdamW } from "../src/train/optim.js";
 import { weightDecayGroups } from "../src/train/trainer.js";
-import { benchArgs } from "./configs.js";
+import { benchArgs, stepFlops } from "./configs.js";
 
 const { args, opt, preset, config } = benchArgs();
 const [L, C, H, V, B, S] = config;
@@ -111,3 +115,13 @@ if (useTorch) {
       `peak RSS tslm / torch ${(tslmRss / torchRss).toFixed(2)}`,
   );
 } else console.log("torch: skipped (no .venv/bin/python or TSLM_PYTHON, or --no-torch)");
+const work = stepFlops(config);
+const peak = opt("peak", 233);
+const rate = (ms: number) => work.total / ms / 1e6; // GFLOP/s
+const ofPeak = (g: number) => `${g.toFixed(0)} GFLOP/s = ${((100 * g) / peak).toFixed(0)}% of peak`;
+console.log(
+  `work   ${(work.total / 1e9).toFixed(1)} GFLOP/step (linear ${(work.linear / 1e9).toFixed(1)}, LM head ${(work.head / 1e9).toFixed(1)}, attention ${(work.attention / 1e9).toFixed(1)}); ` +
+    `tslm ${ofPeak(rate(median(tms)))}` +
+    (useTorch ? `, torch ${ofPeak(rate(median(pms)))}; 1.5x torch would take ${ofPeak(1.5 * rate(median(pms)))}` : "") +
+    ` (FMA peak ${peak} GFLOP/s on ${threads} threads)`,
+);
