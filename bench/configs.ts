@@ -34,3 +34,17 @@ export function stepFlops([L, C, , V, B, S]: [number, number, number, number, nu
   const attention = 7 * B * S * S * C * L;
   return { linear, head, attention, total: linear + head + attention };
 }
+
+/**
+ * Runs this benchmark script again in a child Node under the V8 flag `tslm train` runs under
+ * (src/cli/launch.ts), unless it is that child already; returns true in the parent, which should
+ * then stop (the child has done the work, with the same arguments and output).
+ */
+export async function asTslmTrainRuns(): Promise<boolean> {
+  const { TRAIN_V8_FLAG } = await import("../src/cli/launch.js");
+  if (process.execArgv.includes(TRAIN_V8_FLAG) || process.env.TSLM_RELAUNCH === "0") return false;
+  const { spawnSync } = await import("node:child_process");
+  const r = spawnSync(process.execPath, [...process.execArgv, TRAIN_V8_FLAG, ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exitCode = r.status ?? 1;
+  return true;
+}

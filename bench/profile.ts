@@ -14,7 +14,10 @@ import { createModel } from "../src/models/registry.js";
 import { ParamSource } from "../src/nn/module.js";
 import { AdamW } from "../src/train/optim.js";
 import { weightDecayGroups } from "../src/train/trainer.js";
-import { benchArgs } from "./configs.js";
+import { asTslmTrainRuns, benchArgs } from "./configs.js";
+
+// Like `tslm train`: in a Node with V8's concurrent marking off (src/cli/launch.ts).
+if (await asTslmTrainRuns()) process.exit();
 
 const { opt, preset, config } = benchArgs();
 const [L, C, H, V, B, S] = config;

@@ -6,7 +6,8 @@
 // Reports the median tokens/s of each over all timed steps, and their ratio. Dropout is 0 in both
 // (modern pretraining practice), so neither pays for random masks.
 //
-// tslm runs what `tslm train` runs (src/train/trainer.ts): forward with lossOnly (the fused, row-
+// tslm runs what `tslm train` runs (src/train/trainer.ts), in a Node started as `tslm train` starts
+// its child (--no-concurrent-marking, src/cli/launch.ts): forward with lossOnly (the fused, row-
 // chunked linear cross-entropy: no [B*T, V] logits), backward, AdamW. The torch side runs
 // transformers' GPT2LMHeadModel(input_ids, labels) as a user would, which also returns logits.
 // Peak RSS: tslm's is this process's maxRSS (only tslm runs in it; torch runs in child
@@ -27,7 +28,10 @@ import { createModel } from "../src/models/registry.js";
 import { ParamSource } from "../src/nn/module.js";
 import { AdamW } from "../src/train/optim.js";
 import { weightDecayGroups } from "../src/train/trainer.js";
-import { benchArgs, stepFlops } from "./configs.js";
+import { asTslmTrainRuns, benchArgs, stepFlops } from "./configs.js";
+
+// tslm runs as `tslm train` does: in a Node with V8's concurrent marking off (src/cli/launch.ts).
+if (await asTslmTrainRuns()) process.exit();
 
 const { args, opt, preset, config } = benchArgs();
 const [L, C, H, V, B, S] = config;
