@@ -94,6 +94,10 @@ const tcpu: number[] = [];
 const pms: number[] = [];
 const pcpu: number[] = [];
 for (let r = 0; r < rounds; r++) {
+  // One untimed step per round on each side: the torch child times its steps after one warm-up
+  // step in every (fresh) process, and tslm's first step after a torch round runs on caches and
+  // pool threads that process has just cooled.
+  if (r > 0) tslmSteps(1);
   const a = tslmSteps(steps);
   tms.push(...a.ms);
   tcpu.push(...a.cpu);
