@@ -35,12 +35,18 @@ export function relaunchArgs(argv: readonly string[], execArgv: readonly string[
 }
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+/** Set in the child's environment by relaunch (and removed again by followParent). */
+const CHILD_MARK = "TSLM_LAUNCHER_CHILD";
 
 /** Runs the child and resolves with this process's exit code once it has exited. */
 export function relaunch(args: string[]): Promise<number> {
   // POSIX: its own session (see above). Windows has no such signals, and there detached would
   // open a new console window.
-  const child = spawn(process.execPath, args, { stdio: ["inherit", "inherit", "inherit", "ipc"], detached: process.platform !== "win32" });
+  const child = spawn(process.execPath, args, {
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
+    detached: process.platform !== "win32",
+    env: { ...process.env, [CHILD_MARK]: "1" },
+  });
   const forward = (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
@@ -62,9 +68,15 @@ export function relaunch(args: string[]): Promise<number> {
   });
 }
 
-/** In the child: if the parent goes away (even by kill -9), go too, without keeping the loop alive. */
+/**
+ * In a child that relaunch started: if the parent goes away (even by kill -9), go too, without
+ * keeping the loop alive. Any other process (one forked with an IPC channel by a user's program,
+ * say) is left alone.
+ */
 export function followParent(): void {
-  if (!process.send || !process.channel) return;
+  const mine = process.env[CHILD_MARK] === "1";
+  delete process.env[CHILD_MARK]; // not inherited by anything this process starts
+  if (!mine || !process.send || !process.channel) return;
   process.channel.unref();
   process.on("disconnect", () => process.kill(process.pid, "SIGKILL"));
 }
