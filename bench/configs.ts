@@ -41,8 +41,8 @@ export function stepFlops([L, C, , V, B, S]: [number, number, number, number, nu
  * then stop (the child has done the work, with the same arguments and output).
  */
 export async function asTslmTrainRuns(): Promise<boolean> {
-  const { TRAIN_V8_FLAG } = await import("../src/cli/launch.js");
-  if (process.execArgv.includes(TRAIN_V8_FLAG) || process.env.TSLM_RELAUNCH === "0") return false;
+  const { TRAIN_V8_FLAG, needsTrainFlag } = await import("../src/cli/launch.js");
+  if (!needsTrainFlag(process.execArgv, process.env)) return false;
   const { spawnSync } = await import("node:child_process");
   const r = spawnSync(process.execPath, [...process.execArgv, TRAIN_V8_FLAG, ...process.argv.slice(1)], { stdio: "inherit" });
   process.exitCode = r.status ?? 1;

@@ -39,7 +39,7 @@ for (const name of Object.keys(k)) {
     let flops = 0;
     if (name === "gemm") {
       const [ta, tb, M, N, K] = a as [boolean, boolean, number, number, number];
-      const batch = a[19] as number;
+      const batch = a[19] as number; // gemm's 20th argument (an optional bias may follow)
       key = `gemm ${ta ? "T" : "N"}${tb ? "T" : "N"} ${M}x${N}x${K}${batch > 1 ? ` x${batch}` : ""}`;
       flops = 2 * M * N * K * batch;
     }

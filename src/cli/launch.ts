@@ -23,12 +23,18 @@ export const TRAIN_V8_FLAG = "--no-concurrent-marking";
 /** Commands that run long training loops, and so relaunch under TRAIN_V8_FLAG. */
 export const RELAUNCH_COMMANDS: ReadonlySet<string> = new Set(["train", "finetune"]);
 
+/** Whether a process with these Node options and environment should start a child under
+ * TRAIN_V8_FLAG: it does not run under the flag already, and TSLM_RELAUNCH is not "0". */
+export function needsTrainFlag(execArgv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  return env.TSLM_RELAUNCH !== "0" && !execArgv.includes(TRAIN_V8_FLAG);
+}
+
 /**
  * The arguments for the child Node process, or null to run in this process: the command is a
- * training command, the flag is not set already, and TSLM_RELAUNCH is not "0".
+ * training command and needsTrainFlag holds.
  */
 export function relaunchArgs(argv: readonly string[], execArgv: readonly string[], script: string, env: NodeJS.ProcessEnv): string[] | null {
-  if (env.TSLM_RELAUNCH === "0" || execArgv.includes(TRAIN_V8_FLAG)) return null;
+  if (!needsTrainFlag(execArgv, env)) return null;
   const command = argv.find((a) => !a.startsWith("-"));
   if (command === undefined || !RELAUNCH_COMMANDS.has(command)) return null;
   return [...execArgv, TRAIN_V8_FLAG, script, ...argv];
