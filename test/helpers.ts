@@ -1,5 +1,6 @@
 // Test helpers: kernel-set selection and closeness assertions that name what failed.
 import { readFileSync } from "node:fs";
+import type { Readable } from "node:stream";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Tensor } from "../src/tensor/tensor.js";
@@ -8,6 +9,17 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The kernel sets every numeric test runs on. Native must load: CI builds it. */
 export const KERNEL_SETS = ["ref", "native"] as const;
+
+/** Calls fn with each complete line of a child's output, parsed as JSON (`tslm ... --json` events). */
+export function onJsonLines(stream: Readable, fn: (event: Record<string, unknown>) => void): void {
+  let buf = "";
+  stream.on("data", (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split("\n");
+    buf = lines.pop()!;
+    for (const line of lines) if (line.trim()) fn(JSON.parse(line) as Record<string, unknown>);
+  });
+}
 
 export function readJSON<T = unknown>(relPath: string): T {
   return JSON.parse(readFileSync(join(repoRoot, relPath), "utf8")) as T;

