@@ -51,12 +51,16 @@ const model = createModel(
 );
 const adam = new AdamW(weightDecayGroups(model.namedParameters(), 0.1), { lr: 3e-4 });
 const gen = new T.Generator(1);
-/** Wall and CPU (process, all threads) milliseconds of each step. */
+/** Wall and CPU (process, all threads) milliseconds of each step; its system CPU milliseconds and
+ * page faults go to sysMs and faults (fresh pages cost both: see native/src/addon.c). */
+const sysMs: number[] = [];
+const faults: number[] = [];
 function tslmSteps(n: number): { ms: number[]; cpu: number[] } {
   const ms: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < n; i++) {
     const ids = T.randint(0, V, [B, S], { generator: gen });
+    const r0 = process.resourceUsage();
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     // What `tslm train` does (src/train/trainer.ts): loss only, through the fused linear cross-entropy.
@@ -67,6 +71,9 @@ function tslmSteps(n: number): { ms: number[]; cpu: number[] } {
     ms.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
+    const r1 = process.resourceUsage();
+    sysMs.push((r1.systemCPUTime - r0.systemCPUTime) / 1000);
+    faults.push(r1.minorPageFault - r0.minorPageFault);
   }
   return { ms, cpu };
 }
@@ -116,6 +123,8 @@ const line = (name: string, ms: number[], cpu: number[]) =>
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const tslmRss = process.resourceUsage().maxRSS * 1024; // maxRSS is in KiB
 console.log(`${line("tslm", tms, tcpu)}  peak RSS ${mb(tslmRss)}`);
+// Over every step run, warm-ups included (the first ones fault in the step's working set).
+console.log(`tslm   system CPU ${median(sysMs).toFixed(0)} ms/step, ${median(faults).toFixed(0)} page faults/step (medians; max ${Math.max(...faults)})`);
 if (useTorch) {
   console.log(`${line("torch", pms, pcpu)}  peak RSS ${mb(torchRss)}`);
   console.log(

@@ -6,8 +6,9 @@
 // tensors, so external-memory pressure starts a marking cycle several times a step: each time
 // V8's helper threads wake up on cores the kernel threads are using, and the fork-join kernels
 // wait for the preempted thread. With --no-concurrent-marking the (small) heap is marked
-// incrementally on the main thread instead: measured on 2 cores, a step of the BENCH.md tiny
-// config went from 432 to 412 ms and of small from 1059-1109 to 1020 ms (CPU time down too).
+// incrementally on the main thread instead: measured on 2 cores with bench/train.ts (and
+// TSLM_RELAUNCH=0 for the old way), a step of the BENCH.md tiny config is 2-9% faster, of small
+// 1059-1109 -> 1020 ms (CPU time down too; bench/README.md, Training).
 // The flag is not allowed in NODE_OPTIONS and V8 flags must not change after start-up, hence a
 // child process. Library users get the same effect with `node --no-concurrent-marking app.js`.
 //
